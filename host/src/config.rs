@@ -1,0 +1,208 @@
+//! The settings tree: plain data, loaded from a TOML file plus environment overrides.
+//!
+//! Environment variables override the file: prefix `LOGSIFT_`, `__` between nested keys,
+//! e.g. `LOGSIFT_BATCH_SIZE=512` or `LOGSIFT_LIMITS__TIMEOUT_MS=500`. Every struct refuses
+//! unknown keys, so a misspelt key is an error that names it rather than a silent default.
+//! Relative plugin paths are resolved against the configuration file's directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::HealthConfig;
+use crate::wasm::Limits;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or the environment holds something that does not fit the settings.
+    #[error("invalid configuration {path:?}: {source}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the key it concerns.
+        source: config::ConfigError,
+    },
+    /// A value is out of its range.
+    #[error("invalid configuration {path:?}: {key}: {why}")]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// Why.
+        why: String,
+    },
+}
+
+/// logsift's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Records handed to the chain per batch (one plugin call per stage). Default 256.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Limits for every plugin, unless a stage overrides them.
+    #[serde(default)]
+    pub limits: Limits,
+    /// How events and other records are written as JSON.
+    #[serde(default)]
+    pub format: FormatConfig,
+    /// Where each output goes, by output name (`events`, `alerts`, `dead_letter`, or any
+    /// name a plugin emits to). An output not listed goes to standard output.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, OutputConfig>,
+    /// The chain, in order.
+    #[serde(default)]
+    pub pipeline: Vec<StageConfig>,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+fn default_batch_size() -> usize {
+    256
+}
+
+/// The JSON written for each record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FormatConfig {
+    /// `nested` (default): dotted names expanded into objects, as Elastic and OpenSearch
+    /// ingest them. `flat`: dotted names kept as keys.
+    pub json: JsonStyle,
+}
+
+/// Nested or flat JSON keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonStyle {
+    /// `{"source":{"ip":"…"}}`
+    #[default]
+    Nested,
+    /// `{"source.ip":"…"}`
+    Flat,
+}
+
+/// Where one output's records go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// File mode: a JSON-lines file this output is appended to (relative to the working
+    /// directory). Without it, the records go to standard output with an `output` field
+    /// (records of `events` carry none).
+    pub file: Option<PathBuf>,
+}
+
+/// One stage of the chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageConfig {
+    /// The component file (`.wasm`), relative to the configuration file's directory.
+    pub plugin: PathBuf,
+    /// The stage's name; default: the plugin's own name.
+    pub name: Option<String>,
+    /// Settings handed to the plugin's `init` as a JSON object.
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Overrides of the global limits for this plugin, key by key.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    /// Quarantine policy.
+    #[serde(default)]
+    pub health: HealthConfig,
+}
+
+/// A stage's own limits; each key left out takes the global value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// See [`Limits::memory_mb`].
+    pub memory_mb: Option<u32>,
+    /// See [`Limits::timeout_ms`].
+    pub timeout_ms: Option<u32>,
+    /// See [`Limits::max_split`].
+    pub max_split: Option<u32>,
+}
+
+/// Logging of logsift itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (default) or `json` (one JSON object per line).
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `logsift=debug`. Default `info`; `RUST_LOG`
+    /// overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// JSON objects.
+    Json,
+}
+
+impl Settings {
+    /// Loads the file, applies `LOGSIFT_` environment overrides, checks values and resolves
+    /// plugin paths.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    /// Like [`load`](Self::load) with the environment given (for tests).
+    pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+        let invalid = |source| ConfigError::Invalid { path: path.to_owned(), source };
+        let env: std::collections::HashMap<String, String> = env.into_iter().filter(|(k, _)| k.starts_with("LOGSIFT_")).collect();
+        let source = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml).required(true))
+            .add_source(config::Environment::with_prefix("LOGSIFT").prefix_separator("_").separator("__").try_parsing(true).source(Some(env)))
+            .build()
+            .map_err(invalid)?;
+        let mut settings: Settings = source.try_deserialize().map_err(invalid)?;
+        settings.check(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for stage in &mut settings.pipeline {
+            if stage.plugin.is_relative() {
+                stage.plugin = base.join(&stage.plugin);
+            }
+        }
+        Ok(settings)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let value = |key: &str, why: &str| ConfigError::Value { path: path.to_owned(), key: key.into(), why: why.into() };
+        if self.batch_size == 0 || self.batch_size > 65_536 {
+            return Err(value("batch_size", "must be between 1 and 65536"));
+        }
+        let limits = std::iter::once(("limits".to_owned(), self.limits))
+            .chain(self.pipeline.iter().enumerate().map(|(i, s)| (format!("pipeline[{i}].limits"), self.limits_for(s))));
+        for (key, l) in limits {
+            if l.memory_mb == 0 || l.timeout_ms == 0 || l.max_split == 0 {
+                return Err(value(&key, "memory_mb, timeout_ms and max_split must be positive"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The limits of a stage: its own overrides over the global ones.
+    pub fn limits_for(&self, stage: &StageConfig) -> Limits {
+        let own = stage.limits;
+        Limits {
+            memory_mb: own.memory_mb.unwrap_or(self.limits.memory_mb),
+            timeout_ms: own.timeout_ms.unwrap_or(self.limits.timeout_ms),
+            max_split: own.max_split.unwrap_or(self.limits.max_split),
+        }
+    }
+}

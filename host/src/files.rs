@@ -1,0 +1,152 @@
+//! The embedded default: lines from files or stdin in, JSON lines out.
+//!
+//! [`LineSource`] reads the inputs in order and hands out batches of records, each with its
+//! file and line number. [`JsonLinesSink`] writes each output's records as JSON lines,
+//! to that output's file or, interleaved, to one shared stream where every record of an
+//! output other than `events` carries an `output` field. Blank lines are not records; they
+//! are counted.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use logsift_event::Origin;
+use serde_json::{Map, Value as Json};
+
+use crate::config::OutputConfig;
+use crate::pipeline::{ChainOutput, EVENTS, InputRecord, Payload};
+use crate::render::Renderer;
+
+/// Reads records, one per line, from files and stdin (`-`), in the order given.
+pub struct LineSource {
+    pending: std::vec::IntoIter<PathBuf>,
+    current: Option<(String, Box<dyn BufRead>)>,
+    line: u64,
+    /// Blank lines skipped so far.
+    pub blank: u64,
+    /// Bytes read so far.
+    pub bytes: u64,
+}
+
+impl LineSource {
+    /// A source over these inputs; `-` is stdin.
+    pub fn new(inputs: Vec<PathBuf>) -> Self {
+        LineSource { pending: inputs.into_iter(), current: None, line: 0, blank: 0, bytes: 0 }
+    }
+
+    fn open(path: &Path) -> io::Result<(String, Box<dyn BufRead>)> {
+        if path == Path::new("-") {
+            return Ok(("-".into(), Box::new(BufReader::with_capacity(1 << 16, io::stdin()))));
+        }
+        let file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("cannot open input {path:?}: {e}")))?;
+        Ok((path.display().to_string(), Box::new(BufReader::with_capacity(1 << 16, file))))
+    }
+
+    /// Up to `max` records; an empty batch means every input is exhausted.
+    pub fn next_batch(&mut self, max: usize) -> io::Result<Vec<InputRecord>> {
+        let mut batch = Vec::with_capacity(max);
+        let mut buf = Vec::new();
+        while batch.len() < max {
+            let Some((name, reader)) = &mut self.current else {
+                match self.pending.next() {
+                    Some(path) => {
+                        self.current = Some(Self::open(&path)?);
+                        self.line = 0;
+                        continue;
+                    }
+                    None => break,
+                }
+            };
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                self.current = None;
+                continue;
+            }
+            self.line += 1;
+            self.bytes += n as u64;
+            while buf.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+                buf.pop();
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                self.blank += 1;
+                continue;
+            }
+            batch.push(InputRecord { raw: buf.clone(), origin: Origin::File { path: name.clone().into(), line: self.line } });
+        }
+        Ok(batch)
+    }
+}
+
+/// Writes output records as JSON lines.
+pub struct JsonLinesSink<W: Write> {
+    renderer: Renderer,
+    shared: W,
+    files: BTreeMap<String, BufWriter<File>>,
+    /// Records written per output.
+    pub counts: BTreeMap<String, u64>,
+}
+
+impl<W: Write> JsonLinesSink<W> {
+    /// A sink writing to `shared` except for outputs configured with a file.
+    pub fn new(renderer: Renderer, shared: W, outputs: &BTreeMap<String, OutputConfig>) -> io::Result<Self> {
+        let mut files = BTreeMap::new();
+        for (name, config) in outputs {
+            if let Some(path) = &config.file {
+                let file = File::options()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| io::Error::new(e.kind(), format!("cannot open output file {path:?} for {name}: {e}")))?;
+                files.insert(name.clone(), BufWriter::new(file));
+            }
+        }
+        Ok(JsonLinesSink { renderer, shared, files, counts: BTreeMap::new() })
+    }
+
+    fn write(&mut self, output: &str, mut map: Map<String, Json>) -> io::Result<()> {
+        *self.counts.entry(output.to_owned()).or_default() += 1;
+        let target: &mut dyn Write = match self.files.get_mut(output) {
+            Some(file) => file,
+            None => {
+                if output != EVENTS {
+                    map.insert("output".into(), Json::from(output));
+                }
+                &mut self.shared
+            }
+        };
+        serde_json::to_writer(&mut *target, &map)?;
+        target.write_all(b"\n")
+    }
+
+    /// Writes everything one batch became.
+    pub fn write_batch(&mut self, inputs: &[InputRecord], out: &ChainOutput) -> io::Result<()> {
+        let mut previous = None;
+        let mut ordinal = 0;
+        for (source, frame) in out.events.iter() {
+            ordinal = if previous == Some(source) { ordinal + 1 } else { 0 };
+            previous = Some(source);
+            let map = self.renderer.event(frame, ordinal).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            self.write(EVENTS, map)?;
+        }
+        for record in &out.routed {
+            let map = match &record.payload {
+                Payload::Event(frame) => self.renderer.event(frame, 0).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+                Payload::Alert(alert) => self.renderer.alert(alert).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+                Payload::DeadLetter(dead) => self.renderer.dead_letter(dead, &inputs[record.source as usize]),
+            };
+            self.write(&record.output, map)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes every target.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.shared.flush()?;
+        for file in self.files.values_mut() {
+            file.flush()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,27 @@
+//! logsift: a log processor for security teams. Records come in (files or stdin today,
+//! Kafka partitions next), pass through a chain of sandboxed WebAssembly component plugins
+//! (parsers, enrichers, detectors), and leave as JSON events, alerts and dead letters.
+//!
+//! # Layout
+//! - [`config`]: the settings tree, from a TOML file plus `LOGSIFT_` environment overrides.
+//! - [`wasm`]: the sandbox: engine, epoch deadlines, memory caps, loading and instances.
+//!   Knows wasmtime and nothing else.
+//! - [`pipeline`]: a worker's chain of stages: batching across the boundary, outcomes,
+//!   bisection of faulting batches, quarantine. Knows neither files nor brokers.
+//! - [`plugins`]: loading the configured chain, with an audit line per load.
+//! - [`render`]: output records as ECS JSON (nested or flat).
+//! - [`files`]: the embedded default's source (lines of files or stdin) and sink (JSON lines).
+//! - [`run`]: file mode, end to end, with its summary.
+//! - [`telemetry`]: logsift's own logs.
+
+pub mod config;
+pub mod files;
+pub mod pipeline;
+pub mod plugins;
+pub mod render;
+pub mod run;
+pub mod telemetry;
+pub mod wasm;
+
+pub use config::Settings;
+pub use run::{RunSummary, run_files};

@@ -1,0 +1,106 @@
+//! Host-side batches: records as they arrive, and encoded events as they move along the
+//! chain, each remembering which input record it descends from.
+
+use std::ops::Range;
+
+use logsift_event::{EventWriter, ORIGINAL, Origin, Value};
+
+/// A record as a source hands it over: its raw bytes and where it came from.
+#[derive(Debug, Clone)]
+pub struct InputRecord {
+    /// The raw bytes (a log line without its newline, or a Kafka value).
+    pub raw: Vec<u8>,
+    /// Its position in the source.
+    pub origin: Origin<'static>,
+}
+
+/// Encoded events in one buffer (frames back to back), with the input record each came
+/// from. Frames of a range of events are contiguous, so a range crosses into a plugin as
+/// one slice without copying.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    sources: Vec<u32>,
+}
+
+impl Batch {
+    /// Encodes input records as events with `event.original` (invalid UTF-8 is replaced by
+    /// U+FFFD there; the dead-letter output keeps the raw bytes).
+    pub fn from_inputs(inputs: &[InputRecord]) -> Self {
+        let mut batch = Batch { buf: Vec::with_capacity(inputs.iter().map(|r| r.raw.len() + 64).sum()), ..Batch::default() };
+        for (i, input) in inputs.iter().enumerate() {
+            let text = String::from_utf8_lossy(&input.raw);
+            let mut w = EventWriter::begin(&mut batch.buf, &input.origin);
+            w.field(ORIGINAL, &Value::from(text));
+            w.finish();
+            batch.ends.push(batch.buf.len());
+            batch.sources.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        batch
+    }
+
+    /// How many events.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn start(&self, i: usize) -> usize {
+        if i == 0 { 0 } else { self.ends[i - 1] }
+    }
+
+    /// The framed event `i`.
+    pub fn frame(&self, i: usize) -> &[u8] {
+        &self.buf[self.start(i)..self.ends[i]]
+    }
+
+    /// The input record event `i` descends from.
+    pub fn source(&self, i: usize) -> u32 {
+        self.sources[i]
+    }
+
+    /// The frames of a range of events, as one slice.
+    pub fn slice(&self, range: Range<usize>) -> &[u8] {
+        if range.is_empty() {
+            return &[];
+        }
+        &self.buf[self.start(range.start)..self.ends[range.end - 1]]
+    }
+
+    /// Appends a range of another batch's events unchanged.
+    pub fn extend_from(&mut self, other: &Batch, range: Range<usize>) {
+        let shift = self.buf.len() as isize - other.start(range.start) as isize;
+        self.buf.extend_from_slice(other.slice(range.clone()));
+        self.ends.extend(other.ends[range.clone()].iter().map(|&e| (e as isize + shift) as usize));
+        self.sources.extend_from_slice(&other.sources[range]);
+    }
+
+    /// Appends an event framed from an origin and a field section (count and fields).
+    pub fn push_parts(&mut self, raw_origin: &[u8], counted_fields: &[u8], source: u32) {
+        let len = u32::try_from(raw_origin.len() + counted_fields.len()).unwrap_or(u32::MAX);
+        self.buf.extend_from_slice(&len.to_le_bytes());
+        self.buf.extend_from_slice(raw_origin);
+        self.buf.extend_from_slice(counted_fields);
+        self.ends.push(self.buf.len());
+        self.sources.push(source);
+    }
+
+    /// Drops events from `len` on (used to undo a half-applied result).
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len() {
+            self.buf.truncate(self.start(len));
+            self.ends.truncate(len);
+            self.sources.truncate(len);
+        }
+    }
+
+    /// The events with their sources, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        (0..self.len()).map(|i| (self.sources[i], self.frame(i)))
+    }
+}

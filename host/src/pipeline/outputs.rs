@@ -1,0 +1,103 @@
+//! What leaves the chain besides the events that went all the way: records emitted to a
+//! named output, alerts, and dead letters, each tied to the input record it came from.
+
+use std::sync::Arc;
+
+use crate::wasm::Level;
+
+/// The output of records that went through the whole chain.
+pub const EVENTS: &str = "events";
+/// The output of alerts.
+pub const ALERTS: &str = "alerts";
+/// The output of records no plugin could process.
+pub const DEAD_LETTER: &str = "dead_letter";
+
+/// One record for an output other than `events`.
+#[derive(Debug, Clone)]
+pub struct OutputRecord {
+    /// The input record it came from (index in the batch handed to the chain).
+    pub source: u32,
+    /// The output's name.
+    pub output: Arc<str>,
+    /// What it carries.
+    pub payload: Payload,
+}
+
+/// The content of an [`OutputRecord`].
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// An event a plugin emitted to a named output (framed, encoded).
+    Event(Vec<u8>),
+    /// An alert.
+    Alert(AlertRecord),
+    /// A record that could not be processed.
+    DeadLetter(DeadLetter),
+}
+
+/// An alert, with the plugin that raised it and the event it fired on.
+#[derive(Debug, Clone)]
+pub struct AlertRecord {
+    /// Stable id: the same record, plugin, rule and dedupe key always give the same id.
+    pub id: String,
+    /// The stage that raised it.
+    pub plugin: Arc<str>,
+    /// Rule id.
+    pub rule_id: String,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub level: Level,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Rule status.
+    pub status: Option<String>,
+    /// Extra detail.
+    pub details: Vec<(String, String)>,
+    /// The event it fired on (framed, encoded), if it fired on one.
+    pub event: Option<Vec<u8>>,
+}
+
+/// Why a record went to the dead-letter output. The raw bytes are the input record's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The stage that could not process it.
+    pub plugin: Arc<str>,
+    /// Why.
+    pub reason: String,
+}
+
+/// A stable id from parts: hex of the first 16 bytes of their BLAKE3 hash, with each part
+/// length-prefixed so different splits of the same bytes never collide.
+pub fn stable_id(parts: &[&[u8]]) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in parts {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    let hash = hasher.finalize();
+    hash.as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Level {
+    /// The lowercase Sigma name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Level::Informational => "informational",
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Critical => "critical",
+        }
+    }
+
+    /// ECS `event.severity` for the level (Elastic's 21/47/73/99 scale, 0 for informational).
+    pub fn severity(&self) -> u8 {
+        match self {
+            Level::Informational => 0,
+            Level::Low => 21,
+            Level::Medium => 47,
+            Level::High => 73,
+            Level::Critical => 99,
+        }
+    }
+}

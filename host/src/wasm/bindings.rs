@@ -1,0 +1,12 @@
+//! The host's one `bindgen!`: the generated types of the `logsift:plugin` world. Everyone
+//! else uses the re-exports from [`crate::wasm`].
+
+#![allow(missing_docs)] // generated code
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "plugin",
+});
+
+pub use logsift::plugin::log::{Host as LogHost, LogLevel};
+pub use logsift::plugin::types::{Action, Alert, Change, Host as TypesHost, Level, PluginKind};

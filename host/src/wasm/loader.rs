@@ -1,0 +1,180 @@
+//! Loading a plugin: read the file, check it is a component, compile it, link it against
+//! the `plugin` world and WASI, and prove it works by instantiating it, asking who it is
+//! and initialising it with its settings. Only a plugin that passes all of that becomes a
+//! [`LoadedPlugin`]; anything else is a [`LoadError`] that names the file and the step.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wasmtime::Engine;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+use super::bindings::{Plugin, PluginKind, PluginPre};
+use super::instance::{Fault, PluginInstance};
+use super::limits::Limits;
+use super::state::PluginState;
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read plugin {path:?}: {source}")]
+    Read {
+        /// The plugin file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a WebAssembly component.
+    #[error("plugin {path:?} is not a WebAssembly component: {why}")]
+    NotComponent {
+        /// The plugin file.
+        path: PathBuf,
+        /// What it is instead.
+        why: &'static str,
+    },
+    /// Compilation failed.
+    #[error("plugin {path:?} failed to compile: {reason}")]
+    Compile {
+        /// The plugin file.
+        path: PathBuf,
+        /// The compiler's message.
+        reason: String,
+    },
+    /// The component does not fit the contract (wrong world, missing exports, imports the
+    /// host does not grant).
+    #[error("plugin {path:?} does not fit the logsift:plugin world: {reason}")]
+    Link {
+        /// The plugin file.
+        path: PathBuf,
+        /// What did not fit.
+        reason: String,
+    },
+    /// `init` refused the plugin's settings.
+    #[error("plugin {path:?} refused its settings: {reason}")]
+    Init {
+        /// The plugin file.
+        path: PathBuf,
+        /// The plugin's reason.
+        reason: String,
+    },
+    /// The plugin faulted while being started or asked who it is.
+    #[error("plugin {path:?} faulted during {step}: {fault}")]
+    Fault {
+        /// The plugin file.
+        path: PathBuf,
+        /// `instantiate`, `describe` or `init`.
+        step: &'static str,
+        /// What went wrong.
+        fault: Fault,
+    },
+}
+
+/// Who a plugin says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginMeta {
+    /// Its own name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its role.
+    pub kind: PluginKind,
+    /// One sentence.
+    pub description: String,
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PluginKind::Parser => "parser",
+            PluginKind::Enricher => "enricher",
+            PluginKind::Detector => "detector",
+        })
+    }
+}
+
+/// A compiled, linked and checked plugin. Cheap to share; workers make instances from it.
+pub struct LoadedPlugin {
+    /// The stage name (from the configuration, or the plugin's own name).
+    pub name: Arc<str>,
+    /// The file it was loaded from.
+    pub path: PathBuf,
+    /// BLAKE3 of the file's bytes, hex.
+    pub hash: String,
+    /// What the plugin says about itself.
+    pub meta: PluginMeta,
+    /// Its limits.
+    pub limits: Limits,
+    settings: String,
+    pre: PluginPre<PluginState>,
+}
+
+impl fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedPlugin").field("name", &self.name).field("path", &self.path).field("hash", &self.hash).finish()
+    }
+}
+
+/// Checks the preamble: `\0asm`, then the layer (a component is layer 1, a core module 0).
+fn check_component(bytes: &[u8]) -> Result<(), &'static str> {
+    match bytes {
+        [0, b'a', b's', b'm', _, _, 1, 0, ..] => Ok(()),
+        [0, b'a', b's', b'm', _, _, 0, 0, ..] => Err("it is a core WebAssembly module; build the plugin for wasm32-wasip2"),
+        _ => Err("it does not start with the WebAssembly magic number"),
+    }
+}
+
+impl LoadedPlugin {
+    /// Loads and checks the plugin at `path`. `name` overrides the plugin's own name as the
+    /// stage name; `settings` is handed to `init` as JSON.
+    pub fn load(engine: &Engine, name: Option<&str>, path: &Path, settings: &serde_json::Value, limits: Limits) -> Result<Arc<Self>, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+        Self::from_bytes(engine, name, path, &bytes, settings, limits)
+    }
+
+    /// Like [`load`](Self::load), from bytes already read.
+    pub fn from_bytes(
+        engine: &Engine,
+        name: Option<&str>,
+        path: &Path,
+        bytes: &[u8],
+        settings: &serde_json::Value,
+        limits: Limits,
+    ) -> Result<Arc<Self>, LoadError> {
+        let path_buf = || path.to_owned();
+        check_component(bytes).map_err(|why| LoadError::NotComponent { path: path_buf(), why })?;
+        let hash = blake3::hash(bytes).to_hex().to_string();
+        let component = Component::from_binary(engine, bytes).map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("{e:#}") })?;
+
+        let mut linker = Linker::<PluginState>::new(engine);
+        let link = |e: wasmtime::Error| LoadError::Link { path: path_buf(), reason: format!("{e:#}") };
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link)?;
+        Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(link)?;
+        let pre = linker.instantiate_pre(&component).map_err(link)?;
+        let pre = PluginPre::new(pre).map_err(link)?;
+
+        let settings = settings.to_string();
+        let fault = |step| move |fault| LoadError::Fault { path: path_buf(), step, fault };
+        let provisional: Arc<str> = Arc::from(name.unwrap_or("(loading)"));
+        let mut instance = PluginInstance::new(&pre, provisional, limits).map_err(fault("instantiate"))?;
+        let meta = instance.describe().map_err(fault("describe"))?;
+        instance.init(&settings).map_err(fault("init"))?.map_err(|reason| LoadError::Init { path: path_buf(), reason })?;
+
+        let meta = PluginMeta { name: meta.name, version: meta.version, kind: meta.kind, description: meta.description };
+        let name: Arc<str> = Arc::from(name.unwrap_or(&meta.name));
+        Ok(Arc::new(LoadedPlugin { name, path: path_buf(), hash, meta, limits, settings, pre }))
+    }
+
+    /// A new, initialised instance for one worker.
+    pub fn instantiate(&self) -> Result<PluginInstance, LoadError> {
+        let path_buf = || self.path.clone();
+        let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits)
+            .map_err(|fault| LoadError::Fault { path: path_buf(), step: "instantiate", fault })?;
+        instance
+            .init(&self.settings)
+            .map_err(|fault| LoadError::Fault { path: path_buf(), step: "init", fault })?
+            .map_err(|reason| LoadError::Init { path: path_buf(), reason })?;
+        Ok(instance)
+    }
+}

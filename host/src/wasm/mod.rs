@@ -1,0 +1,19 @@
+//! The sandbox: everything that knows wasmtime, and nothing that knows brokers or files.
+//!
+//! A [`LoadedPlugin`] is a compiled, linked and checked component, shared by every worker.
+//! Each worker makes its own [`PluginInstance`] from it: its own store, memory cap, epoch
+//! deadline and WASI context granting nothing. A call that traps, overruns its deadline or
+//! its memory returns a [`Fault`]; the instance is then unusable and the caller rebuilds it.
+
+mod bindings;
+mod engine;
+mod instance;
+mod limits;
+mod loader;
+mod state;
+
+pub use bindings::{Action, Alert, BatchResult, Change, Level, PluginKind};
+pub use engine::{EpochTicker, TICK, new_engine};
+pub use instance::{Fault, PluginInstance};
+pub use limits::Limits;
+pub use loader::{LoadError, LoadedPlugin, PluginMeta};

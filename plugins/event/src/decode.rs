@@ -1,0 +1,288 @@
+//! Decoding the batch byte format without copying: views borrow from the buffer.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::{Origin, Value, origin_tag, tag};
+
+/// Nesting limit for arrays: deeper input is refused rather than risking the stack.
+const MAX_DEPTH: u32 = 32;
+
+/// Why a buffer is not a well-formed event batch, and where (byte offset in the buffer
+/// handed to the decoder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Byte offset at which decoding failed.
+    pub offset: usize,
+    /// What was wrong.
+    pub what: &'static str,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed event encoding at byte {}: {}", self.offset, self.what)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A cursor over a byte slice; every read is bounds-checked.
+#[derive(Clone)]
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    /// Offset of `buf` within the buffer the caller handed in, for error positions.
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, what: &'static str) -> DecodeError {
+        DecodeError { offset: self.base + self.pos, what }
+    }
+
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| self.err(what))?;
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
+        let bytes = self.take(N, what)?;
+        let mut out = [0; N];
+        out.copy_from_slice(bytes);
+        Ok(out)
+    }
+
+    fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>(what)?[0])
+    }
+
+    fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.array(what)?))
+    }
+
+    fn bytes(&mut self, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        let len = self.u32(what)? as usize;
+        self.take(len, what)
+    }
+
+    fn str(&mut self, what: &'static str) -> Result<&'a str, DecodeError> {
+        let at = self.pos;
+        let bytes = self.bytes(what)?;
+        std::str::from_utf8(bytes).map_err(|_| DecodeError { offset: self.base + at, what: "string is not UTF-8" })
+    }
+
+    fn value(&mut self, depth: u32) -> Result<Value<'a>, DecodeError> {
+        let t = self.u8("truncated value tag")?;
+        Ok(match t {
+            tag::NULL => Value::Null,
+            tag::BOOL => match self.u8("truncated bool")? {
+                0 => Value::Bool(false),
+                1 => Value::Bool(true),
+                _ => return Err(self.err("bool is neither 0 nor 1")),
+            },
+            tag::INT => Value::Int(i64::from_le_bytes(self.array("truncated int")?)),
+            tag::FLOAT => Value::Float(f64::from_le_bytes(self.array("truncated float")?)),
+            tag::STRING => Value::Str(Cow::Borrowed(self.str("truncated string")?)),
+            tag::TIMESTAMP => Value::Timestamp(i64::from_le_bytes(self.array("truncated timestamp")?)),
+            tag::IP => match self.u8("truncated ip")? {
+                4 => Value::Ip(IpAddr::V4(Ipv4Addr::from(self.array::<4>("truncated ipv4")?))),
+                16 => Value::Ip(IpAddr::V6(Ipv6Addr::from(self.array::<16>("truncated ipv6")?))),
+                _ => return Err(self.err("ip length is neither 4 nor 16")),
+            },
+            tag::ARRAY => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.err("arrays nested too deeply"));
+                }
+                let n = self.u32("truncated array length")? as usize;
+                // Every value takes at least one byte: a count larger than what is left is a lie.
+                if n > self.buf.len() - self.pos {
+                    return Err(self.err("array length exceeds the event"));
+                }
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.value(depth + 1)?);
+                }
+                Value::Array(items)
+            }
+            _ => return Err(DecodeError { offset: self.base + self.pos - 1, what: "unknown value tag" }),
+        })
+    }
+
+    fn origin(&mut self) -> Result<Origin<'a>, DecodeError> {
+        Ok(match self.u8("truncated origin")? {
+            origin_tag::NONE => Origin::None,
+            origin_tag::FILE => {
+                let path = Cow::Borrowed(self.str("truncated file path")?);
+                let line = u64::from_le_bytes(self.array("truncated line number")?);
+                Origin::File { path, line }
+            }
+            origin_tag::KAFKA => {
+                let topic = Cow::Borrowed(self.str("truncated topic")?);
+                let partition = i32::from_le_bytes(self.array("truncated partition")?);
+                let offset = i64::from_le_bytes(self.array("truncated offset")?);
+                let key = match self.u8("truncated key flag")? {
+                    0 => None,
+                    1 => Some(Cow::Borrowed(self.bytes("truncated key")?)),
+                    _ => return Err(self.err("key flag is neither 0 nor 1")),
+                };
+                let n = self.u32("truncated header count")? as usize;
+                if n > self.buf.len() - self.pos {
+                    return Err(self.err("header count exceeds the event"));
+                }
+                let mut headers = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let name = Cow::Borrowed(self.str("truncated header name")?);
+                    let value = Cow::Borrowed(self.bytes("truncated header value")?);
+                    headers.push((name, value));
+                }
+                Origin::Kafka { topic, partition, offset, key, headers }
+            }
+            _ => return Err(DecodeError { offset: self.base + self.pos - 1, what: "unknown origin tag" }),
+        })
+    }
+}
+
+/// A framed batch of events: iterate it to get one [`EventView`] per event, in order.
+#[derive(Clone)]
+pub struct Batch<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> Batch<'a> {
+    /// Walks the given buffer (a concatenation of framed events).
+    pub fn new(buf: &'a [u8]) -> Self {
+        Batch { reader: Reader { buf, pos: 0, base: 0 } }
+    }
+}
+
+impl<'a> Iterator for Batch<'a> {
+    type Item = Result<EventView<'a>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.reader.pos >= self.reader.buf.len() {
+            return None;
+        }
+        let start = self.reader.pos;
+        let result = self.reader.bytes("truncated event frame").and_then(|body| {
+            EventView::parse_at(body, self.reader.base + start + 4).map(|view| EventView { frame: &self.reader.buf[start..self.reader.pos], ..view })
+        });
+        if result.is_err() {
+            // A broken frame makes the rest of the batch unreadable: stop after reporting it.
+            self.reader.pos = self.reader.buf.len();
+        }
+        Some(result)
+    }
+}
+
+/// One decoded event: its origin and fields, borrowed from the batch buffer. Field values
+/// are decoded when asked for; the origin and field list were checked for framing only.
+#[derive(Clone, Debug)]
+pub struct EventView<'a> {
+    frame: &'a [u8],
+    raw_origin: &'a [u8],
+    raw_counted_fields: &'a [u8],
+    raw_fields: &'a [u8],
+    fields_base: usize,
+    field_count: u32,
+}
+
+impl<'a> EventView<'a> {
+    /// Decodes a single framed event (length prefix included), as [`EventWriter`] writes it.
+    ///
+    /// [`EventWriter`]: crate::EventWriter
+    pub fn from_frame(frame: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut batch = Batch::new(frame);
+        let view = batch.next().ok_or(DecodeError { offset: 0, what: "empty buffer" })??;
+        if batch.reader.pos != frame.len() {
+            return Err(DecodeError { offset: batch.reader.pos, what: "bytes after the event" });
+        }
+        Ok(view)
+    }
+
+    fn parse_at(body: &'a [u8], base: usize) -> Result<Self, DecodeError> {
+        let mut r = Reader { buf: body, pos: 0, base };
+        r.origin()?;
+        let raw_origin = &body[..r.pos];
+        let raw_counted_fields = &body[r.pos..];
+        let field_count = r.u32("truncated field count")?;
+        let fields_base = base + r.pos;
+        let raw_fields = &body[r.pos..];
+        Ok(EventView { frame: body, raw_origin, raw_counted_fields, raw_fields, fields_base, field_count })
+    }
+
+    /// The whole framed event (length prefix included), to copy it unchanged.
+    pub fn frame(&self) -> &'a [u8] {
+        self.frame
+    }
+
+    /// The encoded origin, to copy into a rewritten event.
+    pub fn raw_origin(&self) -> &'a [u8] {
+        self.raw_origin
+    }
+
+    /// The encoded field count and fields: with [`raw_origin`](Self::raw_origin) of another
+    /// event, this frames the same fields under that event's origin.
+    pub fn raw_counted_fields(&self) -> &'a [u8] {
+        self.raw_counted_fields
+    }
+
+    /// Where the record came from.
+    pub fn origin(&self) -> Result<Origin<'a>, DecodeError> {
+        Reader { buf: self.raw_origin, pos: 0, base: self.fields_base - self.raw_origin.len() - 4 }.origin()
+    }
+
+    /// How many fields the event has.
+    pub fn len(&self) -> usize {
+        self.field_count as usize
+    }
+
+    /// Whether the event has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.field_count == 0
+    }
+
+    /// The fields in order, decoded one at a time.
+    pub fn fields(&self) -> Fields<'a> {
+        Fields { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
+    }
+
+    /// The value of the named field, if present and well-formed.
+    pub fn get(&self, name: &str) -> Option<Value<'a>> {
+        self.fields().filter_map(Result::ok).find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Decodes every field, checking the whole event.
+    pub fn decode_all(&self) -> Result<Vec<(&'a str, Value<'a>)>, DecodeError> {
+        let mut r = Reader { buf: self.raw_fields, pos: 0, base: self.fields_base };
+        let mut out = Vec::with_capacity(self.len().min(256));
+        for _ in 0..self.field_count {
+            out.push((r.str("truncated field name")?, r.value(0)?));
+        }
+        if r.pos != r.buf.len() {
+            return Err(r.err("bytes after the last field"));
+        }
+        Ok(out)
+    }
+}
+
+/// Iterator over an event's fields; stops after the first malformed one.
+pub struct Fields<'a> {
+    reader: Reader<'a>,
+    left: u32,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<(&'a str, Value<'a>), DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let result = self.reader.str("truncated field name").and_then(|name| Ok((name, self.reader.value(0)?)));
+        self.left = if result.is_ok() { self.left - 1 } else { 0 };
+        Some(result)
+    }
+}

@@ -1,0 +1,235 @@
+//! Field values and record origins: the event model's data types.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+/// A typed field value. Strings borrow from the encoded buffer when decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// JSON `null`: the field is present but empty.
+    Null,
+    /// true or false
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// UTF-8 text.
+    Str(Cow<'a, str>),
+    /// An instant, in nanoseconds since the Unix epoch, UTC.
+    Timestamp(i64),
+    /// An IPv4 or IPv6 address.
+    Ip(IpAddr),
+    /// An ordered list of values.
+    Array(Vec<Value<'a>>),
+}
+
+impl Value<'_> {
+    /// The text of a string value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number of an integer value.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A copy that owns its strings, so it can outlive the buffer it was decoded from.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Int(i) => Value::Int(i),
+            Value::Float(f) => Value::Float(f),
+            Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
+            Value::Timestamp(t) => Value::Timestamp(t),
+            Value::Ip(ip) => Value::Ip(ip),
+            Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Self {
+        Value::Str(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Value<'_> {
+    fn from(s: String) -> Self {
+        Value::Str(Cow::Owned(s))
+    }
+}
+
+impl<'a> From<Cow<'a, str>> for Value<'a> {
+    fn from(s: Cow<'a, str>) -> Self {
+        Value::Str(s)
+    }
+}
+
+impl From<i64> for Value<'_> {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+
+impl From<u16> for Value<'_> {
+    fn from(i: u16) -> Self {
+        Value::Int(i64::from(i))
+    }
+}
+
+impl From<u32> for Value<'_> {
+    fn from(i: u32) -> Self {
+        Value::Int(i64::from(i))
+    }
+}
+
+impl From<f64> for Value<'_> {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+impl From<bool> for Value<'_> {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<IpAddr> for Value<'_> {
+    fn from(ip: IpAddr) -> Self {
+        Value::Ip(ip)
+    }
+}
+
+/// Where a record came from. Later stages never need to know which source fed them, but
+/// the host uses the origin for provenance, stable ids and dead letters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Origin<'a> {
+    /// A synthetic event with no source position.
+    #[default]
+    None,
+    /// A line of a file (`-` for stdin); lines count from 1.
+    File {
+        /// The path as given to the host.
+        path: Cow<'a, str>,
+        /// The line number, from 1.
+        line: u64,
+    },
+    /// A record of a Kafka partition.
+    Kafka {
+        /// The topic.
+        topic: Cow<'a, str>,
+        /// The partition.
+        partition: i32,
+        /// The offset in the partition.
+        offset: i64,
+        /// The record key, if it had one.
+        key: Option<Cow<'a, [u8]>>,
+        /// The record headers, in order.
+        headers: Vec<(Cow<'a, str>, Cow<'a, [u8]>)>,
+    },
+}
+
+impl Origin<'_> {
+    /// A copy that owns its data.
+    pub fn into_owned(self) -> Origin<'static> {
+        match self {
+            Origin::None => Origin::None,
+            Origin::File { path, line } => Origin::File { path: Cow::Owned(path.into_owned()), line },
+            Origin::Kafka { topic, partition, offset, key, headers } => Origin::Kafka {
+                topic: Cow::Owned(topic.into_owned()),
+                partition,
+                offset,
+                key: key.map(|k| Cow::Owned(k.into_owned())),
+                headers: headers
+                    .into_iter()
+                    .map(|(n, v)| (Cow::Owned(n.into_owned()), Cow::Owned(v.into_owned())))
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// Text form: strings as they are, IPs as addresses, timestamps in RFC 3339 (UTC, `Z`,
+/// fractional seconds only when present), arrays as `[a, b]`, null as `null`.
+impl std::fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Str(s) => f.write_str(s),
+            Value::Timestamp(ns) => write_rfc3339(f, *ns),
+            Value::Ip(ip) => write!(f, "{ip}"),
+            Value::Array(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+/// Writes nanoseconds since the epoch as an RFC 3339 UTC instant.
+fn write_rfc3339(f: &mut std::fmt::Formatter<'_>, ns: i64) -> std::fmt::Result {
+    const NS_PER_DAY: i64 = 86_400_000_000_000;
+    let (days, rem) = (ns.div_euclid(NS_PER_DAY), ns.rem_euclid(NS_PER_DAY));
+    let (y, m, d) = civil_from_days(days);
+    let secs = rem / 1_000_000_000;
+    let frac = rem % 1_000_000_000;
+    write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
+    if frac != 0 {
+        let digits = format!("{frac:09}");
+        write!(f, ".{}", digits.trim_end_matches('0'))?;
+    }
+    f.write_str("Z")
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+
+    #[test]
+    fn timestamps_print_as_rfc3339_utc() {
+        assert_eq!(Value::Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Value::Timestamp(1_733_813_746_000_000_000).to_string(), "2024-12-10T06:55:46Z");
+        assert_eq!(Value::Timestamp(951_782_400_123_000_000).to_string(), "2000-02-29T00:00:00.123Z");
+        assert_eq!(Value::Timestamp(-1_000_000_000).to_string(), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn ips_and_arrays_print_plainly() {
+        let v = Value::Array(vec![Value::Ip("10.0.0.1".parse().unwrap()), Value::from("x"), Value::Null]);
+        assert_eq!(v.to_string(), "[10.0.0.1, x, null]");
+    }
+}

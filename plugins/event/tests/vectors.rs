@@ -1,0 +1,121 @@
+//! The encoding's test vectors (`wit/test-vectors.json`, referenced by `wit/README.md`) are
+//! what this crate writes and reads, byte for byte.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use logsift_event::{Batch, EventView, EventWriter, Origin, Value};
+
+fn vectors() -> Vec<(String, Vec<u8>)> {
+    let text = include_str!("../../../wit/test-vectors.json");
+    // A tiny reader for the file's fixed shape, so this crate stays dependency-free:
+    // entries of "name": "...", "hex": "..." in order.
+    let mut out = Vec::new();
+    let mut name = None;
+    for line in text.lines() {
+        let line = line.trim().trim_end_matches(',');
+        if let Some(v) = line.strip_prefix("\"name\": ") {
+            name = Some(v.trim_matches('"').to_owned());
+        } else if let Some(v) = line.strip_prefix("\"hex\": ") {
+            let hex = v.trim_matches('"').replace(' ', "");
+            let bytes = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+            out.push((name.take().expect("hex without name"), bytes));
+        }
+    }
+    out
+}
+
+fn expected(name: &str) -> Vec<u8> {
+    let mut buf = Vec::new();
+    match name {
+        "file-line" => {
+            let origin = Origin::File { path: "a.log".into(), line: 7 };
+            let mut w = EventWriter::begin(&mut buf, &origin);
+            w.field("event.original", &Value::from("hi"));
+            w.finish();
+        }
+        "typed-fields" => {
+            let mut w = EventWriter::begin(&mut buf, &Origin::None);
+            w.field("source.ip", &Value::Ip("10.0.0.1".parse::<IpAddr>().unwrap()))
+                .field("source.port", &Value::Int(22))
+                .field("@timestamp", &Value::Timestamp(1_000_000_000))
+                .field("event.outcome", &Value::from("failure"))
+                .field("related.user", &Value::Array(vec![Value::from("root"), Value::Null]))
+                .field("ok", &Value::Bool(true))
+                .field("score", &Value::Float(0.5));
+            w.finish();
+        }
+        "kafka-two-events" => {
+            let origin = Origin::Kafka {
+                topic: "logs".into(),
+                partition: 3,
+                offset: 42,
+                key: Some(Cow::Borrowed(b"k")),
+                headers: vec![("h".into(), Cow::Borrowed(b"v"))],
+            };
+            for text in ["a", "b"] {
+                let mut w = EventWriter::begin(&mut buf, &origin);
+                w.field("event.original", &Value::from(text));
+                w.finish();
+            }
+        }
+        other => panic!("test vector {other} has no expected value here"),
+    }
+    buf
+}
+
+#[test]
+fn every_test_vector_encodes_byte_for_byte() {
+    let vectors = vectors();
+    assert_eq!(vectors.len(), 3, "the vector file changed: update this test");
+    for (name, bytes) in vectors {
+        assert_eq!(expected(&name), bytes, "vector {name}");
+    }
+}
+
+#[test]
+fn every_test_vector_decodes_back_to_its_values() {
+    for (name, bytes) in vectors() {
+        let mut reencoded = Vec::new();
+        for event in Batch::new(&bytes) {
+            let event = event.unwrap_or_else(|e| panic!("vector {name}: {e}"));
+            let mut w = EventWriter::begin(&mut reencoded, &event.origin().unwrap());
+            for (n, v) in event.decode_all().unwrap() {
+                w.field(n, &v);
+            }
+            w.finish();
+        }
+        assert_eq!(reencoded, bytes, "vector {name} round trip");
+    }
+}
+
+#[test]
+fn a_truncated_event_is_an_error_with_its_offset_not_a_panic() {
+    let bytes = expected("typed-fields");
+    for cut in 0..bytes.len() {
+        let result: Result<Vec<_>, _> = Batch::new(&bytes[..cut]).map(|e| e.and_then(|e| e.decode_all())).collect();
+        if cut > 0 {
+            let err = result.expect_err("a cut event must not decode");
+            assert!(err.offset <= cut, "offset {} past the cut {cut}", err.offset);
+        }
+    }
+}
+
+#[test]
+fn a_lying_array_length_is_refused_without_allocating_it() {
+    let mut buf = Vec::new();
+    let mut w = EventWriter::begin(&mut buf, &Origin::None);
+    w.raw_field("x", &[7, 0xff, 0xff, 0xff, 0xff]);
+    w.finish();
+    let err = EventView::from_frame(&buf).unwrap().decode_all().unwrap_err();
+    assert_eq!(err.what, "array length exceeds the event");
+}
+
+#[test]
+fn get_finds_a_field_by_name() {
+    let bytes = expected("typed-fields");
+    let view = EventView::from_frame(&bytes).unwrap();
+    assert_eq!(view.get("source.port"), Some(Value::Int(22)));
+    assert_eq!(view.get("missing"), None);
+    assert_eq!(view.len(), 7);
+}

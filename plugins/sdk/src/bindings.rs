@@ -1,0 +1,82 @@
+//! The generated guest bindings (the SDK's one `generate!`) and the glue between them and
+//! the SDK's own types. Only compiled for wasm32.
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "plugin",
+    pub_export_macro: true,
+    default_bindings_module: "logsift_sdk::bindings",
+    runtime_path: "logsift_sdk::__private::wit_bindgen::rt",
+});
+
+
+/// Conversions the export macro calls.
+pub mod glue {
+    use super::logsift::plugin::types as wit;
+    use crate::{Action, Alert, Kind, Level, Metadata, Plugin, Settings, process_batch};
+
+    /// The contract's metadata record for a plugin.
+    pub fn describe(meta: &Metadata) -> wit::Metadata {
+        wit::Metadata {
+            name: meta.name.into(),
+            version: meta.version.into(),
+            kind: match meta.kind {
+                Kind::Parser => wit::PluginKind::Parser,
+                Kind::Enricher => wit::PluginKind::Enricher,
+                Kind::Detector => wit::PluginKind::Detector,
+            },
+            description: meta.description.into(),
+        }
+    }
+
+    /// Parses the settings JSON and builds the plugin.
+    pub fn init<P: Plugin>(settings: &str) -> Result<P, String> {
+        let settings = Settings::from_json(settings)?;
+        P::init(settings)
+    }
+
+    /// Runs a batch through the instance, or rejects it all if `init` never succeeded.
+    pub fn process<P: Plugin>(plugin: Option<&mut P>, batch: &[u8]) -> wit::BatchResult {
+        let Some(plugin) = plugin else {
+            let n = logsift_event::Batch::new(batch).count();
+            let changes = (0..n as u32)
+                .map(|record| wit::Change { record, action: wit::Action::Reject("plugin was not initialised".into()) })
+                .collect();
+            return wit::BatchResult { changes, events: Vec::new(), alerts: Vec::new() };
+        };
+        let out = process_batch(plugin, batch);
+        wit::BatchResult {
+            changes: out.changes.into_iter().map(|c| wit::Change { record: c.record, action: action(c.action) }).collect(),
+            events: out.events,
+            alerts: out.alerts.into_iter().map(alert).collect(),
+        }
+    }
+
+    fn action(action: Action) -> wit::Action {
+        match action {
+            Action::Replace(n) => wit::Action::Replace(n),
+            Action::Drop => wit::Action::Drop,
+            Action::Emit { output, events } => wit::Action::Emit(wit::Emit { output, events }),
+            Action::Reject(reason) => wit::Action::Reject(reason),
+        }
+    }
+
+    fn alert(a: Alert) -> wit::Alert {
+        wit::Alert {
+            record: a.record,
+            rule_id: a.rule_id,
+            title: a.title,
+            level: match a.level {
+                Level::Informational => wit::Level::Informational,
+                Level::Low => wit::Level::Low,
+                Level::Medium => wit::Level::Medium,
+                Level::High => wit::Level::High,
+                Level::Critical => wit::Level::Critical,
+            },
+            tags: a.tags,
+            status: a.status,
+            dedupe_key: a.dedupe_key,
+            details: a.details,
+        }
+    }
+}

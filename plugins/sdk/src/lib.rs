@@ -1,0 +1,92 @@
+//! Write logsift plugins in Rust.
+//!
+//! Implement [`Plugin`] for a type and call [`export_plugin!`] once; the SDK does the rest:
+//! it decodes each batch the host sends, calls [`Plugin::process`] once per event with a
+//! lazily decoded [`Event`] (strings borrowed from the batch, never copied unless changed),
+//! turns each [`Outcome`] into the contract's per-record change, and re-encodes only the
+//! events that were modified. Generated bindings stay inside this crate.
+//!
+//! ```
+//! use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
+//!
+//! struct Tagger;
+//!
+//! impl Plugin for Tagger {
+//!     const METADATA: Metadata = Metadata::new("tagger", "0.1.0", Kind::Enricher, "adds a tag");
+//!
+//!     fn init(_settings: Settings) -> Result<Self, String> {
+//!         Ok(Tagger)
+//!     }
+//!
+//!     fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
+//!         event.set("labels.seen_by", "tagger");
+//!         Outcome::Pass
+//!     }
+//! }
+//!
+//! logsift_sdk::export_plugin!(Tagger);
+//! # fn main() {}
+//! ```
+//!
+//! The same code runs natively: [`testing`] feeds a plugin batches in-process, which is how
+//! plugin unit tests and the Wasm/native benchmark call it.
+
+// The generated bindings name this crate by its public path, also from inside it.
+extern crate self as logsift_sdk;
+
+mod alert;
+mod event;
+pub mod log;
+mod plugin;
+mod runtime;
+pub mod testing;
+
+pub use alert::{Alert, Level};
+pub use event::Event;
+pub use logsift_event::{Origin, Value};
+pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, Settings};
+pub use runtime::{Action, BatchOutput, Change, process_batch};
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod bindings;
+
+/// Internals the export macro expands to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(target_arch = "wasm32")]
+    pub use crate::bindings::glue::*;
+    #[cfg(target_arch = "wasm32")]
+    pub use wit_bindgen;
+}
+
+/// Exports a [`Plugin`] implementation as the component's `plugin` world.
+///
+/// Call it once, at the crate root of a `cdylib` crate built for `wasm32-wasip2`. On other
+/// targets it expands to nothing, so the same crate also builds natively for tests.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            ::std::thread_local! {
+                static INSTANCE: ::std::cell::RefCell<Option<$plugin>> = const { ::std::cell::RefCell::new(None) };
+            }
+            struct Export;
+            impl $crate::bindings::Guest for Export {
+                fn describe() -> $crate::bindings::Metadata {
+                    $crate::__private::describe(&<$plugin as $crate::Plugin>::METADATA)
+                }
+                fn init(settings: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+                    let plugin = $crate::__private::init::<$plugin>(&settings)?;
+                    INSTANCE.with_borrow_mut(|slot| *slot = Some(plugin));
+                    Ok(())
+                }
+                fn process(batch: ::std::vec::Vec<u8>) -> $crate::bindings::BatchResult {
+                    INSTANCE.with_borrow_mut(|slot| $crate::__private::process(slot.as_mut(), &batch))
+                }
+            }
+            $crate::bindings::export!(Export with_types_in $crate::bindings);
+        };
+    };
+}

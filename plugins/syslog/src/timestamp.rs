@@ -1,0 +1,469 @@
+//! Syslog's two timestamp forms and the calendar arithmetic behind them.
+//!
+//! RFC 3164 lines carry `Mmm dd hh:mm:ss` (no year, no zone): [`parse_bsd`] reads it into a
+//! [`BsdTime`], which becomes an instant only once a year and a UTC offset are chosen
+//! ([`BsdTime::to_nanos`]). RFC 5424 lines (and rsyslog's high-precision file format) carry
+//! RFC 3339 timestamps: [`parse_rfc3339`] turns them straight into nanoseconds since the
+//! epoch, UTC. Everything is integer arithmetic on the proleptic Gregorian calendar; nothing
+//! here allocates or panics, and an impossible date (Feb 29 of a common year, Apr 31, hour
+//! 24) or an instant outside `i64` nanoseconds is an error, not a wrapped value.
+
+use std::fmt;
+
+const NANOS_PER_SEC: i64 = 1_000_000_000;
+const SECS_PER_DAY: i64 = 86_400;
+
+/// Why a timestamp could not be turned into an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeError {
+    /// The text does not have the expected shape; says what was expected.
+    Malformed(&'static str),
+    /// The fields are well-formed but name a day that does not exist.
+    NoSuchDate {
+        /// Year (possibly inferred).
+        year: i32,
+        /// Month, 1–12.
+        month: u8,
+        /// Day of the month.
+        day: u8,
+    },
+    /// A field is out of its range (month 13, hour 24, offset +25:00).
+    OutOfRange(&'static str),
+    /// The instant does not fit `i64` nanoseconds (before 1677 or after 2262).
+    Overflow,
+}
+
+impl fmt::Display for TimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeError::Malformed(expected) => write!(f, "malformed timestamp: expected {expected}"),
+            TimeError::NoSuchDate { year, month, day } => {
+                write!(
+                    f,
+                    "timestamp names a day that does not exist: {year:04}-{month:02}-{day:02}"
+                )
+            }
+            TimeError::OutOfRange(what) => write!(f, "timestamp {what} is out of range"),
+            TimeError::Overflow => {
+                f.write_str("timestamp is outside the representable range (years 1678 to 2261)")
+            }
+        }
+    }
+}
+
+/// A fixed offset from UTC, in seconds east of UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Offset(i32);
+
+impl Offset {
+    /// UTC itself.
+    pub const UTC: Offset = Offset(0);
+
+    /// Parses `UTC`, `GMT`, `Z`, `+HH:MM`, `+HHMM` or `+HH` (and the `-` forms). Hours are at
+    /// most 23 and minutes at most 59.
+    pub fn parse(text: &str) -> Option<Offset> {
+        if matches!(text, "UTC" | "utc" | "GMT" | "gmt" | "Z" | "z") {
+            return Some(Offset::UTC);
+        }
+        let (sign, rest) = match text.as_bytes().first()? {
+            b'+' => (1, text.get(1..)?),
+            b'-' => (-1, text.get(1..)?),
+            _ => return None,
+        };
+        let (hours, minutes) = match rest.len() {
+            2 => (rest, "00"),
+            4 => (rest.get(..2)?, rest.get(2..)?),
+            5 if rest.as_bytes().get(2) == Some(&b':') => (rest.get(..2)?, rest.get(3..)?),
+            _ => return None,
+        };
+        let (hours, minutes) = (
+            two_digits(hours.as_bytes())?,
+            two_digits(minutes.as_bytes())?,
+        );
+        if hours > 23 || minutes > 59 {
+            return None;
+        }
+        Some(Offset(
+            sign * (i32::from(hours) * 3600 + i32::from(minutes) * 60),
+        ))
+    }
+
+    /// Seconds east of UTC.
+    pub fn seconds(self) -> i32 {
+        self.0
+    }
+}
+
+/// A BSD (RFC 3164) timestamp: a wall-clock time with no year and no zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BsdTime {
+    /// Month, 1–12.
+    pub month: u8,
+    /// Day of the month, 1–31 (checked against the month once the year is known).
+    pub day: u8,
+    /// Hour, 0–23.
+    pub hour: u8,
+    /// Minute, 0–59.
+    pub minute: u8,
+    /// Second, 0–60 (a leap second counts as the first second of the next minute).
+    pub second: u8,
+    /// Fraction of the second, when the writer added one (`hh:mm:ss.ffffff`).
+    pub nanos: u32,
+}
+
+impl BsdTime {
+    /// The instant this wall-clock time names in `year` at `offset`.
+    pub fn to_nanos(self, year: i32, offset: Offset) -> Result<i64, TimeError> {
+        if self.day > days_in_month(year, self.month) {
+            return Err(TimeError::NoSuchDate {
+                year,
+                month: self.month,
+                day: self.day,
+            });
+        }
+        let clock = Clock {
+            hour: self.hour,
+            minute: self.minute,
+            second: self.second,
+            nanos: self.nanos,
+        };
+        instant(year, self.month, self.day, clock, offset)
+    }
+}
+
+/// Reads `Mmm dd hh:mm:ss[.fff]` at the start of `text` (the day may be space-padded, as in
+/// `Jul  7`), followed by a space or the end. Returns the time and the text after it.
+pub fn parse_bsd(text: &str) -> Result<(BsdTime, &str), TimeError> {
+    let b = text.as_bytes();
+    let month = b
+        .get(..3)
+        .and_then(month_number)
+        .ok_or(TimeError::Malformed("a month name such as Jan"))?;
+    let mut at = 3;
+    let padding = b
+        .get(at..)
+        .map_or(0, |rest| rest.iter().take_while(|&&c| c == b' ').count());
+    if padding == 0 {
+        return Err(TimeError::Malformed("a space after the month"));
+    }
+    at += padding;
+    let digits = b.get(at..).map_or(0, |rest| {
+        rest.iter()
+            .take(3)
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    });
+    let day = match (digits, b.get(at..at + digits)) {
+        (1, Some(&[d])) => d - b'0',
+        (2, Some(d)) => two_digits(d).unwrap_or(0),
+        _ => {
+            return Err(TimeError::Malformed(
+                "a one- or two-digit day after the month",
+            ));
+        }
+    };
+    if !(1..=31).contains(&day) {
+        return Err(TimeError::OutOfRange("day"));
+    }
+    at += digits;
+    if b.get(at) != Some(&b' ') {
+        return Err(TimeError::Malformed("a space after the day"));
+    }
+    at += 1;
+    let (clock, used) = parse_clock(b.get(at..).unwrap_or_default())?;
+    at += used;
+    let rest = text.get(at..).unwrap_or_default();
+    if !(rest.is_empty() || rest.starts_with(' ')) {
+        return Err(TimeError::Malformed("a space after the time"));
+    }
+    let time = BsdTime {
+        month,
+        day,
+        hour: clock.hour,
+        minute: clock.minute,
+        second: clock.second,
+        nanos: clock.nanos,
+    };
+    Ok((time, rest))
+}
+
+/// Reads an RFC 3339 timestamp (`2003-10-11T22:14:15.003Z`, `…+02:00`) at the start of
+/// `text`, ending at a space or the end. Returns nanoseconds since the epoch (UTC) and the
+/// text after it.
+pub fn parse_rfc3339(text: &str) -> Result<(i64, &str), TimeError> {
+    let end = text.find(' ').unwrap_or(text.len());
+    let (stamp, rest) = text.split_at_checked(end).unwrap_or((text, ""));
+    let b = stamp.as_bytes();
+    let field =
+        |range: std::ops::Range<usize>| b.get(range).and_then(|d| d.iter().try_fold(0u32, digit));
+    let year = field(0..4).ok_or(TimeError::Malformed(
+        "a four-digit year (YYYY-MM-DDThh:mm:ss)",
+    ))?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't'))
+    {
+        return Err(TimeError::Malformed("YYYY-MM-DDThh:mm:ss"));
+    }
+    let month = field(5..7).ok_or(TimeError::Malformed("a two-digit month"))?;
+    let day = field(8..10).ok_or(TimeError::Malformed("a two-digit day"))?;
+    let (clock, used) = parse_clock(b.get(11..).unwrap_or_default())?;
+    let zone = stamp.get(11 + used..).unwrap_or_default();
+    let offset = Offset::parse(zone)
+        .filter(|_| zone.len() == 1 || zone.len() == 6)
+        .ok_or(TimeError::Malformed("a zone, Z or ±hh:mm, after the time"))?;
+    let (year, month, day) = (year as i32, month as u8, day as u8);
+    if !(1..=12).contains(&month) {
+        return Err(TimeError::OutOfRange("month"));
+    }
+    if day == 0 || day > days_in_month(year, month) {
+        return Err(TimeError::NoSuchDate { year, month, day });
+    }
+    Ok((instant(year, month, day, clock, offset)?, rest))
+}
+
+/// The month number of a three-letter English month name, in any letter case.
+pub fn month_number(name: &[u8]) -> Option<u8> {
+    let lower = match name {
+        [a, b, c] => [
+            a.to_ascii_lowercase(),
+            b.to_ascii_lowercase(),
+            c.to_ascii_lowercase(),
+        ],
+        _ => return None,
+    };
+    let month = match &lower {
+        b"jan" => 1,
+        b"feb" => 2,
+        b"mar" => 3,
+        b"apr" => 4,
+        b"may" => 5,
+        b"jun" => 6,
+        b"jul" => 7,
+        b"aug" => 8,
+        b"sep" => 9,
+        b"oct" => 10,
+        b"nov" => 11,
+        b"dec" => 12,
+        _ => return None,
+    };
+    Some(month)
+}
+
+/// Whether `year` has a Feb 29.
+pub fn is_leap_year(year: i32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// How many days `month` (1–12) has in `year`; 0 for a month out of range.
+pub fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Days from 1970-01-01 to the given civil date (H. Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
+    let (month, day) = (i64::from(month), i64::from(day));
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The civil date (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's
+/// `civil_from_days`).
+pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month as u8, day as u8)
+}
+
+/// A time of day.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    hour: u8,
+    minute: u8,
+    second: u8,
+    nanos: u32,
+}
+
+/// The instant of a checked civil date and time of day at `offset`.
+fn instant(year: i32, month: u8, day: u8, clock: Clock, offset: Offset) -> Result<i64, TimeError> {
+    let secs = days_from_civil(i64::from(year), month, day) * SECS_PER_DAY
+        + i64::from(clock.hour) * 3600
+        + i64::from(clock.minute) * 60
+        + i64::from(clock.second)
+        - i64::from(offset.seconds());
+    secs.checked_mul(NANOS_PER_SEC)
+        .and_then(|n| n.checked_add(i64::from(clock.nanos)))
+        .ok_or(TimeError::Overflow)
+}
+
+/// Reads `hh:mm:ss[.f…]`; returns the time and how many bytes it took. Digits of the
+/// fraction past nanoseconds are read and ignored.
+fn parse_clock(b: &[u8]) -> Result<(Clock, usize), TimeError> {
+    let part = |at: usize| b.get(at..at + 2).and_then(two_digits);
+    let (Some(hour), Some(minute), Some(second)) = (part(0), part(3), part(6)) else {
+        return Err(TimeError::Malformed("a time hh:mm:ss"));
+    };
+    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') {
+        return Err(TimeError::Malformed("a time hh:mm:ss"));
+    }
+    if hour > 23 {
+        return Err(TimeError::OutOfRange("hour"));
+    }
+    if minute > 59 {
+        return Err(TimeError::OutOfRange("minute"));
+    }
+    if second > 60 {
+        return Err(TimeError::OutOfRange("second"));
+    }
+    let mut used = 8;
+    let mut nanos = 0u32;
+    if b.get(8) == Some(&b'.') {
+        let digits = b.get(9..).map_or(0, |rest| {
+            rest.iter().take_while(|c| c.is_ascii_digit()).count()
+        });
+        if digits == 0 {
+            return Err(TimeError::Malformed("digits after the decimal point"));
+        }
+        let mut scale = 100_000_000;
+        for &d in b.get(9..9 + digits.min(9)).unwrap_or_default() {
+            nanos += u32::from(d - b'0') * scale;
+            scale /= 10;
+        }
+        used += 1 + digits;
+    }
+    Ok((
+        Clock {
+            hour,
+            minute,
+            second,
+            nanos,
+        },
+        used,
+    ))
+}
+
+fn two_digits(d: &[u8]) -> Option<u8> {
+    match d {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Some((a - b'0') * 10 + (b - b'0')),
+        _ => None,
+    }
+}
+
+fn digit(acc: u32, &c: &u8) -> Option<u32> {
+    c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: i64 = NANOS_PER_SEC;
+
+    #[test]
+    fn civil_round_trip_covers_leap_days_and_the_epoch() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        for days in [-800_000, -1, 0, 59, 11_016, 19_782, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn bsd_time_accepts_padded_day_and_fraction() {
+        let (t, rest) = parse_bsd("Jul  7 08:06:15.250 combo x").unwrap();
+        assert_eq!(
+            (t.month, t.day, t.hour, t.minute, t.second, t.nanos),
+            (7, 7, 8, 6, 15, 250_000_000)
+        );
+        assert_eq!(rest, " combo x");
+        assert_eq!(
+            t.to_nanos(2005, Offset::UTC).unwrap(),
+            1_120_723_575 * SEC + 250_000_000
+        );
+    }
+
+    #[test]
+    fn feb_29_of_a_common_year_is_an_error_not_a_panic() {
+        let (t, _) = parse_bsd("Feb 29 00:00:00 h").unwrap();
+        assert_eq!(
+            t.to_nanos(2023, Offset::UTC),
+            Err(TimeError::NoSuchDate {
+                year: 2023,
+                month: 2,
+                day: 29
+            })
+        );
+        assert!(t.to_nanos(2024, Offset::UTC).is_ok());
+    }
+
+    #[test]
+    fn bsd_time_rejects_bad_fields() {
+        for bad in [
+            "Foo 10 06:55:46",
+            "Dec 10 24:00:00",
+            "Dec 32 00:00:00",
+            "Dec 10 6:55:46",
+            "Dec10 06:55:46",
+            "Dec 0 01:02:03",
+            "Dec 10 06:55:46x",
+            "Dec",
+        ] {
+            assert!(parse_bsd(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_applies_the_offset_and_keeps_microseconds() {
+        let (a, rest) = parse_rfc3339("2003-08-24T05:14:15.000003-07:00 host").unwrap();
+        let (b, _) = parse_rfc3339("2003-08-24T12:14:15.000003Z").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(rest, " host");
+        assert_eq!(b, 1_061_727_255 * SEC + 3_000);
+    }
+
+    #[test]
+    fn rfc3339_rejects_impossible_and_zoneless_times() {
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2003-13-01T00:00:00Z",
+            "2003-10-11T22:14:15",
+            "2003-10-11 22:14:15Z",
+            "2003-10-11T22:14:15+5",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn offsets_parse_in_the_usual_spellings() {
+        assert_eq!(Offset::parse("UTC"), Some(Offset::UTC));
+        assert_eq!(Offset::parse("+02:00").map(Offset::seconds), Some(7200));
+        assert_eq!(Offset::parse("-0500").map(Offset::seconds), Some(-18_000));
+        assert_eq!(Offset::parse("+0530").map(Offset::seconds), Some(19_800));
+        for bad in ["Europe/Paris", "+24:00", "+02:60", "2", "+2", ""] {
+            assert_eq!(Offset::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! A plugin that misbehaves on purpose, for the host's containment tests. Each fault is
+//! triggered by a marker text in `event.original`, so a test decides which records are
+//! guilty:
+//!
+//! | setting    | default  | what a record containing it does                    |
+//! |------------|----------|-----------------------------------------------------|
+//! | `trap_on`  | `TRAP`   | panics (a trap: `unreachable` in Wasm)              |
+//! | `loop_on`  | `LOOP`   | loops forever (only the epoch deadline stops it)    |
+//! | `oom_on`   | `OOM`    | allocates without bound until memory runs out       |
+//! | `reject_on`| `REJECT` | is rejected with a reason (a well-behaved refusal)  |
+//!
+//! `fail_init = true` makes `init` fail. Every other record is tagged with
+//! `labels.faulty = <version>` (setting `version`, default `1`) so tests can tell which
+//! generation processed it.
+
+use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
+use serde::Deserialize;
+
+/// The plugin's settings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FaultySettings {
+    trap_on: String,
+    loop_on: String,
+    oom_on: String,
+    reject_on: String,
+    fail_init: bool,
+    version: String,
+}
+
+impl Default for FaultySettings {
+    fn default() -> Self {
+        FaultySettings {
+            trap_on: "TRAP".into(),
+            loop_on: "LOOP".into(),
+            oom_on: "OOM".into(),
+            reject_on: "REJECT".into(),
+            fail_init: false,
+            version: "1".into(),
+        }
+    }
+}
+
+/// Misbehaves on marked records.
+pub struct Faulty {
+    settings: FaultySettings,
+    hoard: Vec<Vec<u8>>,
+}
+
+impl Plugin for Faulty {
+    const METADATA: Metadata = Metadata::new("faulty", env!("CARGO_PKG_VERSION"), Kind::Enricher, "misbehaves on marked records, for tests");
+
+    fn init(settings: Settings) -> Result<Self, String> {
+        let settings: FaultySettings = settings.parse()?;
+        if settings.fail_init {
+            return Err("init failed because fail_init is set".into());
+        }
+        Ok(Faulty { settings, hoard: Vec::new() })
+    }
+
+    fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
+        let text = event.original().unwrap_or_default();
+        let s = &self.settings;
+        if text.contains(&s.trap_on) {
+            panic!("faulty plugin: trap requested by the record");
+        }
+        if text.contains(&s.loop_on) {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        if text.contains(&s.oom_on) {
+            loop {
+                self.hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
+            }
+        }
+        if text.contains(&s.reject_on) {
+            return Outcome::Reject("faulty plugin: rejected as asked".into());
+        }
+        let version = s.version.clone();
+        event.set("labels.faulty", version);
+        Outcome::Pass
+    }
+}
+
+logsift_sdk::export_plugin!(Faulty);

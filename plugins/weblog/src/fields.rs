@@ -1,0 +1,97 @@
+//! The hand-off between the pure line parsers and the event: parsers return [`Fields`]
+//! borrowed from the line, and [`apply`] writes them onto the event.
+//!
+//! Promise: a parser never sees the event and never allocates a field's text when the
+//! line already holds it; the only copies are of values that had to change (unescaped
+//! quotes, `+` turned into spaces) and of names built at run time (`iis.<column>`).
+
+use std::borrow::Cow;
+
+use logsift_sdk::{Event, Outcome, Value};
+
+/// The field that holds the raw line (the SDK does not re-export the event crate's constant).
+const ORIGINAL: &str = "event.original";
+
+/// What a line became: fields to set, or nothing (a directive or a blank line), or a
+/// reason it is not in the format.
+pub(crate) type Parsed<'t> = Result<Option<Fields<'t>>, String>;
+
+/// Named values a parser extracted from one line, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Fields<'t>(Vec<(Cow<'t, str>, Value<'t>)>);
+
+impl<'t> Fields<'t> {
+    /// Room for `n` fields.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Fields(Vec::with_capacity(n))
+    }
+
+    /// Adds a field with a fixed name.
+    pub(crate) fn put(&mut self, name: &'static str, value: impl Into<Value<'t>>) {
+        self.0.push((Cow::Borrowed(name), value.into()));
+    }
+
+    /// Adds a field whose name was built at run time.
+    pub(crate) fn put_named(&mut self, name: Cow<'t, str>, value: impl Into<Value<'t>>) {
+        self.0.push((name, value.into()));
+    }
+
+    /// Adds `event.category` = `["web"]`.
+    pub(crate) fn put_web_category(&mut self) {
+        self.put("event.category", Value::Array(vec![Value::from("web")]));
+    }
+
+    /// Adds `event.outcome` from an HTTP status: success below 400, failure from 400 on.
+    pub(crate) fn put_outcome(&mut self, status: i64) {
+        self.put(
+            "event.outcome",
+            if status < 400 { "success" } else { "failure" },
+        );
+    }
+
+    /// A field's value, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn get(&self, name: &str) -> Option<&Value<'t>> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+/// Parses the event's `event.original` with `parse` and sets what it found.
+///
+/// The text is borrowed from the batch, so the fields borrow it too. If an earlier step in
+/// this same call had replaced `event.original` with owned text (it cannot happen for a
+/// first-stage parser, but the SDK allows it), the fields are copied instead.
+pub(crate) fn apply<'a>(
+    event: &mut Event<'a>,
+    parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>,
+) -> Outcome {
+    let text: Cow<'a, str> = match event.get(ORIGINAL) {
+        Some(Value::Str(Cow::Borrowed(s))) => Cow::Borrowed(*s),
+        Some(Value::Str(Cow::Owned(s))) => Cow::Owned(s.clone()),
+        Some(_) => return Outcome::Reject("event.original is not a string".into()),
+        None => return Outcome::Reject("event has no event.original to parse".into()),
+    };
+    match text {
+        Cow::Borrowed(line) => finish(event, parse(line), |v| v),
+        Cow::Owned(line) => finish(event, parse(&line), |(n, v): (Cow<'_, str>, Value<'_>)| {
+            (Cow::Owned(n.into_owned()), v.into_owned())
+        }),
+    }
+}
+
+fn finish<'a, 't>(
+    event: &mut Event<'a>,
+    parsed: Parsed<'t>,
+    own: impl Fn((Cow<'t, str>, Value<'t>)) -> (Cow<'a, str>, Value<'a>),
+) -> Outcome {
+    match parsed {
+        Ok(Some(fields)) => {
+            for (name, value) in fields.0.into_iter().map(own) {
+                event.set(name, value);
+            }
+            Outcome::Pass
+        }
+        Ok(None) => Outcome::Drop,
+        Err(reason) => Outcome::Reject(reason),
+    }
+}

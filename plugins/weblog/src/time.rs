@@ -1,0 +1,184 @@
+//! Calendar arithmetic for log timestamps: a civil date and time plus a fixed UTC offset
+//! become nanoseconds since the Unix epoch, with no time-zone database.
+//!
+//! Promise: every value is range-checked (month 1–12, the day exists in that month, hour
+//! below 24, …) and instants that do not fit an `i64` of nanoseconds (before 1677 or after
+//! 2262) are refused, never wrapped.
+
+/// A wall-clock date and time, as written in a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DateTime {
+    pub(crate) year: i64,
+    pub(crate) month: u32,
+    pub(crate) day: u32,
+    pub(crate) hour: u32,
+    pub(crate) minute: u32,
+    pub(crate) second: u32,
+    pub(crate) nanos: u32,
+}
+
+impl DateTime {
+    /// Nanoseconds since the epoch of this wall-clock time read at `offset_secs` east of
+    /// UTC (`+0300` is 10800), or `None` if a part is out of range.
+    pub(crate) fn to_epoch_nanos(self, offset_secs: i64) -> Option<i64> {
+        let valid = (1..=12).contains(&self.month)
+            && self.day >= 1
+            && self.day <= days_in_month(self.year, self.month)
+            && self.hour < 24
+            && self.minute < 60
+            && self.second <= 60
+            && self.nanos < 1_000_000_000;
+        if !valid {
+            return None;
+        }
+        let days = days_from_civil(self.year, self.month, self.day);
+        let secs = days * 86_400 + i64::from(self.hour * 3600 + self.minute * 60 + self.second)
+            - offset_secs;
+        secs.checked_mul(1_000_000_000)?
+            .checked_add(i64::from(self.nanos))
+    }
+}
+
+/// Days from 1970-01-01 to the given date of the proleptic Gregorian calendar
+/// (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// The month number of an English three-letter abbreviation (`Jan` … `Dec`).
+pub(crate) fn month_from_abbrev(name: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    MONTHS
+        .iter()
+        .position(|m| *m == name)
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// A number written with ASCII digits only (no sign, no spaces), of at most 9 digits.
+pub(crate) fn number(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// `HH:MM:SS` with an optional `.fraction` (up to nanoseconds) as (hour, minute, second,
+/// nanos).
+pub(crate) fn clock(text: &str) -> Option<(u32, u32, u32, u32)> {
+    let (hms, fraction) = match text.split_once('.') {
+        Some((hms, f)) => (hms, Some(f)),
+        None => (text, None),
+    };
+    let mut parts = hms.split(':');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || h.len() != 2 || m.len() != 2 || s.len() != 2 {
+        return None;
+    }
+    let nanos = match fraction {
+        None => 0,
+        Some(f) if f.len() <= 9 => number(f)? * 10u32.pow(9 - f.len() as u32),
+        Some(_) => return None,
+    };
+    Some((number(h)?, number(m)?, number(s)?, nanos))
+}
+
+/// A fixed UTC offset in seconds east: `UTC`, `Z`, `+0300`, `-05:30`.
+pub(crate) fn offset(text: &str) -> Option<i64> {
+    if text == "Z" || text == "UTC" {
+        return Some(0);
+    }
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.len() {
+        4 => (&rest[..2], &rest[2..]),
+        5 if rest.as_bytes()[2] == b':' => (&rest[..2], &rest[3..]),
+        _ => return None,
+    };
+    let (h, m) = (number(h)?, number(m)?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some(sign * i64::from(h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> DateTime {
+        DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos: 0,
+        }
+    }
+
+    #[test]
+    fn the_epoch_is_zero_and_offsets_move_the_instant_west() {
+        assert_eq!(at(1970, 1, 1, 0, 0, 0).to_epoch_nanos(0), Some(0));
+        // 03:00 at +0300 is midnight UTC.
+        assert_eq!(at(1970, 1, 1, 3, 0, 0).to_epoch_nanos(10_800), Some(0));
+    }
+
+    #[test]
+    fn a_known_instant_matches_date_utility() {
+        // date -u -d '2018-07-11T05:41:28Z' +%s → 1531287688
+        assert_eq!(
+            at(2018, 7, 11, 5, 41, 28).to_epoch_nanos(0),
+            Some(1_531_287_688_000_000_000)
+        );
+        // date -u -d '2000-02-29T12:00:00Z' +%s → 951825600
+        assert_eq!(
+            at(2000, 2, 29, 12, 0, 0).to_epoch_nanos(0),
+            Some(951_825_600_000_000_000)
+        );
+    }
+
+    #[test]
+    fn impossible_dates_and_instants_beyond_i64_are_refused() {
+        assert_eq!(at(2019, 2, 29, 0, 0, 0).to_epoch_nanos(0), None);
+        assert_eq!(at(2019, 13, 1, 0, 0, 0).to_epoch_nanos(0), None);
+        assert_eq!(at(2019, 1, 1, 24, 0, 0).to_epoch_nanos(0), None);
+        assert_eq!(at(2300, 1, 1, 0, 0, 0).to_epoch_nanos(0), None);
+    }
+
+    #[test]
+    fn offsets_are_read_in_both_spellings() {
+        assert_eq!(offset("+0300"), Some(10_800));
+        assert_eq!(offset("-05:30"), Some(-19_800));
+        assert_eq!(offset("UTC"), Some(0));
+        assert_eq!(offset("+3"), None);
+        assert_eq!(offset("Europe/Paris"), None);
+    }
+
+    #[test]
+    fn clocks_take_an_optional_fraction() {
+        assert_eq!(clock("14:32:52.123456"), Some((14, 32, 52, 123_456_000)));
+        assert_eq!(clock("04:47:44"), Some((4, 47, 44, 0)));
+        assert_eq!(clock("4:47:44"), None);
+    }
+}

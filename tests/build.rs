@@ -1,0 +1,61 @@
+//! Builds every plugin of the workspace to a WebAssembly component, so a plain
+//! `cargo test` has the `.wasm` files the integration tests load.
+//!
+//! The nested cargo uses its own target directory (`<target>/wasm`): sharing the outer
+//! build's would make it wait forever on the outer build's lock. Components are then copied
+//! to `<target>/plugins/<name>.wasm` (the crate name without `logsift-`), the directory the
+//! examples' configurations and the tests use.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The plugin crates built for wasm32-wasip2.
+const PLUGINS: &[&str] = &["passthrough", "json", "syslog", "weblog", "ssh-root-login", "faulty"];
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir.parent().expect("tests/ sits in the workspace").to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    let target = if target.is_absolute() { target } else { workspace.join(target) };
+
+    for watched in ["plugins", "wit", "Cargo.lock", "Cargo.toml"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=LOGSIFT_SKIP_PLUGIN_BUILD");
+
+    let out = target.join("plugins");
+    println!("cargo:rustc-env=LOGSIFT_PLUGIN_DIR={}", out.display());
+    if std::env::var_os("LOGSIFT_SKIP_PLUGIN_BUILD").is_some() {
+        return;
+    }
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&workspace)
+        .args(["build", "--target", "wasm32-wasip2", "--profile", "wasm", "--target-dir"])
+        .arg(target.join("wasm"));
+    for plugin in PLUGINS {
+        cmd.args(["-p", &format!("logsift-{plugin}")]);
+    }
+    // Flags meant for the host build must not leak into the plugins' build.
+    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER"] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("running cargo to build the plugins");
+    assert!(status.success(), "building the plugins for wasm32-wasip2 failed (see the output above)");
+
+    std::fs::create_dir_all(&out).expect("creating the plugin output directory");
+    let built = target.join("wasm/wasm32-wasip2/wasm");
+    for plugin in PLUGINS {
+        let file = format!("logsift_{}.wasm", plugin.replace('-', "_"));
+        copy_if_changed(&built.join(&file), &out.join(format!("{plugin}.wasm")));
+    }
+}
+
+/// Copies only when the content differs, so a file watcher sees no spurious change.
+fn copy_if_changed(from: &Path, to: &Path) {
+    let new = std::fs::read(from).unwrap_or_else(|e| panic!("reading built plugin {}: {e}", from.display()));
+    if std::fs::read(to).ok().as_deref() != Some(new.as_slice()) {
+        std::fs::write(to, new).unwrap_or_else(|e| panic!("writing {}: {e}", to.display()));
+    }
+}
