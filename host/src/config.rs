@@ -10,19 +10,19 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::HealthConfig;
+use crate::pipeline::{HealthConfig, RejectPolicy};
 use crate::wasm::Limits;
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file or the environment holds something that does not fit the settings.
-    #[error("invalid configuration {path:?}: {source}")]
+    #[error("invalid configuration {path:?}: {cause}")]
     Invalid {
         /// The file.
         path: PathBuf,
         /// What is wrong, with the key it concerns.
-        source: config::ConfigError,
+        cause: config::ConfigError,
     },
     /// A value is out of its range.
     #[error("invalid configuration {path:?}: {key}: {why}")]
@@ -109,6 +109,10 @@ pub struct StageConfig {
     /// Overrides of the global limits for this plugin, key by key.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// What happens to records the plugin rejects: `dead-letter` (default) or `pass` (on
+    /// to the next stage unchanged, for parsers over mixed input).
+    #[serde(default)]
+    pub on_reject: RejectPolicy,
     /// Quarantine policy.
     #[serde(default)]
     pub health: HealthConfig,
@@ -163,7 +167,7 @@ impl Settings {
 
     /// Like [`load`](Self::load) with the environment given (for tests).
     pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
-        let invalid = |source| ConfigError::Invalid { path: path.to_owned(), source };
+        let invalid = |cause| ConfigError::Invalid { path: path.to_owned(), cause };
         let env: std::collections::HashMap<String, String> = env.into_iter().filter(|(k, _)| k.starts_with("LOGSIFT_")).collect();
         let source = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml).required(true))

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use wasmtime::Engine;
 
 use crate::config::Settings;
-use crate::pipeline::HealthConfig;
+use crate::pipeline::StageOptions;
 use crate::wasm::{LoadError, LoadedPlugin};
 
 /// Loads every stage of the configuration, in order, stopping at the first that fails.
-pub fn load_chain(engine: &Engine, settings: &Settings) -> Result<Vec<(Arc<LoadedPlugin>, HealthConfig)>, LoadError> {
+pub fn load_chain(engine: &Engine, settings: &Settings) -> Result<Vec<(Arc<LoadedPlugin>, StageOptions)>, LoadError> {
     settings
         .pipeline
         .iter()
@@ -36,7 +36,7 @@ pub fn load_chain(engine: &Engine, settings: &Settings) -> Result<Vec<(Arc<Loade
                 ),
                 Err(e) => tracing::error!(target: "logsift::audit", path = %stage.plugin.display(), "plugin refused: {e}"),
             }
-            Ok((loaded?, stage.health))
+            Ok((loaded?, StageOptions { health: stage.health, on_reject: stage.on_reject }))
         })
         .collect()
 }

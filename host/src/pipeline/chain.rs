@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use super::batch::{Batch, InputRecord};
-use super::health::HealthConfig;
 use super::outputs::OutputRecord;
-use super::stage::Stage;
+use super::stage::{Stage, StageOptions};
 use crate::wasm::LoadedPlugin;
 
 /// What one batch became.
@@ -24,8 +23,8 @@ pub struct Chain {
 
 impl Chain {
     /// A chain of loaded plugins, in order.
-    pub fn new(plugins: impl IntoIterator<Item = (Arc<LoadedPlugin>, HealthConfig)>) -> Self {
-        Chain { stages: plugins.into_iter().map(|(plugin, health)| Stage::new(plugin, health)).collect() }
+    pub fn new(plugins: impl IntoIterator<Item = (Arc<LoadedPlugin>, StageOptions)>) -> Self {
+        Chain { stages: plugins.into_iter().map(|(plugin, options)| Stage::new(plugin, options)).collect() }
     }
 
     /// The stages, in order.

@@ -17,6 +17,19 @@ pub enum FailurePolicy {
     FailClosed,
 }
 
+/// What happens to a record the plugin rejects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectPolicy {
+    /// It goes to `dead_letter` with the plugin's reason (default).
+    #[default]
+    DeadLetter,
+    /// It goes on unchanged to the next stage (counted). For parsers over mixed input: each
+    /// parser claims the lines it understands and passes on the rest, and the last parser
+    /// dead-letters what nobody could parse.
+    Pass,
+}
+
 /// When a plugin is quarantined and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

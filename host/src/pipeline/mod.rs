@@ -19,6 +19,6 @@ mod stage;
 
 pub use batch::{Batch, InputRecord};
 pub use chain::{Chain, ChainOutput};
-pub use health::{FailurePolicy, HealthConfig};
+pub use health::{FailurePolicy, HealthConfig, RejectPolicy};
 pub use outputs::{ALERTS, AlertRecord, DEAD_LETTER, DeadLetter, EVENTS, OutputRecord, Payload, stable_id};
-pub use stage::{Stage, StageStats};
+pub use stage::{Stage, StageOptions, StageStats};

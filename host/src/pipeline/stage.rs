@@ -13,12 +13,21 @@ use std::time::{Duration, Instant};
 use logsift_event::{EventView, origin_tag};
 
 use super::batch::Batch;
-use super::health::{FailurePolicy, Health, HealthConfig};
+use super::health::{FailurePolicy, Health, HealthConfig, RejectPolicy};
 use super::outputs::{ALERTS, AlertRecord, DEAD_LETTER, DeadLetter, OutputRecord, Payload, stable_id};
 use crate::wasm::{Action, BatchResult, Fault, Level, LoadedPlugin, PluginInstance};
 
 /// The rule id of the alert raised when a fail-open plugin is quarantined.
 pub const DEGRADED_RULE_ID: &str = "logsift.plugin.degraded";
+
+/// How a stage treats its plugin's failures and refusals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageOptions {
+    /// Quarantine policy.
+    pub health: HealthConfig,
+    /// What happens to rejected records.
+    pub on_reject: RejectPolicy,
+}
 
 /// Counters for one stage in one worker.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -41,7 +50,8 @@ pub struct StageStats {
     pub rebuilds: u64,
     /// Records the plugin dropped on purpose.
     pub dropped: u64,
-    /// Records the plugin rejected (sent to dead letter with its reason).
+    /// Records the plugin rejected (sent to dead letter with its reason, or passed on under
+    /// `on_reject = "pass"`).
     pub rejected: u64,
     /// Records dead-lettered because the plugin faulted on them, or while quarantined
     /// fail-closed.
@@ -67,6 +77,7 @@ impl StageStats {
 pub struct Stage {
     plugin: Arc<LoadedPlugin>,
     health_config: HealthConfig,
+    on_reject: RejectPolicy,
     instance: Option<PluginInstance>,
     started: bool,
     health: Health,
@@ -105,10 +116,11 @@ fn check_output_name(name: &str) -> Result<(), Fault> {
 
 impl Stage {
     /// A stage for a loaded plugin. Its instance is made on first use.
-    pub fn new(plugin: Arc<LoadedPlugin>, health_config: HealthConfig) -> Self {
+    pub fn new(plugin: Arc<LoadedPlugin>, options: StageOptions) -> Self {
         Stage {
             plugin,
-            health_config,
+            health_config: options.health,
+            on_reject: options.on_reject,
             instance: None,
             started: false,
             health: Health::default(),
@@ -322,9 +334,14 @@ impl Stage {
                     applied.emitted += 1;
                 }
                 Action::Reject(reason) => {
-                    let reason: String = reason.chars().take(1000).collect();
-                    routed.push(self.dead_letter_record(source, reason));
                     applied.rejected += 1;
+                    match self.on_reject {
+                        RejectPolicy::Pass => next.extend_from(batch, index..index + 1),
+                        RejectPolicy::DeadLetter => {
+                            let reason: String = reason.chars().take(1000).collect();
+                            routed.push(self.dead_letter_record(source, reason));
+                        }
+                    }
                 }
             }
         }

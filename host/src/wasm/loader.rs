@@ -19,12 +19,12 @@ use super::state::PluginState;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read plugin {path:?}: {source}")]
+    #[error("cannot read plugin {path:?}: {error}")]
     Read {
         /// The plugin file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a WebAssembly component.
     #[error("plugin {path:?} is not a WebAssembly component: {why}")]
@@ -129,7 +129,7 @@ impl LoadedPlugin {
     /// Loads and checks the plugin at `path`. `name` overrides the plugin's own name as the
     /// stage name; `settings` is handed to `init` as JSON.
     pub fn load(engine: &Engine, name: Option<&str>, path: &Path, settings: &serde_json::Value, limits: Limits) -> Result<Arc<Self>, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|error| LoadError::Read { path: path.to_owned(), error })?;
         Self::from_bytes(engine, name, path, &bytes, settings, limits)
     }
 

@@ -13,14 +13,14 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::flatten::{Key, nest};
-
-/// An integer that JSON allows but `i64` does not hold becomes a float.
-pub(crate) fn unsigned<'t>(v: u64) -> Value<'t> {
-    i64::try_from(v).map_or(Value::Float(v as f64), Value::Int)
-}
+use crate::number;
 
 /// Reads the elements of an array at `depth` into one value.
-pub(crate) fn read<'t, A: SeqAccess<'t>>(mut seq: A, depth: usize, max_depth: usize) -> Result<Value<'t>, A::Error> {
+pub(crate) fn read<'t, A: SeqAccess<'t>>(
+    mut seq: A,
+    depth: usize,
+    max_depth: usize,
+) -> Result<Value<'t>, A::Error> {
     let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
     while let Some(item) = seq.next_element_seed(ElemSeed { depth, max_depth })? {
         items.push(item);
@@ -29,31 +29,50 @@ pub(crate) fn read<'t, A: SeqAccess<'t>>(mut seq: A, depth: usize, max_depth: us
         let text = serde_json::to_string(&Items(&items)).map_err(de::Error::custom)?;
         return Ok(Value::Str(Cow::Owned(text)));
     }
-    Ok(Value::Array(items.into_iter().map(Elem::into_value).collect()))
+    Ok(Value::Array(
+        items.into_iter().map(Elem::into_value).collect(),
+    ))
 }
 
 /// One element of an array, as read.
 enum Elem<'t> {
-    Scalar(Value<'t>),
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Cow<'t, str>),
     List(Vec<Elem<'t>>),
     Object(Vec<(Cow<'t, str>, Elem<'t>)>),
 }
 
 impl<'t> Elem<'t> {
-    fn holds_object(&self) -> bool {
-        match self {
-            Elem::Scalar(_) => false,
-            Elem::List(items) => items.iter().any(Elem::holds_object),
-            Elem::Object(_) => true,
+    /// The element of a number value ([`number`] only makes `Int` or `Float`).
+    fn number(value: Value<'_>) -> Elem<'t> {
+        match value {
+            Value::Int(i) => Elem::Int(i),
+            Value::Float(f) => Elem::Float(f),
+            _ => Elem::Null,
         }
     }
 
-    /// The value of an element with no object inside.
+    fn holds_object(&self) -> bool {
+        match self {
+            Elem::List(items) => items.iter().any(Elem::holds_object),
+            Elem::Object(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The value of an element; only called on elements with no object inside (an object
+    /// would read as null).
     fn into_value(self) -> Value<'t> {
         match self {
-            Elem::Scalar(value) => value,
+            Elem::Null | Elem::Object(_) => Value::Null,
+            Elem::Bool(b) => Value::Bool(b),
+            Elem::Int(i) => Value::Int(i),
+            Elem::Float(f) => Value::Float(f),
+            Elem::Str(s) => Value::Str(s),
             Elem::List(items) => Value::Array(items.into_iter().map(Elem::into_value).collect()),
-            Elem::Object(_) => Value::Null,
         }
     }
 }
@@ -80,41 +99,44 @@ impl<'t> Visitor<'t> for ElemSeed {
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(Value::Bool(v)))
+        Ok(Elem::Bool(v))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(Value::Int(v)))
+        Ok(Elem::Int(v))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(unsigned(v)))
+        Ok(Elem::number(number::unsigned(v)))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(Value::Float(v)))
+        Ok(Elem::number(number::float(v)))
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'t str) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(Value::Str(Cow::Borrowed(v))))
+        Ok(Elem::Str(Cow::Borrowed(v)))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(Value::Str(Cow::Owned(v.to_owned()))))
+        Ok(Elem::Str(Cow::Owned(v.to_owned())))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(Value::Str(Cow::Owned(v))))
+        Ok(Elem::Str(Cow::Owned(v)))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Elem<'t>, E> {
-        Ok(Elem::Scalar(Value::Null))
+        Ok(Elem::Null)
     }
 
     fn visit_seq<A: SeqAccess<'t>>(self, mut seq: A) -> Result<Elem<'t>, A::Error> {
         let depth = nest(self.depth, self.max_depth)?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(ElemSeed { depth, max_depth: self.max_depth })? {
+        while let Some(item) = seq.next_element_seed(ElemSeed {
+            depth,
+            max_depth: self.max_depth,
+        })? {
             items.push(item);
         }
         Ok(Elem::List(items))
@@ -124,7 +146,13 @@ impl<'t> Visitor<'t> for ElemSeed {
         let depth = nest(self.depth, self.max_depth)?;
         let mut members = Vec::new();
         while let Some(Key(key)) = map.next_key()? {
-            members.push((key, map.next_value_seed(ElemSeed { depth, max_depth: self.max_depth })?));
+            members.push((
+                key,
+                map.next_value_seed(ElemSeed {
+                    depth,
+                    max_depth: self.max_depth,
+                })?,
+            ));
         }
         Ok(Elem::Object(members))
     }
@@ -146,13 +174,11 @@ impl Serialize for Items<'_, '_> {
 impl Serialize for Elem<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Elem::Scalar(Value::Null) => serializer.serialize_unit(),
-            Elem::Scalar(Value::Bool(b)) => serializer.serialize_bool(*b),
-            Elem::Scalar(Value::Int(i) | Value::Timestamp(i)) => serializer.serialize_i64(*i),
-            Elem::Scalar(Value::Float(f)) => serializer.serialize_f64(*f),
-            Elem::Scalar(Value::Str(s)) => serializer.serialize_str(s),
-            Elem::Scalar(Value::Ip(ip)) => serializer.collect_str(ip),
-            Elem::Scalar(Value::Array(items)) => items.iter().map(|v| Elem::Scalar(v.clone())).collect::<Vec<_>>().serialize(serializer),
+            Elem::Null => serializer.serialize_unit(),
+            Elem::Bool(b) => serializer.serialize_bool(*b),
+            Elem::Int(i) => serializer.serialize_i64(*i),
+            Elem::Float(f) => serializer.serialize_f64(*f),
+            Elem::Str(s) => serializer.serialize_str(s),
             Elem::List(items) => Items(items).serialize(serializer),
             Elem::Object(members) => {
                 let mut map = serializer.serialize_map(Some(members.len()))?;
@@ -199,6 +225,9 @@ mod tests {
     #[test]
     fn an_object_anywhere_inside_makes_the_array_json_text_in_order() {
         let got = array(r#"[1, [{"z": 1, "a": [2, "x\"y"]}], 18446744073709551615]"#);
-        assert_eq!(got, Value::from(r#"[1,[{"z":1,"a":[2,"x\"y"]}],1.8446744073709552e19]"#.to_owned()));
+        assert_eq!(
+            got,
+            Value::from(r#"[1,[{"z":1,"a":[2,"x\"y"]}],1.8446744073709552e+19]"#.to_owned())
+        );
     }
 }

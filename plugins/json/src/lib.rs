@@ -1,1 +1,72 @@
-//! placeholder
+//! logsift parser for JSON lines: each `event.original` is one JSON object, flattened into
+//! typed fields with dotted names (`event.original` is kept).
+//!
+//! | JSON | field |
+//! |---|---|
+//! | `{"source":{"ip":"1.2.3.4"}}` | `source.ip` (nested objects join names with `.`; names that already hold dots are kept) |
+//! | whole number (`3`, `3.0`) / other number | `Int` (`Float` beyond `i64`) / `Float` |
+//! | string, `true`/`false`, `null` | `Str`, `Bool`, `Null` |
+//! | array of scalars (or of such arrays) | `Array` |
+//! | array with an object anywhere inside | the array as compact JSON text (a string) |
+//! | RFC 3339 string in a `timestamp_fields` field | `Timestamp` |
+//! | IP string in an `ip_fields` field | `Ip` |
+//!
+//! A line that is not JSON, not an object, or nests deeper than `max_depth` is rejected
+//! with serde_json's message and its line and column; a blank line is dropped.
+//!
+//! # Layout
+//! - [`settings`]: `timestamp_fields`, `ip_fields`, `max_depth`, checked by
+//!   [`JsonConfig::build`].
+//! - `flatten`: the one-pass object walk; `array`: arrays; `number`: Int or Float;
+//!   `typed`: timestamps and IPs; `rfc3339`: the timestamp reader.
+//! - `apply`: from `event.original` to the event's fields.
+
+mod apply;
+mod array;
+mod flatten;
+mod number;
+mod rfc3339;
+pub mod settings;
+mod typed;
+
+use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
+
+pub use settings::JsonConfig;
+
+/// The `json` parser plugin.
+#[derive(Debug)]
+pub struct JsonLines {
+    config: JsonConfig,
+}
+
+impl JsonLines {
+    pub(crate) fn new(config: JsonConfig) -> Self {
+        JsonLines { config }
+    }
+}
+
+impl Plugin for JsonLines {
+    const METADATA: Metadata = Metadata::new(
+        "json",
+        env!("CARGO_PKG_VERSION"),
+        Kind::Parser,
+        "parses JSON lines into fields, flattening nested objects to dotted names",
+    );
+
+    fn init(settings: Settings) -> Result<Self, String> {
+        settings.parse::<JsonConfig>()?.build()
+    }
+
+    fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
+        let config = &self.config;
+        apply::apply(event, |line| {
+            if line.trim().is_empty() {
+                Ok(None)
+            } else {
+                flatten::flatten(line, config).map(Some)
+            }
+        })
+    }
+}
+
+logsift_sdk::export_plugin!(JsonLines);

@@ -45,7 +45,7 @@ pub use alert::{Alert, Level};
 pub use event::Event;
 pub use logsift_event::{Origin, Value};
 pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, Settings};
-pub use runtime::{Action, BatchOutput, Change, process_batch};
+pub use runtime::{Action, BatchOutput, Change, PARSED_MARK, process_batch};
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

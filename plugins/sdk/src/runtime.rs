@@ -5,7 +5,11 @@
 
 use logsift_event::Batch;
 
-use crate::{Alert, Context, Event, Outcome, Plugin};
+use crate::{Alert, Context, Event, Kind, Outcome, Plugin};
+
+/// The field a parser sets to claim an event (ECS `event.dataset`, e.g. `syslog`); a later
+/// parser passes such an event on untouched.
+pub const PARSED_MARK: &str = "event.dataset";
 
 /// What a plugin did to one record (records without a change pass unchanged).
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +49,8 @@ pub struct BatchOutput {
     pub alerts: Vec<Alert>,
 }
 
-/// Runs `plugin` over every event of an encoded batch.
+/// Runs `plugin` over every event of an encoded batch. A parser is not called for events an
+/// earlier parser already claimed (they carry [`PARSED_MARK`]).
 pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
     let mut out = BatchOutput::default();
     for (index, item) in Batch::new(batch).enumerate() {
@@ -59,6 +64,9 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
             }
         };
         let mut event = Event::from_view(view);
+        if P::METADATA.kind == Kind::Parser && event.contains(PARSED_MARK) {
+            continue;
+        }
         let mut ctx = Context::new(record);
         let outcome = plugin.process(&mut event, &mut ctx);
         out.alerts.append(&mut ctx.alerts);

@@ -14,6 +14,10 @@ use crate::structured_data;
 
 /// `event.original`: the raw line, read and kept.
 pub const ORIGINAL: &str = "event.original";
+/// `event.dataset`: always [`DATASET`]; it also tells a later parser the event is claimed.
+pub const EVENT_DATASET: &str = "event.dataset";
+/// The value of `event.dataset`.
+pub const DATASET: &str = "syslog";
 /// `@timestamp`: the header's time, nanoseconds since the epoch (UTC).
 pub const TIMESTAMP: &str = "@timestamp";
 /// `host.hostname`: HOSTNAME.
@@ -159,6 +163,7 @@ pub fn write<'s>(
 ) {
     let mut put = |name: &'static str, value: Value<'s>| set(Cow::Borrowed(name), value);
     let text = |s: &'s str| Value::Str(Cow::Borrowed(s));
+    put(EVENT_DATASET, Value::from(DATASET));
     if let Some(t) = timestamp {
         put(TIMESTAMP, Value::Timestamp(t));
     }

@@ -8,7 +8,7 @@
 //!
 //! # Fields
 //!
-//! Header: `@timestamp`, `host.hostname`, `process.name` (tag up to `(`), `process.pid`,
+//! Header: `event.dataset` (`syslog`), `@timestamp`, `host.hostname`, `process.name` (tag up to `(` or a space), `process.pid`,
 //! `log.syslog.appname` (tag verbatim), `message`, `log.syslog.priority`,
 //! `log.syslog.facility.code`, `log.syslog.severity.code`; RFC 5424 adds
 //! `log.syslog.version`, `log.syslog.procid`, `log.syslog.msgid` and

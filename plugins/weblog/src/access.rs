@@ -114,7 +114,7 @@ pub(crate) fn parse(line: &str, variant: Variant) -> Parsed<'_> {
         (true, _) => {}
         (false, _) => put_headers(&mut c, &mut fields)?,
     }
-    fields.put_web_category();
+    fields.put_common("weblog.access");
     Ok(Some(fields))
 }
 

@@ -73,7 +73,7 @@ pub(crate) fn parse(line: &str, offset_secs: i64) -> Parsed<'_> {
     if !c.at_end() {
         fields.put("message", c.rest());
     }
-    fields.put_web_category();
+    fields.put_common("weblog.apache_error");
     Ok(Some(fields))
 }
 

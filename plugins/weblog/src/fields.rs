@@ -36,9 +36,12 @@ impl<'t> Fields<'t> {
         self.0.push((name, value.into()));
     }
 
-    /// Adds `event.category` = `["web"]`.
-    pub(crate) fn put_web_category(&mut self) {
+    /// Adds what every weblog event carries: `event.category` = `["web"]`, and
+    /// `event.dataset` = `weblog.<kind>`, which also tells later parsers in the chain that
+    /// the event is claimed ([`logsift_sdk::PARSED_MARK`]).
+    pub(crate) fn put_common(&mut self, dataset: &'static str) {
         self.put("event.category", Value::Array(vec![Value::from("web")]));
+        self.put(logsift_sdk::PARSED_MARK, dataset);
     }
 
     /// Adds `event.outcome` from an HTTP status: success below 400, failure from 400 on.

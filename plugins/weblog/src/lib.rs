@@ -9,8 +9,10 @@
 //! | IIS directive (`#…`), blank line | dropped (counted by the host, not an event) |
 //! | Apache error | `@timestamp`, `log.level`, `apache.error.module`, `process.pid`, `process.thread.id`, `source.ip`, `source.port`, `message` |
 //!
-//! Every event also gets `event.category` = `["web"]`, and those with an HTTP status
-//! `event.outcome` (`success` below 400, `failure` from 400). A line in none of the formats
+//! Every event also gets `event.dataset` (`weblog.access`, `weblog.iis` or
+//! `weblog.apache_error`; it also marks the event as parsed for later parsers) and
+//! `event.category` = `["web"]`, and those with an HTTP status `event.outcome` (`success`
+//! below 400, `failure` from 400). A line in none of the formats
 //! is rejected with the reason and the column where reading stopped.
 //!
 //! # Layout

@@ -71,6 +71,7 @@ fn the_first_line_is_read_field_by_field() {
             ("http.response.body.bytes", Value::Int(11444)),
             ("event.outcome", text("success")),
             ("event.category", web()),
+            ("event.dataset", text("weblog.access")),
         ],
     );
 }
@@ -104,6 +105,7 @@ fn a_post_with_a_user_and_a_query_is_read_field_by_field() {
             ("http.response.body.bytes", Value::Int(19341)),
             ("event.outcome", text("success")),
             ("event.category", web()),
+            ("event.dataset", text("weblog.access")),
         ],
     );
 }
@@ -141,6 +143,7 @@ fn nothing_received_and_binary_request_lines_keep_the_rest_of_the_line() {
             ("http.response.status_code", Value::Int(400)),
             ("event.outcome", text("failure")),
             ("event.category", web()),
+            ("event.dataset", text("weblog.access")),
         ],
     );
     // Line 27: a TLS ClientHello sent to the plain-HTTP port.
@@ -274,6 +277,7 @@ fn a_combined_line_adds_referrer_and_user_agent() {
             ),
             ("event.outcome", text("success")),
             ("event.category", web()),
+            ("event.dataset", text("weblog.access")),
         ],
     );
 }

@@ -133,6 +133,7 @@ fn a_line_with_a_client_is_read_field_by_field() {
     let expected = [
         ("@timestamp", Value::Timestamp(1_133_673_309_000_000_000)), // date -u -d 2005-12-04T05:15:09Z +%s
         ("event.category", web()),
+        ("event.dataset", text("weblog.apache_error")),
         ("log.level", text("error")),
         (
             "message",

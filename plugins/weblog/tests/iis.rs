@@ -77,6 +77,7 @@ fn the_first_data_line_with_its_query_is_read_field_by_field() {
         ("destination.ip", ip("10.0.2.15")),
         ("destination.port", Value::Int(80)),
         ("event.category", web()),
+        ("event.dataset", text("weblog.iis")),
         ("event.duration", Value::Int(7_000_000)),
         ("event.outcome", text("success")),
         ("http.request.method", text("GET")),

@@ -128,3 +128,17 @@ fn an_event_without_event_original_is_rejected() {
         Fate::Rejected("event.original is not a string".into())
     );
 }
+
+#[test]
+fn an_event_an_earlier_parser_claimed_is_left_alone() {
+    let claimed = vec![
+        ("event.original", Value::from("not a web line")),
+        ("event.dataset", Value::from("syslog")),
+    ];
+    let results = run(&mut plugin::<WebLog>("{}"), &events_batch(&[claimed]));
+    let Fate::Passed(events) = &results[0].fate else {
+        panic!("{:?}", results[0].fate)
+    };
+    assert_eq!(events[0].fields.len(), 2);
+    assert_eq!(events[0].get_str("event.dataset"), Some("syslog"));
+}

@@ -152,7 +152,7 @@ fn parse<'t>(line: &'t str, columns: &[Column], source: &str) -> Parsed<'t> {
         (None, Some(time)) => fields.put("iis.time", time),
         (None, None) => {}
     }
-    fields.put_web_category();
+    fields.put_common("weblog.iis");
     Ok(Some(fields))
 }
 

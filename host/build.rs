@@ -1,5 +1,7 @@
-//! Builds every plugin of the workspace to a WebAssembly component, so a plain
-//! `cargo test` has the `.wasm` files the integration tests load.
+//! Builds the plugins we ship (and the test plugins) to WebAssembly components, so
+//! `cargo build` gives the `logsift` binary together with its plugins and a plain
+//! `cargo test` has the `.wasm` files the integration tests load. Set
+//! `NO_LOGSIFT_PLUGINS=1` to build the host alone (e.g. without the wasm target).
 //!
 //! The nested cargo uses its own target directory (`<target>/wasm`): sharing the outer
 //! build's would make it wait forever on the outer build's lock. Components are then copied
@@ -14,18 +16,18 @@ const PLUGINS: &[&str] = &["passthrough", "json", "syslog", "weblog", "ssh-root-
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let workspace = manifest_dir.parent().expect("tests/ sits in the workspace").to_path_buf();
+    let workspace = manifest_dir.parent().expect("host/ sits in the workspace").to_path_buf();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
     let target = if target.is_absolute() { target } else { workspace.join(target) };
 
     for watched in ["plugins", "wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
-    println!("cargo:rerun-if-env-changed=LOGSIFT_SKIP_PLUGIN_BUILD");
+    println!("cargo:rerun-if-env-changed=NO_LOGSIFT_PLUGINS");
 
     let out = target.join("plugins");
-    println!("cargo:rustc-env=LOGSIFT_PLUGIN_DIR={}", out.display());
-    if std::env::var_os("LOGSIFT_SKIP_PLUGIN_BUILD").is_some() {
+    println!("cargo:rustc-env=SHIPPED_PLUGINS_DIR={}", out.display());
+    if std::env::var_os("NO_LOGSIFT_PLUGINS").is_some() {
         return;
     }
 

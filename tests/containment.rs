@@ -1,0 +1,178 @@
+//! A plugin that traps, hangs or exhausts its memory never crashes the host or loses a
+//! record: the faulting call is retried on a fresh instance with the batch bisected, only
+//! the guilty records go to dead letter, and later batches are processed.
+
+mod support;
+
+use logsift::pipeline::{FailurePolicy, HealthConfig, Payload, RejectPolicy, StageOptions};
+use logsift::wasm::{Limits, LoadError, LoadedPlugin};
+use serde_json::json;
+use support::{Sandbox, alerts, dead_letters, event_sources, records};
+
+fn lines(n: usize, guilty: &[(usize, &str)]) -> Vec<String> {
+    (0..n)
+        .map(|i| match guilty.iter().find(|(at, _)| *at == i) {
+            Some((_, marker)) => format!("record {i} {marker}"),
+            None => format!("record {i}"),
+        })
+        .collect()
+}
+
+fn quick_limits() -> Limits {
+    Limits { timeout_ms: 150, memory_mb: 32, ..Limits::default() }
+}
+
+/// Runs `marker` records through the faulty plugin and checks containment: exactly the
+/// guilty records dead-lettered with `reason`, every other record an event, and a second
+/// batch processed in full on the rebuilt instance.
+fn assert_contained(marker: &str, reason: &str) -> logsift::pipeline::StageStats {
+    let sandbox = Sandbox::new();
+    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions::default());
+    let input = records("in.log", &lines(64, &[(5, marker), (40, marker)]));
+    let out = chain.process(&input);
+
+    let dead = dead_letters(&out);
+    assert_eq!(dead.iter().map(|d| d.0).collect::<Vec<_>>(), vec![5, 40], "only the guilty records are dead-lettered");
+    for (_, plugin, why) in &dead {
+        assert_eq!(plugin, "faulty");
+        assert!(why.contains(reason), "reason {why:?} should mention {reason:?}");
+    }
+    let expected: Vec<u32> = (0..64).filter(|i| *i != 5 && *i != 40).collect();
+    assert_eq!(event_sources(&out), expected, "every innocent record goes on, in order");
+
+    let later = chain.process(&records("in.log", &lines(64, &[])));
+    assert_eq!(later.events.len(), 64, "the batch after the fault is processed in full");
+    assert!(dead_letters(&later).is_empty());
+    chain.stages()[0].stats.clone()
+}
+
+#[test]
+fn trapping_record_is_dead_lettered_and_the_rest_of_the_batch_goes_on() {
+    let stats = assert_contained("TRAP", "trap requested by the record");
+    assert!(stats.traps >= 2, "the fault really happened: {stats:?}");
+    assert!(stats.rebuilds >= 2, "the instance was rebuilt: {stats:?}");
+}
+
+#[test]
+fn looping_record_hits_the_deadline_and_only_it_is_dead_lettered() {
+    let stats = assert_contained("LOOP", "deadline of 150 ms exceeded");
+    assert!(stats.deadlines >= 2, "the deadline really struck: {stats:?}");
+}
+
+#[test]
+fn record_that_allocates_without_bound_hits_the_memory_cap_alone() {
+    let stats = assert_contained("OOM", "memory limit of 32.0 MiB exceeded");
+    assert!(stats.memory >= 2, "the memory cap really struck: {stats:?}");
+}
+
+#[test]
+fn rejected_record_goes_to_dead_letter_with_the_plugins_reason_without_a_fault() {
+    let sandbox = Sandbox::new();
+    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions::default());
+    let out = chain.process(&records("in.log", &lines(10, &[(3, "REJECT")])));
+    assert_eq!(dead_letters(&out), vec![(3, "faulty".to_owned(), "faulty plugin: rejected as asked".to_owned())]);
+    assert_eq!(out.events.len(), 9);
+    assert_eq!(chain.stages()[0].stats.faults(), 0);
+}
+
+#[test]
+fn on_reject_pass_sends_rejected_records_on_unchanged() {
+    let sandbox = Sandbox::new();
+    let options = StageOptions { on_reject: RejectPolicy::Pass, ..StageOptions::default() };
+    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), options);
+    let out = chain.process(&records("in.log", &lines(10, &[(3, "REJECT")])));
+    assert!(dead_letters(&out).is_empty());
+    assert_eq!(event_sources(&out), (0..10).collect::<Vec<_>>());
+    assert_eq!(chain.stages()[0].stats.rejected, 1);
+}
+
+#[test]
+fn plugin_that_keeps_failing_is_quarantined_fail_open_with_a_degraded_alert() {
+    let sandbox = Sandbox::new();
+    let health = HealthConfig { max_failures: 3, on_failure: FailurePolicy::FailOpen, ..HealthConfig::default() };
+    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions { health, ..StageOptions::default() });
+    let guilty: Vec<(usize, &str)> = (0..10).map(|i| (i * 3, "TRAP")).collect();
+    let out = chain.process(&records("in.log", &lines(30, &guilty)));
+
+    let stats = &chain.stages()[0].stats;
+    assert_eq!(stats.quarantines, 1);
+    assert!(stats.skipped > 0, "records skipped the quarantined plugin: {stats:?}");
+    assert_eq!(alerts(&out), vec!["logsift.plugin.degraded".to_owned()]);
+    let dead = dead_letters(&out).len() as u64;
+    assert_eq!(dead, stats.faulted);
+    assert_eq!(out.events.len() as u64 + dead, 30, "no record is lost");
+
+    let later = chain.process(&records("in.log", &lines(5, &[(1, "TRAP")])));
+    assert_eq!(later.events.len(), 5, "while quarantined, records pass unchanged (the trap is not even reached)");
+}
+
+#[test]
+fn fail_closed_plugin_dead_letters_its_records_while_quarantined() {
+    let sandbox = Sandbox::new();
+    let health = HealthConfig { max_failures: 2, on_failure: FailurePolicy::FailClosed, ..HealthConfig::default() };
+    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions { health, ..StageOptions::default() });
+    chain.process(&records("in.log", &lines(4, &[(0, "TRAP"), (1, "TRAP")])));
+    let out = chain.process(&records("in.log", &lines(6, &[])));
+    let dead = dead_letters(&out);
+    assert_eq!(dead.len(), 6);
+    assert!(dead[0].2.contains("quarantined after repeated failures (fail-closed)"), "{:?}", dead[0]);
+    assert!(alerts(&out).is_empty(), "fail-closed raises no degraded alert");
+}
+
+#[test]
+fn every_record_is_accounted_for_as_event_or_dead_letter() {
+    let sandbox = Sandbox::new();
+    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions::default());
+    let guilty = [(0, "TRAP"), (7, "REJECT"), (8, "OOM"), (63, "TRAP")];
+    let out = chain.process(&records("in.log", &lines(64, &guilty)));
+    let mut seen: Vec<u32> = event_sources(&out);
+    seen.extend(dead_letters(&out).iter().map(|d| d.0));
+    seen.sort_unstable();
+    assert_eq!(seen, (0..64).collect::<Vec<_>>());
+    assert!(out.routed.iter().all(|r| matches!(r.payload, Payload::DeadLetter(_))));
+}
+
+#[test]
+fn a_missing_plugin_file_is_refused_naming_the_file() {
+    let sandbox = Sandbox::new();
+    let err = LoadedPlugin::load(&sandbox.engine, None, std::path::Path::new("/nonexistent/p.wasm"), &json!({}), Limits::default()).unwrap_err();
+    assert!(matches!(err, LoadError::Read { .. }), "{err}");
+    assert!(err.to_string().contains("/nonexistent/p.wasm"), "{err}");
+}
+
+#[test]
+fn a_core_module_or_garbage_is_refused_as_not_a_component() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (file, bytes, why) in [
+        ("core.wasm", &b"\0asm\x01\0\0\0"[..], "core WebAssembly module"),
+        ("garbage.wasm", &b"this is not wasm at all"[..], "magic number"),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::write(&path, bytes).unwrap();
+        let err = LoadedPlugin::load(&sandbox.engine, None, &path, &json!({}), Limits::default()).unwrap_err();
+        assert!(matches!(err, LoadError::NotComponent { .. }), "{file}: {err}");
+        assert!(err.to_string().contains(why), "{file}: {err}");
+    }
+}
+
+#[test]
+fn a_truncated_component_is_refused_at_compile() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(support::plugin("passthrough")).unwrap();
+    let path = dir.path().join("truncated.wasm");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = LoadedPlugin::load(&sandbox.engine, None, &path, &json!({}), Limits::default()).unwrap_err();
+    assert!(matches!(err, LoadError::Compile { .. }), "{err}");
+}
+
+#[test]
+fn a_plugin_whose_init_fails_is_refused_with_its_reason() {
+    let sandbox = Sandbox::new();
+    let err = LoadedPlugin::load(&sandbox.engine, None, &support::plugin("faulty"), &json!({"fail_init": true}), Limits::default()).unwrap_err();
+    assert!(matches!(err, LoadError::Init { .. }), "{err}");
+    assert!(err.to_string().contains("init failed because fail_init is set"), "{err}");
+    let err = LoadedPlugin::load(&sandbox.engine, None, &support::plugin("faulty"), &json!({"bogus": 1}), Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("unknown field `bogus`"), "{err}");
+}
