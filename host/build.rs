@@ -33,14 +33,14 @@ fn main() {
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&workspace)
-        .args(["build", "--target", "wasm32-wasip2", "--profile", "wasm", "--target-dir"])
-        .arg(target.join("wasm"));
+    cmd.current_dir(&workspace).args(["build", "--target", "wasm32-wasip2", "--profile", "wasm", "--target-dir"]).arg(target.join("wasm"));
     for plugin in PLUGINS {
         cmd.args(["-p", &format!("logsift-{plugin}")]);
     }
     // Flags meant for the host build must not leak into the plugins' build.
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in
+        ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER"]
+    {
         cmd.env_remove(var);
     }
     let status = cmd.status().expect("running cargo to build the plugins");

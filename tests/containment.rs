@@ -135,7 +135,8 @@ fn every_record_is_accounted_for_as_event_or_dead_letter() {
 #[test]
 fn a_missing_plugin_file_is_refused_naming_the_file() {
     let sandbox = Sandbox::new();
-    let err = LoadedPlugin::load(&sandbox.engine, None, std::path::Path::new("/nonexistent/p.wasm"), &json!({}), Limits::default()).unwrap_err();
+    let err =
+        LoadedPlugin::load(&sandbox.engine, None, std::path::Path::new("/nonexistent/p.wasm"), &json!({}), Limits::default()).unwrap_err();
     assert!(matches!(err, LoadError::Read { .. }), "{err}");
     assert!(err.to_string().contains("/nonexistent/p.wasm"), "{err}");
 }
@@ -170,7 +171,8 @@ fn a_truncated_component_is_refused_at_compile() {
 #[test]
 fn a_plugin_whose_init_fails_is_refused_with_its_reason() {
     let sandbox = Sandbox::new();
-    let err = LoadedPlugin::load(&sandbox.engine, None, &support::plugin("faulty"), &json!({"fail_init": true}), Limits::default()).unwrap_err();
+    let err =
+        LoadedPlugin::load(&sandbox.engine, None, &support::plugin("faulty"), &json!({"fail_init": true}), Limits::default()).unwrap_err();
     assert!(matches!(err, LoadError::Init { .. }), "{err}");
     assert!(err.to_string().contains("init failed because fail_init is set"), "{err}");
     let err = LoadedPlugin::load(&sandbox.engine, None, &support::plugin("faulty"), &json!({"bogus": 1}), Limits::default()).unwrap_err();

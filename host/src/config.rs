@@ -171,7 +171,9 @@ impl Settings {
         let env: std::collections::HashMap<String, String> = env.into_iter().filter(|(k, _)| k.starts_with("LOGSIFT_")).collect();
         let source = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml).required(true))
-            .add_source(config::Environment::with_prefix("LOGSIFT").prefix_separator("_").separator("__").try_parsing(true).source(Some(env)))
+            .add_source(
+                config::Environment::with_prefix("LOGSIFT").prefix_separator("_").separator("__").try_parsing(true).source(Some(env)),
+            )
             .build()
             .map_err(invalid)?;
         let mut settings: Settings = source.try_deserialize().map_err(invalid)?;

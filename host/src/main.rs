@@ -53,7 +53,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             logsift::telemetry::init(&settings.log);
             let stdout = std::io::stdout().lock();
-            let summary = logsift::run_files(&settings, input, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("running the pipeline")?;
+            let summary =
+                logsift::run_files(&settings, input, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("running the pipeline")?;
             if !quiet {
                 eprint!("{summary}");
             }

@@ -47,10 +47,21 @@ impl RunSummary {
 impl fmt::Display for RunSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
-        writeln!(f, "logsift: {} records in {:.2} s ({:.0} records/s), {} blank lines skipped", self.records, secs, self.records as f64 / secs, self.blank)?;
+        writeln!(
+            f,
+            "logsift: {} records in {:.2} s ({:.0} records/s), {} blank lines skipped",
+            self.records,
+            secs,
+            self.records as f64 / secs,
+            self.blank
+        )?;
         let outputs: Vec<String> = self.outputs.iter().map(|(name, n)| format!("{name} {n}")).collect();
         writeln!(f, "  out: {}; dropped {}", if outputs.is_empty() { "nothing".into() } else { outputs.join(", ") }, self.dropped())?;
-        writeln!(f, "  {:<16} {:>8} {:>10} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>7}", "stage", "version", "records", "time ms", "ns/rec", "dropped", "rejected", "alerts", "faults", "skipped")?;
+        writeln!(
+            f,
+            "  {:<16} {:>8} {:>10} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>7}",
+            "stage", "version", "records", "time ms", "ns/rec", "dropped", "rejected", "alerts", "faults", "skipped"
+        )?;
         for (name, version, s) in &self.stages {
             let ns = if s.records == 0 { 0 } else { s.busy.as_nanos() as u64 / s.records };
             writeln!(

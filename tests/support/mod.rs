@@ -56,7 +56,10 @@ pub fn records(name: &str, lines: &[String]) -> Vec<InputRecord> {
     lines
         .iter()
         .enumerate()
-        .map(|(i, line)| InputRecord { raw: line.clone().into_bytes(), origin: Origin::File { path: name.to_owned().into(), line: i as u64 + 1 } })
+        .map(|(i, line)| InputRecord {
+            raw: line.clone().into_bytes(),
+            origin: Origin::File { path: name.to_owned().into(), line: i as u64 + 1 },
+        })
         .collect()
 }
 

@@ -40,9 +40,7 @@ impl Chain {
             if batch.is_empty() {
                 break;
             }
-            let mut next = Batch::default();
-            stage.run(&batch, &mut next, &mut routed);
-            batch = next;
+            batch = stage.run(batch, &mut routed);
         }
         ChainOutput { events: batch, routed }
     }

@@ -87,9 +87,18 @@ pub struct Stage {
     pub stats: StageStats,
 }
 
+/// Whether a range went on exactly as it came (so the caller can hand the batch on as is).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Unchanged {
+    Yes,
+    #[default]
+    No,
+}
+
 /// Counters of one result, merged only if the result is applied.
 #[derive(Default)]
 struct Applied {
+    unchanged: Unchanged,
     dropped: u64,
     rejected: u64,
     emitted: u64,
@@ -135,30 +144,35 @@ impl Stage {
         &self.plugin
     }
 
-    /// Runs a batch through the plugin: what goes on is appended to `next`, everything else
-    /// to `routed`.
-    pub fn run(&mut self, batch: &Batch, next: &mut Batch, routed: &mut Vec<OutputRecord>) {
-        self.run_range(batch, 0..batch.len(), next, routed);
+    /// Runs a batch through the plugin and returns what goes on to the next stage;
+    /// everything else is appended to `routed`. A batch the plugin left unchanged is handed
+    /// on as it is, without a copy.
+    pub fn run(&mut self, batch: Batch, routed: &mut Vec<OutputRecord>) -> Batch {
+        let mut next = Batch::default();
+        match self.run_range(&batch, 0..batch.len(), &mut next, routed) {
+            Unchanged::Yes => batch,
+            Unchanged::No => next,
+        }
     }
 
-    fn run_range(&mut self, batch: &Batch, range: Range<usize>, next: &mut Batch, routed: &mut Vec<OutputRecord>) {
+    fn run_range(&mut self, batch: &Batch, range: Range<usize>, next: &mut Batch, routed: &mut Vec<OutputRecord>) -> Unchanged {
         if range.is_empty() {
-            return;
+            return Unchanged::No;
         }
+        let whole = range.len() == batch.len();
         if self.health.is_quarantined(Instant::now()) {
-            self.bypass(batch, range, next, routed);
-            return;
+            return self.bypass(batch, range, next, routed, whole);
         }
         let fault = match self.call(batch.slice(range.clone()), range.len()) {
             Ok(result) => {
                 let (next_len, routed_len) = (next.len(), routed.len());
-                match self.apply(result, batch, range.clone(), next, routed) {
+                match self.apply(result, batch, range.clone(), next, routed, whole) {
                     Ok(applied) => {
                         self.stats.dropped += applied.dropped;
                         self.stats.rejected += applied.rejected;
                         self.stats.emitted += applied.emitted;
                         self.stats.alerts += applied.alerts;
-                        return;
+                        return applied.unchanged;
                     }
                     Err(fault) => {
                         next.truncate(next_len);
@@ -175,15 +189,20 @@ impl Stage {
             self.convict(batch, range.start, &fault, routed);
         } else {
             let mid = range.start + range.len() / 2;
-            self.run_range(batch, range.start..mid, next, routed);
-            self.run_range(batch, mid..range.end, next, routed);
+            for half in [range.start..mid, mid..range.end] {
+                if self.run_range(batch, half.clone(), next, routed) == Unchanged::Yes {
+                    next.extend_from(batch, half);
+                }
+            }
         }
+        Unchanged::No
     }
 
     /// One call into the plugin, making an instance first if there is none.
     fn call(&mut self, encoded: &[u8], records: usize) -> Result<BatchResult, Fault> {
         if self.instance.is_none() {
-            let instance = self.plugin.instantiate().map_err(|e| Fault::Trap { message: format!("could not rebuild the instance: {e}") })?;
+            let instance =
+                self.plugin.instantiate().map_err(|e| Fault::Trap { message: format!("could not rebuild the instance: {e}") })?;
             if self.started {
                 self.stats.rebuilds += 1;
             }
@@ -265,10 +284,13 @@ impl Stage {
     }
 
     /// Records reaching a quarantined plugin follow its policy.
-    fn bypass(&mut self, batch: &Batch, range: Range<usize>, next: &mut Batch, routed: &mut Vec<OutputRecord>) {
+    fn bypass(&mut self, batch: &Batch, range: Range<usize>, next: &mut Batch, routed: &mut Vec<OutputRecord>, whole: bool) -> Unchanged {
         match self.health_config.on_failure {
             FailurePolicy::FailOpen => {
                 self.stats.skipped += range.len() as u64;
+                if whole {
+                    return Unchanged::Yes;
+                }
                 next.extend_from(batch, range);
             }
             FailurePolicy::FailClosed => {
@@ -279,16 +301,30 @@ impl Stage {
                 }
             }
         }
+        Unchanged::No
     }
 
     /// Applies a result to the records of `range`, or says which contract rule it breaks.
-    fn apply(&self, result: BatchResult, batch: &Batch, range: Range<usize>, next: &mut Batch, routed: &mut Vec<OutputRecord>) -> Result<Applied, Fault> {
+    /// When `whole` is set and nothing changed, `next` is left alone and the result says so.
+    fn apply(
+        &self,
+        result: BatchResult,
+        batch: &Batch,
+        range: Range<usize>,
+        next: &mut Batch,
+        routed: &mut Vec<OutputRecord>,
+        whole: bool,
+    ) -> Result<Applied, Fault> {
         let mut applied = Applied::default();
+        let unchanged = result.changes.is_empty();
+        if unchanged && !result.events.is_empty() {
+            return Err(contract("returned events but no change refers to them"));
+        }
         let mut produced = logsift_event::Batch::new(&result.events);
         let mut take = || -> Result<EventView<'_>, Fault> {
             let view = produced.next().ok_or_else(|| contract("changes refer to more events than it returned"))?;
             let view = view.map_err(|e| contract(format!("returned event: {e}")))?;
-            view.decode_all().map_err(|e| contract(format!("returned event: {e}")))?;
+            view.validate().map_err(|e| contract(format!("returned event: {e}")))?;
             Ok(view)
         };
         let mut done = 0;
@@ -345,7 +381,11 @@ impl Stage {
                 }
             }
         }
-        next.extend_from(batch, range.start + done..range.end);
+        if unchanged && whole {
+            applied.unchanged = Unchanged::Yes;
+        } else {
+            next.extend_from(batch, range.start + done..range.end);
+        }
         if produced.next().is_some() {
             return Err(contract("returned more events than its changes refer to"));
         }

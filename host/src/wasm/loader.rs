@@ -128,7 +128,13 @@ fn check_component(bytes: &[u8]) -> Result<(), &'static str> {
 impl LoadedPlugin {
     /// Loads and checks the plugin at `path`. `name` overrides the plugin's own name as the
     /// stage name; `settings` is handed to `init` as JSON.
-    pub fn load(engine: &Engine, name: Option<&str>, path: &Path, settings: &serde_json::Value, limits: Limits) -> Result<Arc<Self>, LoadError> {
+    pub fn load(
+        engine: &Engine,
+        name: Option<&str>,
+        path: &Path,
+        settings: &serde_json::Value,
+        limits: Limits,
+    ) -> Result<Arc<Self>, LoadError> {
         let bytes = std::fs::read(path).map_err(|error| LoadError::Read { path: path.to_owned(), error })?;
         Self::from_bytes(engine, name, path, &bytes, settings, limits)
     }
@@ -145,7 +151,8 @@ impl LoadedPlugin {
         let path_buf = || path.to_owned();
         check_component(bytes).map_err(|why| LoadError::NotComponent { path: path_buf(), why })?;
         let hash = blake3::hash(bytes).to_hex().to_string();
-        let component = Component::from_binary(engine, bytes).map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("{e:#}") })?;
+        let component =
+            Component::from_binary(engine, bytes).map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("{e:#}") })?;
 
         let mut linker = Linker::<PluginState>::new(engine);
         let link = |e: wasmtime::Error| LoadError::Link { path: path_buf(), reason: format!("{e:#}") };
@@ -169,8 +176,11 @@ impl LoadedPlugin {
     /// A new, initialised instance for one worker.
     pub fn instantiate(&self) -> Result<PluginInstance, LoadError> {
         let path_buf = || self.path.clone();
-        let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits)
-            .map_err(|fault| LoadError::Fault { path: path_buf(), step: "instantiate", fault })?;
+        let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits).map_err(|fault| LoadError::Fault {
+            path: path_buf(),
+            step: "instantiate",
+            fault,
+        })?;
         instance
             .init(&self.settings)
             .map_err(|fault| LoadError::Fault { path: path_buf(), step: "init", fault })?

@@ -111,6 +111,34 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Checks an origin's framing and moves past it, without building it.
+    fn skip_origin(&mut self) -> Result<(), DecodeError> {
+        match self.u8("truncated origin")? {
+            origin_tag::NONE => {}
+            origin_tag::FILE => {
+                self.bytes("truncated file path")?;
+                self.take(8, "truncated line number")?;
+            }
+            origin_tag::KAFKA => {
+                self.bytes("truncated topic")?;
+                self.take(12, "truncated partition and offset")?;
+                match self.u8("truncated key flag")? {
+                    0 => {}
+                    1 => {
+                        self.bytes("truncated key")?;
+                    }
+                    _ => return Err(self.err("key flag is neither 0 nor 1")),
+                }
+                for _ in 0..self.u32("truncated header count")? {
+                    self.bytes("truncated header name")?;
+                    self.bytes("truncated header value")?;
+                }
+            }
+            _ => return Err(DecodeError { offset: self.base + self.pos - 1, what: "unknown origin tag" }),
+        }
+        Ok(())
+    }
+
     fn origin(&mut self) -> Result<Origin<'a>, DecodeError> {
         Ok(match self.u8("truncated origin")? {
             origin_tag::NONE => Origin::None,
@@ -167,7 +195,8 @@ impl<'a> Iterator for Batch<'a> {
         }
         let start = self.reader.pos;
         let result = self.reader.bytes("truncated event frame").and_then(|body| {
-            EventView::parse_at(body, self.reader.base + start + 4).map(|view| EventView { frame: &self.reader.buf[start..self.reader.pos], ..view })
+            EventView::parse_at(body, self.reader.base + start + 4)
+                .map(|view| EventView { frame: &self.reader.buf[start..self.reader.pos], ..view })
         });
         if result.is_err() {
             // A broken frame makes the rest of the batch unreadable: stop after reporting it.
@@ -204,7 +233,7 @@ impl<'a> EventView<'a> {
 
     fn parse_at(body: &'a [u8], base: usize) -> Result<Self, DecodeError> {
         let mut r = Reader { buf: body, pos: 0, base };
-        r.origin()?;
+        r.skip_origin()?;
         let raw_origin = &body[..r.pos];
         let raw_counted_fields = &body[r.pos..];
         let field_count = r.u32("truncated field count")?;
@@ -252,6 +281,21 @@ impl<'a> EventView<'a> {
     /// The value of the named field, if present and well-formed.
     pub fn get(&self, name: &str) -> Option<Value<'a>> {
         self.fields().filter_map(Result::ok).find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Checks the whole event (origin, every field, nothing after the last) without
+    /// allocating.
+    pub fn validate(&self) -> Result<(), DecodeError> {
+        self.origin()?;
+        let mut r = Reader { buf: self.raw_fields, pos: 0, base: self.fields_base };
+        for _ in 0..self.field_count {
+            r.str("truncated field name")?;
+            r.value(0)?;
+        }
+        if r.pos != r.buf.len() {
+            return Err(r.err("bytes after the last field"));
+        }
+        Ok(())
     }
 
     /// Decodes every field, checking the whole event.

@@ -150,10 +150,7 @@ impl Origin<'_> {
                 partition,
                 offset,
                 key: key.map(|k| Cow::Owned(k.into_owned())),
-                headers: headers
-                    .into_iter()
-                    .map(|(n, v)| (Cow::Owned(n.into_owned()), Cow::Owned(v.into_owned())))
-                    .collect(),
+                headers: headers.into_iter().map(|(n, v)| (Cow::Owned(n.into_owned()), Cow::Owned(v.into_owned()))).collect(),
             },
         }
     }

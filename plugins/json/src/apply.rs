@@ -17,10 +17,7 @@ const ORIGINAL: &str = "event.original";
 pub(crate) type Parsed<'t> = Result<Option<Fields<'t>>, String>;
 
 /// Parses the event's `event.original` with `parse` and sets what it found.
-pub(crate) fn apply<'a>(
-    event: &mut Event<'a>,
-    parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>,
-) -> Outcome {
+pub(crate) fn apply<'a>(event: &mut Event<'a>, parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>) -> Outcome {
     let text: Cow<'a, str> = match event.get(ORIGINAL) {
         Some(Value::Str(Cow::Borrowed(s))) => Cow::Borrowed(*s),
         Some(Value::Str(Cow::Owned(s))) => Cow::Owned(s.clone()),
@@ -29,9 +26,7 @@ pub(crate) fn apply<'a>(
     };
     match text {
         Cow::Borrowed(line) => finish(event, parse(line), |field| field),
-        Cow::Owned(line) => finish(event, parse(&line), |(n, v): (Cow<'_, str>, Value<'_>)| {
-            (Cow::Owned(n.into_owned()), v.into_owned())
-        }),
+        Cow::Owned(line) => finish(event, parse(&line), |(n, v): (Cow<'_, str>, Value<'_>)| (Cow::Owned(n.into_owned()), v.into_owned())),
     }
 }
 

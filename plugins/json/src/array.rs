@@ -16,11 +16,7 @@ use crate::flatten::{Key, nest};
 use crate::number;
 
 /// Reads the elements of an array at `depth` into one value.
-pub(crate) fn read<'t, A: SeqAccess<'t>>(
-    mut seq: A,
-    depth: usize,
-    max_depth: usize,
-) -> Result<Value<'t>, A::Error> {
+pub(crate) fn read<'t, A: SeqAccess<'t>>(mut seq: A, depth: usize, max_depth: usize) -> Result<Value<'t>, A::Error> {
     let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
     while let Some(item) = seq.next_element_seed(ElemSeed { depth, max_depth })? {
         items.push(item);
@@ -29,9 +25,7 @@ pub(crate) fn read<'t, A: SeqAccess<'t>>(
         let text = serde_json::to_string(&Items(&items)).map_err(de::Error::custom)?;
         return Ok(Value::Str(Cow::Owned(text)));
     }
-    Ok(Value::Array(
-        items.into_iter().map(Elem::into_value).collect(),
-    ))
+    Ok(Value::Array(items.into_iter().map(Elem::into_value).collect()))
 }
 
 /// One element of an array, as read.
@@ -133,10 +127,7 @@ impl<'t> Visitor<'t> for ElemSeed {
     fn visit_seq<A: SeqAccess<'t>>(self, mut seq: A) -> Result<Elem<'t>, A::Error> {
         let depth = nest(self.depth, self.max_depth)?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(ElemSeed {
-            depth,
-            max_depth: self.max_depth,
-        })? {
+        while let Some(item) = seq.next_element_seed(ElemSeed { depth, max_depth: self.max_depth })? {
             items.push(item);
         }
         Ok(Elem::List(items))
@@ -146,13 +137,7 @@ impl<'t> Visitor<'t> for ElemSeed {
         let depth = nest(self.depth, self.max_depth)?;
         let mut members = Vec::new();
         while let Some(Key(key)) = map.next_key()? {
-            members.push((
-                key,
-                map.next_value_seed(ElemSeed {
-                    depth,
-                    max_depth: self.max_depth,
-                })?,
-            ));
+            members.push((key, map.next_value_seed(ElemSeed { depth, max_depth: self.max_depth })?));
         }
         Ok(Elem::Object(members))
     }
@@ -213,21 +198,14 @@ mod tests {
     #[test]
     fn scalars_and_nested_scalar_arrays_stay_arrays() {
         let got = array(r#"[1, "a", null, [true, 2.5]]"#);
-        let want = Value::Array(vec![
-            Value::Int(1),
-            Value::from("a"),
-            Value::Null,
-            Value::Array(vec![Value::Bool(true), Value::Float(2.5)]),
-        ]);
+        let want =
+            Value::Array(vec![Value::Int(1), Value::from("a"), Value::Null, Value::Array(vec![Value::Bool(true), Value::Float(2.5)])]);
         assert_eq!(got, want);
     }
 
     #[test]
     fn an_object_anywhere_inside_makes_the_array_json_text_in_order() {
         let got = array(r#"[1, [{"z": 1, "a": [2, "x\"y"]}], 18446744073709551615]"#);
-        assert_eq!(
-            got,
-            Value::from(r#"[1,[{"z":1,"a":[2,"x\"y"]}],1.8446744073709552e+19]"#.to_owned())
-        );
+        assert_eq!(got, Value::from(r#"[1,[{"z":1,"a":[2,"x\"y"]}],1.8446744073709552e+19]"#.to_owned()));
     }
 }

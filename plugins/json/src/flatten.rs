@@ -30,25 +30,15 @@ const ORIGINAL: &str = "event.original";
 pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig) -> Result<Fields<'t>, String> {
     let mut fields = Vec::new();
     let mut de = serde_json::Deserializer::from_str(line);
-    let root = Object {
-        prefix: None,
-        depth: 1,
-        out: &mut fields,
-        config,
-    };
-    (&mut de)
-        .deserialize_map(root)
-        .and_then(|()| de.end())
-        .map_err(|e| format!("json: {e}"))?;
+    let root = Object { prefix: None, depth: 1, out: &mut fields, config };
+    (&mut de).deserialize_map(root).and_then(|()| de.end()).map_err(|e| format!("json: {e}"))?;
     Ok(fields)
 }
 
 /// One level deeper than `depth`, or the `max_depth` error.
 pub(crate) fn nest<E: de::Error>(depth: usize, max_depth: usize) -> Result<usize, E> {
     if depth >= max_depth {
-        return Err(E::custom(format_args!(
-            "nesting deeper than max_depth {max_depth}"
-        )));
+        return Err(E::custom(format_args!("nesting deeper than max_depth {max_depth}")));
     }
     Ok(depth + 1)
 }
@@ -94,23 +84,13 @@ impl<'t> Visitor<'t> for Object<'_, '_, 't> {
     }
 
     fn visit_map<A: MapAccess<'t>>(self, mut map: A) -> Result<(), A::Error> {
-        let Object {
-            prefix,
-            depth,
-            out,
-            config,
-        } = self;
+        let Object { prefix, depth, out, config } = self;
         while let Some(Key(key)) = map.next_key()? {
             let name = match prefix {
                 None => key,
                 Some(prefix) => Cow::Owned(format!("{prefix}.{key}")),
             };
-            map.next_value_seed(Member {
-                name,
-                depth,
-                out: &mut *out,
-                config,
-            })?;
+            map.next_value_seed(Member { name, depth, out: &mut *out, config })?;
         }
         Ok(())
     }
@@ -184,13 +164,7 @@ impl<'t> Visitor<'t> for Member<'_, 't> {
 
     fn visit_map<A: MapAccess<'t>>(self, map: A) -> Result<(), A::Error> {
         let depth = nest(self.depth, self.config.max_depth)?;
-        Object {
-            prefix: Some(&self.name),
-            depth,
-            out: self.out,
-            config: self.config,
-        }
-        .visit_map(map)
+        Object { prefix: Some(&self.name), depth, out: self.out, config: self.config }.visit_map(map)
     }
 
     fn visit_seq<A: SeqAccess<'t>>(self, seq: A) -> Result<(), A::Error> {
@@ -211,22 +185,13 @@ mod tests {
     #[test]
     fn top_level_names_and_plain_strings_borrow_from_the_line() {
         let fields = flatten(r#"{"a":"x","b":{"c":"y\n"}}"#, &JsonConfig::default()).unwrap();
-        assert!(matches!(
-            fields[0],
-            (Cow::Borrowed("a"), Value::Str(Cow::Borrowed("x")))
-        ));
-        assert!(
-            matches!(&fields[1], (Cow::Owned(n), Value::Str(Cow::Owned(v))) if n == "b.c" && v == "y\n")
-        );
+        assert!(matches!(fields[0], (Cow::Borrowed("a"), Value::Str(Cow::Borrowed("x")))));
+        assert!(matches!(&fields[1], (Cow::Owned(n), Value::Str(Cow::Owned(v))) if n == "b.c" && v == "y\n"));
     }
 
     #[test]
     fn empty_objects_leave_no_field_and_event_original_is_skipped() {
-        let fields = flatten(
-            r#"{"a":{},"event":{"original":"x"},"event.original":"y","b":1}"#,
-            &JsonConfig::default(),
-        )
-        .unwrap();
+        let fields = flatten(r#"{"a":{},"event":{"original":"x"},"event.original":"y","b":1}"#, &JsonConfig::default()).unwrap();
         assert_eq!(names(&fields), ["b"]);
     }
 }

@@ -11,8 +11,10 @@
 //! | RFC 3339 string in a `timestamp_fields` field | `Timestamp` |
 //! | IP string in an `ip_fields` field | `Ip` |
 //!
-//! A line that is not JSON, not an object, or nests deeper than `max_depth` is rejected
-//! with serde_json's message and its line and column; a blank line is dropped.
+//! `event.dataset` is set to `json` unless the object has its own (either way it marks the
+//! event as parsed for later parsers). A line that is not JSON, not an object, or nests
+//! deeper than `max_depth` is rejected with serde_json's message and its line and column;
+//! a blank line is dropped.
 //!
 //! # Layout
 //! - [`settings`]: `timestamp_fields`, `ip_fields`, `max_depth`, checked by
@@ -29,9 +31,12 @@ mod rfc3339;
 pub mod settings;
 mod typed;
 
-use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
+use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, PARSED_MARK, Plugin, Settings};
 
 pub use settings::JsonConfig;
+
+/// `event.dataset` of a line that does not name its own.
+pub const DATASET: &str = "json";
 
 /// The `json` parser plugin.
 #[derive(Debug)]
@@ -61,10 +66,13 @@ impl Plugin for JsonLines {
         let config = &self.config;
         apply::apply(event, |line| {
             if line.trim().is_empty() {
-                Ok(None)
-            } else {
-                flatten::flatten(line, config).map(Some)
+                return Ok(None);
             }
+            let mut fields = flatten::flatten(line, config)?;
+            if !fields.iter().any(|(name, _)| name == PARSED_MARK) {
+                fields.push((PARSED_MARK.into(), DATASET.into()));
+            }
+            Ok(Some(fields))
         })
     }
 }

@@ -14,11 +14,7 @@ pub(crate) fn unsigned<'t>(v: u64) -> Value<'t> {
 /// A number with a fraction or an exponent.
 pub(crate) fn float<'t>(v: f64) -> Value<'t> {
     // i64::MAX as f64 is 2^63, itself out of range, hence the strict bound.
-    if v.fract() == 0.0 && v >= i64::MIN as f64 && v < i64::MAX as f64 {
-        Value::Int(v as i64)
-    } else {
-        Value::Float(v)
-    }
+    if v.fract() == 0.0 && v >= i64::MIN as f64 && v < i64::MAX as f64 { Value::Int(v as i64) } else { Value::Float(v) }
 }
 
 #[cfg(test)]

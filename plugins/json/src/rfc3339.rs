@@ -9,21 +9,11 @@
 /// Parses an RFC 3339 date-time.
 pub(crate) fn parse(text: &str) -> Option<i64> {
     let b = text.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-    let (hour, minute, second) = (
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-    );
+    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
     let mut rest = &b[19..];
     let mut nanos = 0;
     if let Some(fraction) = rest.strip_prefix(b".") {
@@ -47,17 +37,11 @@ pub(crate) fn parse(text: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    let valid = (1..=12).contains(&month)
-        && day >= 1
-        && day <= days_in_month(year, month)
-        && hour < 24
-        && minute < 60
-        && second <= 60;
+    let valid = (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month) && hour < 24 && minute < 60 && second <= 60;
     if !valid {
         return None;
     }
-    let secs =
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
     secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
@@ -66,9 +50,7 @@ fn digits(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() || bytes.len() > 9 {
         return None;
     }
-    bytes.iter().try_fold(0i64, |n, &c| {
-        c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-    })
+    bytes.iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -97,26 +79,14 @@ mod tests {
     #[test]
     fn utc_and_offset_forms_give_the_same_instant() {
         // date -u -d 2020-10-23T02:36:40.671Z +%s%N → 1603420600671000000
-        assert_eq!(
-            parse("2020-10-23T02:36:40.671Z"),
-            Some(1_603_420_600_671_000_000)
-        );
-        assert_eq!(
-            parse("2020-10-23 05:36:40.671+03:00"),
-            Some(1_603_420_600_671_000_000)
-        );
-        assert_eq!(
-            parse("2020-10-22t21:06:40.671-05:30"),
-            Some(1_603_420_600_671_000_000)
-        );
+        assert_eq!(parse("2020-10-23T02:36:40.671Z"), Some(1_603_420_600_671_000_000));
+        assert_eq!(parse("2020-10-23 05:36:40.671+03:00"), Some(1_603_420_600_671_000_000));
+        assert_eq!(parse("2020-10-22t21:06:40.671-05:30"), Some(1_603_420_600_671_000_000));
     }
 
     #[test]
     fn fractions_are_kept_to_the_nanosecond() {
-        assert_eq!(
-            parse("1970-01-01T00:00:00.123456789123Z"),
-            Some(123_456_789)
-        );
+        assert_eq!(parse("1970-01-01T00:00:00.123456789123Z"), Some(123_456_789));
         assert_eq!(parse("1970-01-01T00:00:01.5Z"), Some(1_500_000_000));
     }
 

@@ -34,15 +34,7 @@ impl Default for JsonConfig {
     fn default() -> Self {
         JsonConfig {
             timestamp_fields: vec!["@timestamp".into()],
-            ip_fields: [
-                "source.ip",
-                "destination.ip",
-                "client.ip",
-                "server.ip",
-                "host.ip",
-            ]
-            .map(String::from)
-            .to_vec(),
+            ip_fields: ["source.ip", "destination.ip", "client.ip", "server.ip", "host.ip"].map(String::from).to_vec(),
             max_depth: 20,
         }
     }
@@ -52,20 +44,10 @@ impl JsonConfig {
     /// Checks the settings and builds the parser.
     pub fn build(self) -> Result<JsonLines, String> {
         if !(1..=MAX_DEPTH_LIMIT).contains(&self.max_depth) {
-            return Err(format!(
-                "invalid settings: max_depth must be between 1 and {MAX_DEPTH_LIMIT}, not {}",
-                self.max_depth
-            ));
+            return Err(format!("invalid settings: max_depth must be between 1 and {MAX_DEPTH_LIMIT}, not {}", self.max_depth));
         }
-        if let Some(empty) = self
-            .timestamp_fields
-            .iter()
-            .chain(&self.ip_fields)
-            .find(|name| name.is_empty())
-        {
-            return Err(format!(
-                "invalid settings: field names in timestamp_fields and ip_fields must not be empty ({empty:?})"
-            ));
+        if let Some(empty) = self.timestamp_fields.iter().chain(&self.ip_fields).find(|name| name.is_empty()) {
+            return Err(format!("invalid settings: field names in timestamp_fields and ip_fields must not be empty ({empty:?})"));
         }
         Ok(JsonLines::new(self))
     }

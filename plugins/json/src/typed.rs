@@ -14,26 +14,20 @@ use crate::settings::JsonConfig;
 
 /// The value a field named `name` gets.
 pub(crate) fn convert<'t>(config: &JsonConfig, name: &str, value: Value<'t>) -> Value<'t> {
-    let as_type: fn(&str) -> Option<Value<'static>> =
-        if config.timestamp_fields.iter().any(|f| f == name) {
-            |s| rfc3339::parse(s).map(Value::Timestamp)
-        } else if config.ip_fields.iter().any(|f| f == name) {
-            |s| s.parse::<IpAddr>().ok().map(Value::Ip)
-        } else {
-            return value;
-        };
+    let as_type: fn(&str) -> Option<Value<'static>> = if config.timestamp_fields.iter().any(|f| f == name) {
+        |s| rfc3339::parse(s).map(Value::Timestamp)
+    } else if config.ip_fields.iter().any(|f| f == name) {
+        |s| s.parse::<IpAddr>().ok().map(Value::Ip)
+    } else {
+        return value;
+    };
     retype(value, as_type)
 }
 
 fn retype<'t>(value: Value<'t>, as_type: fn(&str) -> Option<Value<'static>>) -> Value<'t> {
     match value {
         Value::Str(s) => as_type(&s).unwrap_or(Value::Str(s)),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|item| retype(item, as_type))
-                .collect(),
-        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(|item| retype(item, as_type)).collect()),
         other => other,
     }
 }
@@ -45,27 +39,12 @@ mod tests {
     #[test]
     fn only_listed_fields_are_typed_and_misfits_stay_strings() {
         let config = JsonConfig::default();
-        assert_eq!(
-            convert(&config, "source.ip", Value::from("10.0.0.1")),
-            Value::Ip("10.0.0.1".parse().unwrap())
-        );
-        assert_eq!(
-            convert(&config, "source.ip", Value::from("ec2.amazonaws.com")),
-            Value::from("ec2.amazonaws.com")
-        );
-        assert_eq!(
-            convert(&config, "other.ip", Value::from("10.0.0.1")),
-            Value::from("10.0.0.1")
-        );
-        assert_eq!(
-            convert(&config, "@timestamp", Value::from("1970-01-01T00:00:01Z")),
-            Value::Timestamp(1_000_000_000)
-        );
+        assert_eq!(convert(&config, "source.ip", Value::from("10.0.0.1")), Value::Ip("10.0.0.1".parse().unwrap()));
+        assert_eq!(convert(&config, "source.ip", Value::from("ec2.amazonaws.com")), Value::from("ec2.amazonaws.com"));
+        assert_eq!(convert(&config, "other.ip", Value::from("10.0.0.1")), Value::from("10.0.0.1"));
+        assert_eq!(convert(&config, "@timestamp", Value::from("1970-01-01T00:00:01Z")), Value::Timestamp(1_000_000_000));
         assert_eq!(convert(&config, "@timestamp", Value::Int(5)), Value::Int(5));
         let hosts = Value::Array(vec![Value::from("::1"), Value::from("nope")]);
-        assert_eq!(
-            convert(&config, "host.ip", hosts),
-            Value::Array(vec![Value::Ip("::1".parse().unwrap()), Value::from("nope")])
-        );
+        assert_eq!(convert(&config, "host.ip", hosts), Value::Array(vec![Value::Ip("::1".parse().unwrap()), Value::from("nope")]));
     }
 }

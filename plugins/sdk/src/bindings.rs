@@ -9,7 +9,6 @@ wit_bindgen::generate!({
     runtime_path: "logsift_sdk::__private::wit_bindgen::rt",
 });
 
-
 /// Conversions the export macro calls.
 pub mod glue {
     use super::logsift::plugin::types as wit;

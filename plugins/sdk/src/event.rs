@@ -37,9 +37,17 @@ impl<'a> Event<'a> {
         })
     }
 
+    /// The fields, to change them: marks the event modified.
     fn decoded_mut(&mut self) -> Option<&mut Fields<'a>> {
         self.decoded();
-        self.fields.get_mut().and_then(|r| r.as_mut().ok())
+        let first_change = !self.modified;
+        self.modified = true;
+        let fields = self.fields.get_mut().and_then(|r| r.as_mut().ok())?;
+        if first_change {
+            // A parser is about to add a dozen fields or more: grow once.
+            fields.reserve(16);
+        }
+        Some(fields)
     }
 
     /// Why the event's encoding could not be read, if it could not; the SDK then rejects it.
@@ -67,6 +75,15 @@ impl<'a> Event<'a> {
         self.get_str(ORIGINAL)
     }
 
+    /// The raw text of the record, borrowed from the batch for as long as the batch lives
+    /// (so a parser can keep slices of it without copying).
+    pub fn original_ref(&self) -> Option<&'a str> {
+        match self.get(ORIGINAL)? {
+            Value::Str(Cow::Borrowed(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Whether the field is present (even if null).
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
@@ -80,7 +97,6 @@ impl<'a> Event<'a> {
     /// Sets a field, replacing any value it had.
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
         let (name, value) = (name.into(), value.into());
-        self.modified = true;
         let Some(fields) = self.decoded_mut() else { return };
         match fields.iter_mut().find(|(n, _)| *n == name) {
             Some((_, slot)) => *slot = value,
@@ -88,13 +104,20 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// Adds a field the event does not have yet, without looking for an existing one (what a
+    /// parser does for each field it extracts; [`set`](Self::set) scans the fields first).
+    /// Adding a name twice breaks the event's unique names: debug builds panic on it.
+    pub fn push(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
+        let (name, value) = (name.into(), value.into());
+        let Some(fields) = self.decoded_mut() else { return };
+        debug_assert!(!fields.iter().any(|(n, _)| *n == name), "field {name} pushed twice");
+        fields.push((name, value));
+    }
+
     /// Removes a field and returns its value.
     pub fn remove(&mut self, name: &str) -> Option<Value<'a>> {
-        let fields = self.decoded_mut()?;
-        let at = fields.iter().position(|(n, _)| n == name)?;
-        let (_, value) = fields.remove(at);
-        self.modified = true;
-        Some(value)
+        let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| n == name)?;
+        Some(self.decoded_mut()?.remove(at).1)
     }
 
     /// Where the record came from.

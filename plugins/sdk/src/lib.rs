@@ -43,7 +43,7 @@ pub mod testing;
 
 pub use alert::{Alert, Level};
 pub use event::Event;
-pub use logsift_event::{Origin, Value};
+pub use logsift_event::{ORIGINAL, Origin, Value};
 pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, Settings};
 pub use runtime::{Action, BatchOutput, Change, PARSED_MARK, process_batch};
 
@@ -86,7 +86,7 @@ macro_rules! export_plugin {
                     INSTANCE.with_borrow_mut(|slot| $crate::__private::process(slot.as_mut(), &batch))
                 }
             }
-            $crate::bindings::export!(Export with_types_in $crate::bindings);
+    $crate::bindings::export!(Export with_types_in $crate::bindings);
         };
     };
 }

@@ -100,10 +100,8 @@ pub fn run<P: Plugin>(plugin: &mut P, batch: &[u8]) -> Vec<RecordResult> {
     let inputs: Vec<_> = Batch::new(batch).map(|e| e.expect("malformed input batch").frame()).collect();
     let out = process_batch(plugin, batch);
     let mut produced = Batch::new(&out.events).map(|e| owned(e.expect("malformed output").frame()));
-    let mut results: Vec<RecordResult> = inputs
-        .iter()
-        .map(|frame| RecordResult { fate: Fate::Passed(vec![owned(frame)]), alerts: Vec::new() })
-        .collect();
+    let mut results: Vec<RecordResult> =
+        inputs.iter().map(|frame| RecordResult { fate: Fate::Passed(vec![owned(frame)]), alerts: Vec::new() }).collect();
     for change in out.changes {
         let mut take = |n: u32| (0..n).map(|_| produced.next().expect("change refers to a missing event")).collect::<Vec<_>>();
         let slot = &mut results[change.record as usize];

@@ -48,10 +48,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::YearOutOfRange(year) => {
-                write!(
-                    f,
-                    "invalid settings: year {year} is out of range ({MIN_YEAR} to {MAX_YEAR})"
-                )
+                write!(f, "invalid settings: year {year} is out of range ({MIN_YEAR} to {MAX_YEAR})")
             }
             ConfigError::BadTimezone(zone) => write!(
                 f,
@@ -67,8 +64,7 @@ impl SyslogConfig {
     pub fn build(self) -> Result<Syslog, ConfigError> {
         let offset = match self.timezone.as_deref() {
             None => Offset::UTC,
-            Some(zone) => Offset::parse(zone.trim())
-                .ok_or_else(|| ConfigError::BadTimezone(zone.to_owned()))?,
+            Some(zone) => Offset::parse(zone.trim()).ok_or_else(|| ConfigError::BadTimezone(zone.to_owned()))?,
         };
         let years = match self.year {
             None => YearSource::clock(offset),
@@ -78,10 +74,6 @@ impl SyslogConfig {
             },
         };
         let recognizer = Recognizer::new().map_err(ConfigError::Template)?;
-        Ok(Syslog {
-            offset,
-            years,
-            recognizer,
-        })
+        Ok(Syslog { offset, years, recognizer })
     }
 }

@@ -199,10 +199,7 @@ pub fn write<'s>(
     if let Some(action) = message.action {
         put(EVENT_ACTION, Value::from(action));
         put(EVENT_OUTCOME, Value::from(message.outcome.as_str()));
-        put(
-            EVENT_CATEGORY,
-            Value::Array(message.category.iter().map(|&c| Value::from(c)).collect()),
-        );
+        put(EVENT_CATEGORY, Value::Array(message.category.iter().map(|&c| Value::from(c)).collect()));
     }
     let texts = [
         (USER_NAME, message.user),
@@ -246,30 +243,17 @@ pub fn write<'s>(
 fn write_structured_data<'s>(sd: &'s str, set: &mut impl FnMut(Cow<'static, str>, Value<'s>)) {
     for element in structured_data::elements(sd) {
         for (index, (name, raw)) in element.params().enumerate() {
-            if element
-                .params()
-                .take(index)
-                .any(|(earlier, _)| earlier == name)
-            {
+            if element.params().take(index).any(|(earlier, _)| earlier == name) {
                 continue;
             }
-            let mut repeats = element
-                .params()
-                .skip(index + 1)
-                .filter(|(later, _)| *later == name)
-                .peekable();
+            let mut repeats = element.params().skip(index + 1).filter(|(later, _)| *later == name).peekable();
             let value = if repeats.peek().is_none() {
                 Value::Str(structured_data::unescape(raw))
             } else {
                 let all = std::iter::once(raw).chain(repeats.map(|(_, v)| v));
-                Value::Array(
-                    all.map(|v| Value::Str(structured_data::unescape(v)))
-                        .collect(),
-                )
+                Value::Array(all.map(|v| Value::Str(structured_data::unescape(v))).collect())
             };
-            let mut field = String::with_capacity(
-                STRUCTURED_DATA_PREFIX.len() + element.id.len() + 1 + name.len(),
-            );
+            let mut field = String::with_capacity(STRUCTURED_DATA_PREFIX.len() + element.id.len() + 1 + name.len());
             field.push_str(STRUCTURED_DATA_PREFIX);
             field.push_str(element.id);
             field.push('.');

@@ -53,10 +53,7 @@ impl<'s> Header<'s> {
     /// `sshd`, `syslogd 1.4.1` → `syslogd`).
     pub fn process_name(&self) -> Option<&'s str> {
         let app = self.appname?;
-        let name = app
-            .find(['(', ' '])
-            .and_then(|end| app.get(..end))
-            .unwrap_or(app);
+        let name = app.find(['(', ' ']).and_then(|end| app.get(..end)).unwrap_or(app);
         (!name.is_empty()).then_some(name)
     }
 }
@@ -99,20 +96,15 @@ impl fmt::Display for HeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HeaderError::Empty => f.write_str("not syslog: the line is empty"),
-            HeaderError::MalformedPri => {
-                f.write_str("not syslog: '<' at the start is not a PRI like <34>")
-            }
+            HeaderError::MalformedPri => f.write_str("not syslog: '<' at the start is not a PRI like <34>"),
             HeaderError::PriOutOfRange(pri) => {
                 write!(f, "not syslog: PRI <{pri}> is above the maximum 191")
             }
-            HeaderError::NoTimestamp(e) => write!(
-                f,
-                "not syslog: no RFC 3164 header (Mmm dd hh:mm:ss host …) or RFC 5424 header (<PRI>1 …) at the start ({e})"
-            ),
-            HeaderError::BadTimestamp(e) => write!(f, "syslog header has a bad timestamp: {e}"),
-            HeaderError::NothingAfterTimestamp => {
-                f.write_str("syslog header has no hostname or message after the timestamp")
+            HeaderError::NoTimestamp(e) => {
+                write!(f, "not syslog: no RFC 3164 header (Mmm dd hh:mm:ss host …) or RFC 5424 header (<PRI>1 …) at the start ({e})")
             }
+            HeaderError::BadTimestamp(e) => write!(f, "syslog header has a bad timestamp: {e}"),
+            HeaderError::NothingAfterTimestamp => f.write_str("syslog header has no hostname or message after the timestamp"),
             HeaderError::UnsupportedVersion(v) => {
                 write!(f, "RFC 5424 version {v} is not supported (only 1)")
             }
@@ -145,14 +137,8 @@ fn split_pri(line: &str) -> Result<(Option<u8>, &str), HeaderError> {
     if !(1..=3).contains(&digits) || rest.as_bytes().get(digits) != Some(&b'>') {
         return Err(HeaderError::MalformedPri);
     }
-    let pri = rest
-        .bytes()
-        .take(digits)
-        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
-    let pri = u8::try_from(pri)
-        .ok()
-        .filter(|&p| u16::from(p) <= MAX_PRI)
-        .ok_or(HeaderError::PriOutOfRange(pri))?;
+    let pri = rest.bytes().take(digits).fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    let pri = u8::try_from(pri).ok().filter(|&p| u16::from(p) <= MAX_PRI).ok_or(HeaderError::PriOutOfRange(pri))?;
     Ok((Some(pri), rest.get(digits + 1..).unwrap_or_default()))
 }
 
@@ -162,10 +148,7 @@ fn split_version(text: &str) -> Option<(u16, &str)> {
     if !(1..=3).contains(&digits) || text.as_bytes().get(digits) != Some(&b' ') {
         return None;
     }
-    let version = text
-        .bytes()
-        .take(digits)
-        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    let version = text.bytes().take(digits).fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
     Some((version, text.get(digits + 1..)?))
 }
 
@@ -177,8 +160,7 @@ fn rfc5424(priority: Option<u8>, version: u16, text: &str) -> Result<Header<'_>,
     let (timestamp, rest) = match text.strip_prefix('-') {
         Some(rest) => (Stamp::None, rest),
         None => {
-            let (nanos, rest) =
-                timestamp::parse_rfc3339(text).map_err(HeaderError::BadTimestamp)?;
+            let (nanos, rest) = timestamp::parse_rfc3339(text).map_err(HeaderError::BadTimestamp)?;
             (Stamp::Instant(nanos), rest)
         }
     };
@@ -186,12 +168,8 @@ fn rfc5424(priority: Option<u8>, version: u16, text: &str) -> Result<Header<'_>,
     let (appname, rest) = field(rest, "APP-NAME")?;
     let (procid, rest) = field(rest, "PROCID")?;
     let (msgid, rest) = field(rest, "MSGID")?;
-    let sd_text = rest
-        .strip_prefix(' ')
-        .filter(|t| !t.is_empty())
-        .ok_or(HeaderError::Truncated("STRUCTURED-DATA"))?;
-    let (structured_data, msg) =
-        structured_data::split(sd_text).map_err(HeaderError::StructuredData)?;
+    let sd_text = rest.strip_prefix(' ').filter(|t| !t.is_empty()).ok_or(HeaderError::Truncated("STRUCTURED-DATA"))?;
+    let (structured_data, msg) = structured_data::split(sd_text).map_err(HeaderError::StructuredData)?;
     let msg = msg.strip_prefix(' ').unwrap_or(msg);
     let message = msg.strip_prefix('\u{feff}').unwrap_or(msg).trim();
     Ok(Header {
@@ -210,13 +188,8 @@ fn rfc5424(priority: Option<u8>, version: u16, text: &str) -> Result<Header<'_>,
 
 /// One space-separated RFC 5424 header field after a space; `-` is `None`.
 fn field<'s>(text: &'s str, name: &'static str) -> Result<(Option<&'s str>, &'s str), HeaderError> {
-    let text = text
-        .strip_prefix(' ')
-        .filter(|t| !t.is_empty() && !t.starts_with(' '))
-        .ok_or(HeaderError::Truncated(name))?;
-    let (value, rest) = text
-        .split_at_checked(text.find(' ').unwrap_or(text.len()))
-        .unwrap_or((text, ""));
+    let text = text.strip_prefix(' ').filter(|t| !t.is_empty() && !t.starts_with(' ')).ok_or(HeaderError::Truncated(name))?;
+    let (value, rest) = text.split_at_checked(text.find(' ').unwrap_or(text.len())).unwrap_or((text, ""));
     Ok(((value != "-").then_some(value), rest))
 }
 
@@ -238,11 +211,7 @@ fn bsd(priority: Option<u8>, text: &str) -> Result<Header<'_>, HeaderError> {
     }
     let first_end = rest.find(' ').unwrap_or(rest.len());
     let (first, after) = rest.split_at_checked(first_end).unwrap_or((rest, ""));
-    let (hostname, rest) = if first.ends_with(':') {
-        (None, rest)
-    } else {
-        (Some(first), after.trim_start_matches(' '))
-    };
+    let (hostname, rest) = if first.ends_with(':') { (None, rest) } else { (Some(first), after.trim_start_matches(' ')) };
     let (appname, pid, message) = split_tag(rest);
     Ok(Header {
         priority,
@@ -273,10 +242,7 @@ fn split_tag(text: &str) -> (Option<&str>, Option<i64>, &str) {
                 break;
             }
             b'[' if at > 0 => {
-                let Some(inner_len) = b
-                    .get(at + 1..)
-                    .and_then(|r| r.iter().position(|&c| c == b']'))
-                else {
+                let Some(inner_len) = b.get(at + 1..).and_then(|r| r.iter().position(|&c| c == b']')) else {
                     break;
                 };
                 let after = text.get(at + inner_len + 2..).unwrap_or_default();
@@ -313,10 +279,7 @@ mod tests {
 
     #[test]
     fn bsd_line_with_pid_splits_host_tag_and_message() {
-        let h = parse(
-            "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\r\n",
-        )
-        .unwrap();
+        let h = parse("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\r\n").unwrap();
         assert_eq!(h.hostname, Some("LabSZ"));
         assert_eq!(h.appname, Some("sshd"));
         assert_eq!(h.pid, Some(24200));
@@ -327,20 +290,8 @@ mod tests {
     #[test]
     fn unusual_tags_from_real_files_are_kept_verbatim() {
         let cases = [
-            (
-                "Jun 19 04:09:11 combo syslogd 1.4.1: restart.",
-                "syslogd 1.4.1",
-                None,
-                "restart.",
-                Some("syslogd"),
-            ),
-            (
-                "Jul  7 08:06:15 combo  -- root[2421]: ROOT LOGIN ON tty2",
-                "-- root",
-                Some(2421),
-                "ROOT LOGIN ON tty2",
-                Some("--"),
-            ),
+            ("Jun 19 04:09:11 combo syslogd 1.4.1: restart.", "syslogd 1.4.1", None, "restart.", Some("syslogd")),
+            ("Jul  7 08:06:15 combo  -- root[2421]: ROOT LOGIN ON tty2", "-- root", Some(2421), "ROOT LOGIN ON tty2", Some("--")),
             (
                 "Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown",
                 "sshd(pam_unix)",
@@ -348,40 +299,24 @@ mod tests {
                 "check pass; user unknown",
                 Some("sshd"),
             ),
-            (
-                "Jul 27 14:42:00 combo kernel: Linux agpgart",
-                "kernel",
-                None,
-                "Linux agpgart",
-                Some("kernel"),
-            ),
+            ("Jul 27 14:42:00 combo kernel: Linux agpgart", "kernel", None, "Linux agpgart", Some("kernel")),
         ];
         for (line, tag, pid, message, process) in cases {
             let h = parse(line).unwrap();
-            assert_eq!(
-                (h.appname, h.pid, h.message, h.process_name()),
-                (Some(tag), pid, message, process),
-                "{line}"
-            );
+            assert_eq!((h.appname, h.pid, h.message, h.process_name()), (Some(tag), pid, message, process), "{line}");
         }
     }
 
     #[test]
     fn message_without_tag_is_all_message() {
         let h = parse("Jun 19 04:09:11 combo last message repeated 3 times").unwrap();
-        assert_eq!(
-            (h.appname, h.message),
-            (None, "last message repeated 3 times")
-        );
+        assert_eq!((h.appname, h.message), (None, "last message repeated 3 times"));
     }
 
     #[test]
     fn line_without_hostname_starts_with_the_tag() {
         let h = parse("<38>Feb  5 17:32:18 sshd[42]: Connection closed by 10.0.0.1").unwrap();
-        assert_eq!(
-            (h.hostname, h.appname, h.pid, h.priority),
-            (None, Some("sshd"), Some(42), Some(38))
-        );
+        assert_eq!((h.hostname, h.appname, h.pid, h.priority), (None, Some("sshd"), Some(42), Some(38)));
     }
 
     #[test]
@@ -393,46 +328,21 @@ mod tests {
 
     #[test]
     fn pri_out_of_range_and_malformed_are_errors() {
-        assert_eq!(
-            parse("<192>Dec 10 06:55:46 h t: m"),
-            Err(HeaderError::PriOutOfRange(192))
-        );
-        assert_eq!(
-            parse("<x>Dec 10 06:55:46 h t: m"),
-            Err(HeaderError::MalformedPri)
-        );
-        assert_eq!(
-            parse("<1234>Dec 10 06:55:46 h t: m"),
-            Err(HeaderError::MalformedPri)
-        );
+        assert_eq!(parse("<192>Dec 10 06:55:46 h t: m"), Err(HeaderError::PriOutOfRange(192)));
+        assert_eq!(parse("<x>Dec 10 06:55:46 h t: m"), Err(HeaderError::MalformedPri));
+        assert_eq!(parse("<1234>Dec 10 06:55:46 h t: m"), Err(HeaderError::MalformedPri));
     }
 
     #[test]
     fn rfc5424_fields_with_nil_values() {
         let h = parse("<165>1 - - - - - -").unwrap();
         assert_eq!(h.version, Some(1));
-        assert_eq!(
-            (
-                h.timestamp,
-                h.hostname,
-                h.appname,
-                h.procid,
-                h.msgid,
-                h.message
-            ),
-            (Stamp::None, None, None, None, None, "")
-        );
+        assert_eq!((h.timestamp, h.hostname, h.appname, h.procid, h.msgid, h.message), (Stamp::None, None, None, None, None, ""));
     }
 
     #[test]
     fn rfc5424_truncated_header_names_the_missing_field() {
-        assert_eq!(
-            parse("<165>1 2003-10-11T22:14:15.003Z host app"),
-            Err(HeaderError::Truncated("PROCID"))
-        );
-        assert_eq!(
-            parse("<165>2 - - - - - -"),
-            Err(HeaderError::UnsupportedVersion(2))
-        );
+        assert_eq!(parse("<165>1 2003-10-11T22:14:15.003Z host app"), Err(HeaderError::Truncated("PROCID")));
+        assert_eq!(parse("<165>2 - - - - - -"), Err(HeaderError::UnsupportedVersion(2)));
     }
 }

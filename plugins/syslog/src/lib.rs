@@ -103,26 +103,15 @@ impl Syslog {
             Stamp::Instant(nanos) => Some(nanos),
             Stamp::Bsd(time) => {
                 let year = self.years.year_for(time.month);
-                Some(
-                    time.to_nanos(year, self.offset)
-                        .map_err(HeaderError::BadTimestamp)?,
-                )
+                Some(time.to_nanos(year, self.offset).map_err(HeaderError::BadTimestamp)?)
             }
         };
         let message = self.recognizer.recognize(&header);
-        Ok(Parsed {
-            header,
-            timestamp,
-            message,
-        })
+        Ok(Parsed { header, timestamp, message })
     }
 
     /// Parses `line` and hands each field to `set`; rejects a line that is not syslog.
-    fn parse_into<'s>(
-        &mut self,
-        line: &'s str,
-        mut set: impl FnMut(Cow<'static, str>, Value<'s>),
-    ) -> Outcome {
+    fn parse_into<'s>(&mut self, line: &'s str, mut set: impl FnMut(Cow<'static, str>, Value<'s>)) -> Outcome {
         match self.parse(line) {
             Ok(parsed) => {
                 fields::write(&parsed.header, parsed.timestamp, &parsed.message, &mut set);
@@ -142,10 +131,7 @@ impl Plugin for Syslog {
     );
 
     fn init(settings: Settings) -> Result<Self, String> {
-        settings
-            .parse::<SyslogConfig>()?
-            .build()
-            .map_err(|e| e.to_string())
+        settings.parse::<SyslogConfig>()?.build().map_err(|e| e.to_string())
     }
 
     fn process<'a>(&mut self, event: &mut Event<'a>, _ctx: &mut Context) -> Outcome {
@@ -155,12 +141,12 @@ impl Plugin for Syslog {
             Some(Value::Str(Cow::Borrowed(line))) => line,
             Some(Value::Str(Cow::Owned(line))) => {
                 let line = line.clone();
-                return self.parse_into(&line, |name, value| event.set(name, value.into_owned()));
+                return self.parse_into(&line, |name, value| event.push(name, value.into_owned()));
             }
             Some(_) => return Outcome::Reject("event.original is not a string".into()),
             None => return Outcome::Reject("event has no event.original to parse".into()),
         };
-        self.parse_into(line, |name, value| event.set(name, value))
+        self.parse_into(line, |name, value| event.push(name, value))
     }
 }
 

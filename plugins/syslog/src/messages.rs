@@ -23,27 +23,15 @@ pub struct Recognizer {
 impl Recognizer {
     /// Compiles every table; an error is a bug in a table.
     pub fn new() -> Result<Self, TemplateError> {
-        let compile = |defs: &[ShapeDef]| {
-            defs.iter()
-                .copied()
-                .map(Shape::compile)
-                .collect::<Result<Vec<_>, _>>()
-        };
-        Ok(Recognizer {
-            sshd: compile(sshd::SHAPES)?,
-            pam: compile(pam::SHAPES)?,
-            sudo: compile(sudo::SHAPES)?,
-            su: compile(su::SHAPES)?,
-        })
+        let compile = |defs: &[ShapeDef]| defs.iter().copied().map(Shape::compile).collect::<Result<Vec<_>, _>>();
+        Ok(Recognizer { sshd: compile(sshd::SHAPES)?, pam: compile(pam::SHAPES)?, sudo: compile(sudo::SHAPES)?, su: compile(su::SHAPES)? })
     }
 
     /// What the header's message says.
     pub fn recognize<'s>(&self, header: &Header<'s>) -> MessageFields<'s> {
         match repeated(header.message) {
             Some((count, inner)) => {
-                let mut fields = inner
-                    .map(|inner| self.shape(header, inner))
-                    .unwrap_or_default();
+                let mut fields = inner.map(|inner| self.shape(header, inner)).unwrap_or_default();
                 fields.repeat_count = Some(count);
                 fields
             }
@@ -64,10 +52,7 @@ impl Recognizer {
                 _ => return MessageFields::default(),
             }
         };
-        table
-            .iter()
-            .find_map(|shape| shape.apply(body))
-            .unwrap_or_default()
+        table.iter().find_map(|shape| shape.apply(body)).unwrap_or_default()
     }
 }
 
@@ -80,18 +65,12 @@ fn repeated(message: &str) -> Option<(i64, Option<&str>)> {
         return Some((number(count)?, Some(inner)));
     }
     let rest = message.strip_prefix("last message repeated ")?;
-    let count = rest
-        .strip_suffix(" times")
-        .or_else(|| rest.strip_suffix(" time"))?;
+    let count = rest.strip_suffix(" times").or_else(|| rest.strip_suffix(" time"))?;
     Some((number(count)?, None))
 }
 
 fn number(text: &str) -> Option<i64> {
-    if (1..=9).contains(&text.len()) && text.bytes().all(|c| c.is_ascii_digit()) {
-        text.parse().ok()
-    } else {
-        None
-    }
+    if (1..=9).contains(&text.len()) && text.bytes().all(|c| c.is_ascii_digit()) { text.parse().ok() } else { None }
 }
 
 #[cfg(test)]
@@ -101,13 +80,8 @@ mod tests {
     #[test]
     fn repeated_wrapper_yields_the_count_and_the_inner_message() {
         assert_eq!(
-            repeated(
-                "message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]"
-            ),
-            Some((
-                5,
-                Some("Failed password for root from 5.36.59.76 port 42393 ssh2")
-            ))
+            repeated("message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]"),
+            Some((5, Some("Failed password for root from 5.36.59.76 port 42393 ssh2")))
         );
         assert_eq!(repeated("last message repeated 3 times"), Some((3, None)));
         assert_eq!(repeated("message repeated x times: [ a ]"), None);

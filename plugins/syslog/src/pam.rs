@@ -21,36 +21,11 @@ pub const SESSION_CLOSED: &str = "session_closed";
 
 /// PAM message shapes, tried in order.
 pub const SHAPES: &[ShapeDef] = &[
-    ShapeDef::new(
-        "authentication failure; {pam}",
-        AUTHENTICATION_FAILURE,
-        EventOutcome::Failure,
-        category::AUTHENTICATION,
-    ),
-    ShapeDef::new(
-        "check pass; user unknown",
-        USER_UNKNOWN,
-        EventOutcome::Failure,
-        category::AUTHENTICATION,
-    ),
-    ShapeDef::new(
-        "session opened for user {user} by {_}",
-        SESSION_OPENED,
-        EventOutcome::Success,
-        category::SESSION,
-    ),
-    ShapeDef::new(
-        "session opened for user {user}",
-        SESSION_OPENED,
-        EventOutcome::Success,
-        category::SESSION,
-    ),
-    ShapeDef::new(
-        "session closed for user {user}",
-        SESSION_CLOSED,
-        EventOutcome::Success,
-        category::SESSION,
-    ),
+    ShapeDef::new("authentication failure; {pam}", AUTHENTICATION_FAILURE, EventOutcome::Failure, category::AUTHENTICATION),
+    ShapeDef::new("check pass; user unknown", USER_UNKNOWN, EventOutcome::Failure, category::AUTHENTICATION),
+    ShapeDef::new("session opened for user {user} by {_}", SESSION_OPENED, EventOutcome::Success, category::SESSION),
+    ShapeDef::new("session opened for user {user}", SESSION_OPENED, EventOutcome::Success, category::SESSION),
+    ShapeDef::new("session closed for user {user}", SESSION_CLOSED, EventOutcome::Success, category::SESSION),
 ];
 
 /// The message after a `pam_<module>(<service>:<type>): ` prefix, if it has one.
@@ -87,36 +62,18 @@ mod tests {
 
     #[test]
     fn prefix_is_stripped_only_when_it_is_a_pam_prefix() {
-        assert_eq!(
-            strip_prefix("pam_unix(sshd:auth): check pass; user unknown"),
-            Some("check pass; user unknown")
-        );
-        assert_eq!(
-            strip_prefix("pam_unix(sudo:session): session closed for user root"),
-            Some("session closed for user root")
-        );
+        assert_eq!(strip_prefix("pam_unix(sshd:auth): check pass; user unknown"), Some("check pass; user unknown"));
+        assert_eq!(strip_prefix("pam_unix(sudo:session): session closed for user root"), Some("session closed for user root"));
         assert_eq!(strip_prefix("Failed password for root"), None);
     }
 
     #[test]
     fn key_value_list_fills_user_and_source() {
         let mut out = MessageFields::default();
-        read_fields(
-            "logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root",
-            &mut out,
-        );
-        assert_eq!(
-            (out.user, out.source_domain, out.source_user),
-            (Some("root"), Some("220-135-151-1.hinet-ip.hinet.net"), None)
-        );
+        read_fields("logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root", &mut out);
+        assert_eq!((out.user, out.source_domain, out.source_user), (Some("root"), Some("220-135-151-1.hinet-ip.hinet.net"), None));
         let mut out = MessageFields::default();
-        read_fields(
-            "logname=alice uid=1000 euid=0 tty=/dev/pts/1 ruser=alice rhost=  user=root",
-            &mut out,
-        );
-        assert_eq!(
-            (out.user, out.source_user, out.source_ip, out.source_domain),
-            (Some("root"), Some("alice"), None, None)
-        );
+        read_fields("logname=alice uid=1000 euid=0 tty=/dev/pts/1 ruser=alice rhost=  user=root", &mut out);
+        assert_eq!((out.user, out.source_user, out.source_ip, out.source_domain), (Some("root"), Some("alice"), None, None));
     }
 }

@@ -53,27 +53,13 @@ pub struct ShapeDef {
 
 impl ShapeDef {
     /// A row.
-    pub const fn new(
-        template: &'static str,
-        action: &'static str,
-        outcome: EventOutcome,
-        category: &'static [&'static str],
-    ) -> Self {
-        ShapeDef {
-            template,
-            action,
-            outcome,
-            category,
-            invalid_user: false,
-        }
+    pub const fn new(template: &'static str, action: &'static str, outcome: EventOutcome, category: &'static [&'static str]) -> Self {
+        ShapeDef { template, action, outcome, category, invalid_user: false }
     }
 
     /// The same row, for a line about a user that does not exist.
     pub const fn invalid_user(self) -> Self {
-        ShapeDef {
-            invalid_user: true,
-            ..self
-        }
+        ShapeDef { invalid_user: true, ..self }
     }
 }
 
@@ -88,11 +74,7 @@ pub struct TemplateError {
 
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "message template {:?} is invalid: {}",
-            self.template, self.problem
-        )
+        write!(f, "message template {:?} is invalid: {}", self.template, self.problem)
     }
 }
 
@@ -136,16 +118,7 @@ impl Hole {
 
     /// Whether the hole is one word: once a candidate holds a space, longer ones will too.
     fn is_word(self) -> bool {
-        matches!(
-            self,
-            Hole::Login
-                | Hole::Addr
-                | Hole::Host
-                | Hole::Port
-                | Hole::Method
-                | Hole::Code
-                | Hole::Count
-        )
+        matches!(self, Hole::Login | Hole::Addr | Hole::Host | Hole::Port | Hole::Method | Hole::Code | Hole::Count)
     }
 
     /// Whether the hole tries its longest text first. `{user}` is: a user name is chosen by
@@ -157,19 +130,10 @@ impl Hole {
 
     fn accepts(self, text: &str) -> bool {
         match self {
-            Hole::Login | Hole::Addr | Hole::Host | Hole::Method => {
-                !text.is_empty() && !text.contains(char::is_whitespace)
-            }
+            Hole::Login | Hole::Addr | Hole::Host | Hole::Method => !text.is_empty() && !text.contains(char::is_whitespace),
             Hole::Port => text.parse::<u16>().is_ok() && text.bytes().all(|c| c.is_ascii_digit()),
-            Hole::Code | Hole::Count => {
-                (1..=9).contains(&text.len()) && text.bytes().all(|c| c.is_ascii_digit())
-            }
-            Hole::User
-            | Hole::EffectiveUser
-            | Hole::Reason
-            | Hole::Pam
-            | Hole::Sudo
-            | Hole::Skip => true,
+            Hole::Code | Hole::Count => (1..=9).contains(&text.len()) && text.bytes().all(|c| c.is_ascii_digit()),
+            Hole::User | Hole::EffectiveUser | Hole::Reason | Hole::Pam | Hole::Sudo | Hole::Skip => true,
         }
     }
 
@@ -227,20 +191,14 @@ pub struct Shape {
 impl Shape {
     /// Compiles a row's template.
     pub fn compile(def: ShapeDef) -> Result<Shape, TemplateError> {
-        let fail = |problem| TemplateError {
-            template: def.template,
-            problem,
-        };
+        let fail = |problem| TemplateError { template: def.template, problem };
         let mut segments = Vec::new();
         let mut rest = def.template;
         while !rest.is_empty() {
             match rest.find('{') {
                 Some(0) => {
                     let end = rest.find('}').ok_or(fail("a '{' is not closed"))?;
-                    let hole = rest
-                        .get(1..end)
-                        .and_then(Hole::named)
-                        .ok_or(fail("unknown hole name"))?;
+                    let hole = rest.get(1..end).and_then(Hole::named).ok_or(fail("unknown hole name"))?;
                     if matches!(segments.last(), Some(Segment::Hole(_))) {
                         return Err(fail("two holes with no literal between them"));
                     }
@@ -257,12 +215,7 @@ impl Shape {
                 }
             }
         }
-        if segments
-            .iter()
-            .filter(|s| matches!(s, Segment::Hole(_)))
-            .count()
-            > MAX_HOLES
-        {
+        if segments.iter().filter(|s| matches!(s, Segment::Hole(_))).count() > MAX_HOLES {
             return Err(fail("too many holes"));
         }
         Ok(Shape { segments, def })
@@ -295,17 +248,10 @@ impl Shape {
 }
 
 /// Whether `input` matches `segments` exactly; fills `texts[next..]` with the holes' text.
-fn match_segments<'s>(
-    segments: &[Segment],
-    input: &'s str,
-    texts: &mut [&'s str; MAX_HOLES],
-    next: usize,
-) -> bool {
+fn match_segments<'s>(segments: &[Segment], input: &'s str, texts: &mut [&'s str; MAX_HOLES], next: usize) -> bool {
     match segments {
         [] => input.is_empty(),
-        [Segment::Literal(literal), rest @ ..] => input
-            .strip_prefix(literal)
-            .is_some_and(|after| match_segments(rest, after, texts, next)),
+        [Segment::Literal(literal), rest @ ..] => input.strip_prefix(literal).is_some_and(|after| match_segments(rest, after, texts, next)),
         [Segment::Hole(hole), rest @ ..] => {
             if next >= MAX_HOLES {
                 return false;
@@ -356,12 +302,7 @@ struct Candidates<'s, 'l> {
 
 impl<'s, 'l> Candidates<'s, 'l> {
     fn new(input: &'s str, literal: &'l str, greedy: bool) -> Self {
-        Candidates {
-            input,
-            literal,
-            greedy,
-            bound: if greedy { input.len() } else { 0 },
-        }
+        Candidates { input, literal, greedy, bound: if greedy { input.len() } else { 0 } }
     }
 
     fn next(&mut self) -> Option<usize> {
@@ -383,21 +324,13 @@ mod tests {
     use crate::fields::category;
 
     fn shape(template: &'static str) -> Shape {
-        Shape::compile(ShapeDef::new(
-            template,
-            "test",
-            EventOutcome::Failure,
-            category::AUTHENTICATION,
-        ))
-        .unwrap()
+        Shape::compile(ShapeDef::new(template, "test", EventOutcome::Failure, category::AUTHENTICATION)).unwrap()
     }
 
     #[test]
     fn user_name_containing_the_next_literal_backtracks_to_a_consistent_parse() {
         let s = shape("Failed {method} for {user} from {addr} port {port} {_}");
-        let f = s
-            .apply("Failed password for x from 1.2.3.4 port 22 ssh2 from 5.6.7.8 port 1234 ssh2")
-            .unwrap();
+        let f = s.apply("Failed password for x from 1.2.3.4 port 22 ssh2 from 5.6.7.8 port 1234 ssh2").unwrap();
         assert_eq!(f.user, Some("x from 1.2.3.4 port 22 ssh2"));
         assert_eq!(f.source_ip, Some("5.6.7.8".parse().unwrap()));
         let s = shape("Invalid user {user} from {addr}");
@@ -405,9 +338,7 @@ mod tests {
         assert_eq!(f.user, Some("a from b"));
         assert_eq!(f.source_ip, Some("5.6.7.8".parse().unwrap()));
         let s = shape("Connection closed by {addr} port {port} via {_}");
-        let f = s
-            .apply("Connection closed by 1.2.3.4 port 22 via x port 5 via y")
-            .unwrap();
+        let f = s.apply("Connection closed by 1.2.3.4 port 22 via x port 5 via y").unwrap();
         assert_eq!(f.source_port, Some(22));
     }
 
@@ -424,11 +355,7 @@ mod tests {
         let s = shape("from {addr} port {port}");
         assert!(s.apply("from 1.2.3.4 port 70000").is_none());
         assert!(s.apply("from 1.2.3.4 port x").is_none());
-        assert_eq!(
-            s.apply("from host.example port 22")
-                .and_then(|f| f.source_domain),
-            Some("host.example")
-        );
+        assert_eq!(s.apply("from host.example port 22").and_then(|f| f.source_domain), Some("host.example"));
     }
 
     #[test]

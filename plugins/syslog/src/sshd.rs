@@ -56,7 +56,8 @@ pub const SHAPES: &[ShapeDef] = &[
         Failure,
         NETWORK,
     ),
-    ShapeDef::new("Disconnecting: Too many authentication failures for invalid user {user}", TOO_MANY_FAILURES, Failure, AUTHENTICATION).invalid_user(),
+    ShapeDef::new("Disconnecting: Too many authentication failures for invalid user {user}", TOO_MANY_FAILURES, Failure, AUTHENTICATION)
+        .invalid_user(),
     ShapeDef::new("Disconnecting: Too many authentication failures for {user}", TOO_MANY_FAILURES, Failure, AUTHENTICATION),
     ShapeDef::new("Disconnecting: Too many authentication failures", TOO_MANY_FAILURES, Failure, AUTHENTICATION),
     ShapeDef::new(
@@ -66,20 +67,19 @@ pub const SHAPES: &[ShapeDef] = &[
         AUTHENTICATION,
     )
     .invalid_user(),
-    ShapeDef::new("maximum authentication attempts exceeded for {user} from {addr} port {port} {_}", TOO_MANY_FAILURES, Failure, AUTHENTICATION),
+    ShapeDef::new(
+        "maximum authentication attempts exceeded for {user} from {addr} port {port} {_}",
+        TOO_MANY_FAILURES,
+        Failure,
+        AUTHENTICATION,
+    ),
     ShapeDef::new("PAM {n} more authentication failure{_}; {pam}", PAM_MORE_FAILURES, Failure, AUTHENTICATION),
 ];
 
 /// The message without sshd's decorations: ` [preauth]`, ` [postauth]`, `error: `, `fatal: `.
 pub fn prepare(message: &str) -> &str {
-    let message = message
-        .strip_suffix(" [preauth]")
-        .or_else(|| message.strip_suffix(" [postauth]"))
-        .unwrap_or(message);
-    message
-        .strip_prefix("error: ")
-        .or_else(|| message.strip_prefix("fatal: "))
-        .unwrap_or(message)
+    let message = message.strip_suffix(" [preauth]").or_else(|| message.strip_suffix(" [postauth]")).unwrap_or(message);
+    message.strip_prefix("error: ").or_else(|| message.strip_prefix("fatal: ")).unwrap_or(message)
 }
 
 #[cfg(test)]
@@ -92,9 +92,6 @@ mod tests {
             prepare("error: Received disconnect from 1.2.3.4: 3: Auth fail [preauth]"),
             "Received disconnect from 1.2.3.4: 3: Auth fail"
         );
-        assert_eq!(
-            prepare("Connection closed by 1.2.3.4"),
-            "Connection closed by 1.2.3.4"
-        );
+        assert_eq!(prepare("Connection closed by 1.2.3.4"), "Connection closed by 1.2.3.4");
     }
 }

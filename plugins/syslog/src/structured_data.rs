@@ -31,9 +31,7 @@ impl fmt::Display for SdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SdError::NotStructuredData => "RFC 5424 structured data must be '-' or start with '['",
-            SdError::BadName => {
-                "RFC 5424 structured data has an empty, overlong or invalid SD-ID or param name"
-            }
+            SdError::BadName => "RFC 5424 structured data has an empty, overlong or invalid SD-ID or param name",
             SdError::BadParam => "RFC 5424 structured data param is not name=\"value\"",
             SdError::Unterminated => "RFC 5424 structured data is not terminated by ']'",
             SdError::NoSpaceAfter => "RFC 5424 structured data is not followed by a space",
@@ -49,11 +47,7 @@ pub fn split(text: &str) -> Result<(Option<&str>, &str), SdError> {
     let end = match b.first() {
         Some(b'-') => {
             let rest = text.get(1..).unwrap_or_default();
-            return if rest.is_empty() || rest.starts_with(' ') {
-                Ok((None, rest))
-            } else {
-                Err(SdError::NoSpaceAfter)
-            };
+            return if rest.is_empty() || rest.starts_with(' ') { Ok((None, rest)) } else { Err(SdError::NoSpaceAfter) };
         }
         Some(b'[') => element_list_end(b)?,
         _ => return Err(SdError::NotStructuredData),
@@ -91,12 +85,7 @@ fn element_list_end(b: &[u8]) -> Result<usize, SdError> {
 
 /// Where an SD-NAME starting at `from` ends (the RFC's `1*32PRINTUSASCII except = SP ] "`).
 fn name_end(b: &[u8], from: usize) -> Result<usize, SdError> {
-    let len = b
-        .get(from..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|&&c| is_name_char(c))
-        .count();
+    let len = b.get(from..).unwrap_or_default().iter().take_while(|&&c| is_name_char(c)).count();
     if len == 0 || len > MAX_NAME {
         return Err(SdError::BadName);
     }
@@ -163,10 +152,7 @@ impl<'s> Iterator for Elements<'s> {
             self.rest = "";
             return None;
         }
-        let element = Element {
-            id: body.get(..id_end)?,
-            params: body.get(id_end..at)?,
-        };
+        let element = Element { id: body.get(..id_end)?, params: body.get(id_end..at)? };
         self.rest = body.get(at + 1..).unwrap_or_default();
         Some(element)
     }
@@ -244,12 +230,7 @@ mod tests {
     fn element_without_params_is_allowed() {
         let (sd, rest) = split("[exampleSDID@32473]").unwrap();
         assert_eq!((sd, rest), (Some("[exampleSDID@32473]"), ""));
-        assert_eq!(
-            elements("[exampleSDID@32473]")
-                .next()
-                .map(|e| e.params().count()),
-            Some(0)
-        );
+        assert_eq!(elements("[exampleSDID@32473]").next().map(|e| e.params().count()), Some(0));
     }
 
     #[test]

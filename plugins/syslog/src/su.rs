@@ -13,40 +13,10 @@ pub const SU: &str = "su";
 
 /// su message shapes, tried in order.
 pub const SHAPES: &[ShapeDef] = &[
-    ShapeDef::new(
-        "FAILED SU (to {euser}) {user} on {_}",
-        SU,
-        EventOutcome::Failure,
-        category::AUTHENTICATION,
-    ),
-    ShapeDef::new(
-        "(to {euser}) {user} on {_}",
-        SU,
-        EventOutcome::Success,
-        category::AUTHENTICATION,
-    ),
-    ShapeDef::new(
-        "Successful su for {euser} by {user}",
-        SU,
-        EventOutcome::Success,
-        category::AUTHENTICATION,
-    ),
-    ShapeDef::new(
-        "FAILED su for {euser} by {user}",
-        SU,
-        EventOutcome::Failure,
-        category::AUTHENTICATION,
-    ),
-    ShapeDef::new(
-        "+ {_} {user}:{euser}",
-        SU,
-        EventOutcome::Success,
-        category::AUTHENTICATION,
-    ),
-    ShapeDef::new(
-        "- {_} {user}:{euser}",
-        SU,
-        EventOutcome::Failure,
-        category::AUTHENTICATION,
-    ),
+    ShapeDef::new("FAILED SU (to {euser}) {user} on {_}", SU, EventOutcome::Failure, category::AUTHENTICATION),
+    ShapeDef::new("(to {euser}) {user} on {_}", SU, EventOutcome::Success, category::AUTHENTICATION),
+    ShapeDef::new("Successful su for {euser} by {user}", SU, EventOutcome::Success, category::AUTHENTICATION),
+    ShapeDef::new("FAILED su for {euser} by {user}", SU, EventOutcome::Failure, category::AUTHENTICATION),
+    ShapeDef::new("+ {_} {user}:{euser}", SU, EventOutcome::Success, category::AUTHENTICATION),
+    ShapeDef::new("- {_} {user}:{euser}", SU, EventOutcome::Failure, category::AUTHENTICATION),
 ];

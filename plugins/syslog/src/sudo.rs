@@ -12,12 +12,7 @@ use crate::shapes::ShapeDef;
 pub const COMMAND: &str = "sudo_command";
 
 /// sudo message shapes.
-pub const SHAPES: &[ShapeDef] = &[ShapeDef::new(
-    "{login} : {sudo}",
-    COMMAND,
-    EventOutcome::Success,
-    category::PROCESS,
-)];
+pub const SHAPES: &[ShapeDef] = &[ShapeDef::new("{login} : {sudo}", COMMAND, EventOutcome::Success, category::PROCESS)];
 
 /// Reads `[refusal ; ]TTY=… ; PWD=… ; USER=… ; COMMAND=…`. `COMMAND` is last and taken
 /// whole, ` ; ` included. Returns `false` when there is no `COMMAND`: then the line is some
@@ -53,30 +48,15 @@ mod tests {
 
     #[test]
     fn command_keeps_semicolons_and_refusal_is_a_failure() {
-        let mut out = MessageFields {
-            outcome: EventOutcome::Success,
-            ..MessageFields::default()
-        };
-        assert!(read_fields(
-            "3 incorrect password attempts ; TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/bin/sh -c 'a ; b'",
-            &mut out
-        ));
+        let mut out = MessageFields { outcome: EventOutcome::Success, ..MessageFields::default() };
+        assert!(read_fields("3 incorrect password attempts ; TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/bin/sh -c 'a ; b'", &mut out));
         assert_eq!(out.command_line, Some("/bin/sh -c 'a ; b'"));
-        assert_eq!(
-            (out.working_directory, out.effective_user),
-            (Some("/tmp"), Some("root"))
-        );
-        assert_eq!(
-            (out.reason, out.outcome),
-            (Some("3 incorrect password attempts"), EventOutcome::Failure)
-        );
+        assert_eq!((out.working_directory, out.effective_user), (Some("/tmp"), Some("root")));
+        assert_eq!((out.reason, out.outcome), (Some("3 incorrect password attempts"), EventOutcome::Failure));
     }
 
     #[test]
     fn list_without_command_is_not_a_sudo_command() {
-        assert!(!read_fields(
-            "unable to resolve host web1",
-            &mut MessageFields::default()
-        ));
+        assert!(!read_fields("unable to resolve host web1", &mut MessageFields::default()));
     }
 }

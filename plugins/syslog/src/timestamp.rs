@@ -38,15 +38,10 @@ impl fmt::Display for TimeError {
         match self {
             TimeError::Malformed(expected) => write!(f, "malformed timestamp: expected {expected}"),
             TimeError::NoSuchDate { year, month, day } => {
-                write!(
-                    f,
-                    "timestamp names a day that does not exist: {year:04}-{month:02}-{day:02}"
-                )
+                write!(f, "timestamp names a day that does not exist: {year:04}-{month:02}-{day:02}")
             }
             TimeError::OutOfRange(what) => write!(f, "timestamp {what} is out of range"),
-            TimeError::Overflow => {
-                f.write_str("timestamp is outside the representable range (years 1678 to 2261)")
-            }
+            TimeError::Overflow => f.write_str("timestamp is outside the representable range (years 1678 to 2261)"),
         }
     }
 }
@@ -76,16 +71,11 @@ impl Offset {
             5 if rest.as_bytes().get(2) == Some(&b':') => (rest.get(..2)?, rest.get(3..)?),
             _ => return None,
         };
-        let (hours, minutes) = (
-            two_digits(hours.as_bytes())?,
-            two_digits(minutes.as_bytes())?,
-        );
+        let (hours, minutes) = (two_digits(hours.as_bytes())?, two_digits(minutes.as_bytes())?);
         if hours > 23 || minutes > 59 {
             return None;
         }
-        Some(Offset(
-            sign * (i32::from(hours) * 3600 + i32::from(minutes) * 60),
-        ))
+        Some(Offset(sign * (i32::from(hours) * 3600 + i32::from(minutes) * 60)))
     }
 
     /// Seconds east of UTC.
@@ -115,18 +105,9 @@ impl BsdTime {
     /// The instant this wall-clock time names in `year` at `offset`.
     pub fn to_nanos(self, year: i32, offset: Offset) -> Result<i64, TimeError> {
         if self.day > days_in_month(year, self.month) {
-            return Err(TimeError::NoSuchDate {
-                year,
-                month: self.month,
-                day: self.day,
-            });
+            return Err(TimeError::NoSuchDate { year, month: self.month, day: self.day });
         }
-        let clock = Clock {
-            hour: self.hour,
-            minute: self.minute,
-            second: self.second,
-            nanos: self.nanos,
-        };
+        let clock = Clock { hour: self.hour, minute: self.minute, second: self.second, nanos: self.nanos };
         instant(year, self.month, self.day, clock, offset)
     }
 }
@@ -135,31 +116,19 @@ impl BsdTime {
 /// `Jul  7`), followed by a space or the end. Returns the time and the text after it.
 pub fn parse_bsd(text: &str) -> Result<(BsdTime, &str), TimeError> {
     let b = text.as_bytes();
-    let month = b
-        .get(..3)
-        .and_then(month_number)
-        .ok_or(TimeError::Malformed("a month name such as Jan"))?;
+    let month = b.get(..3).and_then(month_number).ok_or(TimeError::Malformed("a month name such as Jan"))?;
     let mut at = 3;
-    let padding = b
-        .get(at..)
-        .map_or(0, |rest| rest.iter().take_while(|&&c| c == b' ').count());
+    let padding = b.get(at..).map_or(0, |rest| rest.iter().take_while(|&&c| c == b' ').count());
     if padding == 0 {
         return Err(TimeError::Malformed("a space after the month"));
     }
     at += padding;
-    let digits = b.get(at..).map_or(0, |rest| {
-        rest.iter()
-            .take(3)
-            .take_while(|c| c.is_ascii_digit())
-            .count()
-    });
+    let digits = b.get(at..).map_or(0, |rest| rest.iter().take(3).take_while(|c| c.is_ascii_digit()).count());
     let day = match (digits, b.get(at..at + digits)) {
         (1, Some(&[d])) => d - b'0',
         (2, Some(d)) => two_digits(d).unwrap_or(0),
         _ => {
-            return Err(TimeError::Malformed(
-                "a one- or two-digit day after the month",
-            ));
+            return Err(TimeError::Malformed("a one- or two-digit day after the month"));
         }
     };
     if !(1..=31).contains(&day) {
@@ -176,14 +145,7 @@ pub fn parse_bsd(text: &str) -> Result<(BsdTime, &str), TimeError> {
     if !(rest.is_empty() || rest.starts_with(' ')) {
         return Err(TimeError::Malformed("a space after the time"));
     }
-    let time = BsdTime {
-        month,
-        day,
-        hour: clock.hour,
-        minute: clock.minute,
-        second: clock.second,
-        nanos: clock.nanos,
-    };
+    let time = BsdTime { month, day, hour: clock.hour, minute: clock.minute, second: clock.second, nanos: clock.nanos };
     Ok((time, rest))
 }
 
@@ -194,13 +156,9 @@ pub fn parse_rfc3339(text: &str) -> Result<(i64, &str), TimeError> {
     let end = text.find(' ').unwrap_or(text.len());
     let (stamp, rest) = text.split_at_checked(end).unwrap_or((text, ""));
     let b = stamp.as_bytes();
-    let field =
-        |range: std::ops::Range<usize>| b.get(range).and_then(|d| d.iter().try_fold(0u32, digit));
-    let year = field(0..4).ok_or(TimeError::Malformed(
-        "a four-digit year (YYYY-MM-DDThh:mm:ss)",
-    ))?;
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't'))
-    {
+    let field = |range: std::ops::Range<usize>| b.get(range).and_then(|d| d.iter().try_fold(0u32, digit));
+    let year = field(0..4).ok_or(TimeError::Malformed("a four-digit year (YYYY-MM-DDThh:mm:ss)"))?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't')) {
         return Err(TimeError::Malformed("YYYY-MM-DDThh:mm:ss"));
     }
     let month = field(5..7).ok_or(TimeError::Malformed("a two-digit month"))?;
@@ -223,11 +181,7 @@ pub fn parse_rfc3339(text: &str) -> Result<(i64, &str), TimeError> {
 /// The month number of a three-letter English month name, in any letter case.
 pub fn month_number(name: &[u8]) -> Option<u8> {
     let lower = match name {
-        [a, b, c] => [
-            a.to_ascii_lowercase(),
-            b.to_ascii_lowercase(),
-            c.to_ascii_lowercase(),
-        ],
+        [a, b, c] => [a.to_ascii_lowercase(), b.to_ascii_lowercase(), c.to_ascii_lowercase()],
         _ => return None,
     };
     let month = match &lower {
@@ -281,16 +235,11 @@ pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let shifted_month = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month as u8, day as u8)
 }
@@ -311,9 +260,7 @@ fn instant(year: i32, month: u8, day: u8, clock: Clock, offset: Offset) -> Resul
         + i64::from(clock.minute) * 60
         + i64::from(clock.second)
         - i64::from(offset.seconds());
-    secs.checked_mul(NANOS_PER_SEC)
-        .and_then(|n| n.checked_add(i64::from(clock.nanos)))
-        .ok_or(TimeError::Overflow)
+    secs.checked_mul(NANOS_PER_SEC).and_then(|n| n.checked_add(i64::from(clock.nanos))).ok_or(TimeError::Overflow)
 }
 
 /// Reads `hh:mm:ss[.f…]`; returns the time and how many bytes it took. Digits of the
@@ -338,9 +285,7 @@ fn parse_clock(b: &[u8]) -> Result<(Clock, usize), TimeError> {
     let mut used = 8;
     let mut nanos = 0u32;
     if b.get(8) == Some(&b'.') {
-        let digits = b.get(9..).map_or(0, |rest| {
-            rest.iter().take_while(|c| c.is_ascii_digit()).count()
-        });
+        let digits = b.get(9..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count());
         if digits == 0 {
             return Err(TimeError::Malformed("digits after the decimal point"));
         }
@@ -351,15 +296,7 @@ fn parse_clock(b: &[u8]) -> Result<(Clock, usize), TimeError> {
         }
         used += 1 + digits;
     }
-    Ok((
-        Clock {
-            hour,
-            minute,
-            second,
-            nanos,
-        },
-        used,
-    ))
+    Ok((Clock { hour, minute, second, nanos }, used))
 }
 
 fn two_digits(d: &[u8]) -> Option<u8> {
@@ -392,28 +329,15 @@ mod tests {
     #[test]
     fn bsd_time_accepts_padded_day_and_fraction() {
         let (t, rest) = parse_bsd("Jul  7 08:06:15.250 combo x").unwrap();
-        assert_eq!(
-            (t.month, t.day, t.hour, t.minute, t.second, t.nanos),
-            (7, 7, 8, 6, 15, 250_000_000)
-        );
+        assert_eq!((t.month, t.day, t.hour, t.minute, t.second, t.nanos), (7, 7, 8, 6, 15, 250_000_000));
         assert_eq!(rest, " combo x");
-        assert_eq!(
-            t.to_nanos(2005, Offset::UTC).unwrap(),
-            1_120_723_575 * SEC + 250_000_000
-        );
+        assert_eq!(t.to_nanos(2005, Offset::UTC).unwrap(), 1_120_723_575 * SEC + 250_000_000);
     }
 
     #[test]
     fn feb_29_of_a_common_year_is_an_error_not_a_panic() {
         let (t, _) = parse_bsd("Feb 29 00:00:00 h").unwrap();
-        assert_eq!(
-            t.to_nanos(2023, Offset::UTC),
-            Err(TimeError::NoSuchDate {
-                year: 2023,
-                month: 2,
-                day: 29
-            })
-        );
+        assert_eq!(t.to_nanos(2023, Offset::UTC), Err(TimeError::NoSuchDate { year: 2023, month: 2, day: 29 }));
         assert!(t.to_nanos(2024, Offset::UTC).is_ok());
     }
 

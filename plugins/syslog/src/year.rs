@@ -37,24 +37,14 @@ impl YearSource {
     /// Infers years from the system clock, read now in the zone at `offset`.
     pub fn clock(offset: Offset) -> Self {
         let (year, month) = now(offset);
-        YearSource::Clock {
-            offset,
-            year,
-            month,
-            until_refresh: REFRESH_EVERY,
-        }
+        YearSource::Clock { offset, year, month, until_refresh: REFRESH_EVERY }
     }
 
     /// The year of a timestamp in `month` (1–12).
     pub fn year_for(&mut self, month: u8) -> i32 {
         match self {
             YearSource::Fixed(year) => *year,
-            YearSource::Clock {
-                offset,
-                year,
-                month: current,
-                until_refresh,
-            } => {
+            YearSource::Clock { offset, year, month: current, until_refresh } => {
                 if *until_refresh == 0 {
                     (*year, *current) = now(*offset);
                     *until_refresh = REFRESH_EVERY;
@@ -82,9 +72,7 @@ pub fn infer_year(month: u8, current_year: i32, current_month: u8) -> i32 {
 
 /// The current year and month at `offset`; 1970-01 if the clock is before the epoch.
 fn now(offset: Offset) -> (i32, u8) {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     let (year, month, _) = civil_from_days((secs + i64::from(offset.seconds())).div_euclid(86_400));
     (i32::try_from(year).unwrap_or(1970), month)
 }
@@ -116,9 +104,7 @@ mod tests {
     #[test]
     fn clock_source_matches_the_system_year() {
         let mut source = YearSource::clock(Offset::UTC);
-        let YearSource::Clock { year, month, .. } = source.clone() else {
-            unreachable!()
-        };
+        let YearSource::Clock { year, month, .. } = source.clone() else { unreachable!() };
         assert!(year >= 2024);
         assert_eq!(source.year_for(month), year);
     }

@@ -28,10 +28,7 @@ fn empty_line_is_rejected() {
 
 #[test]
 fn pri_above_191_is_rejected() {
-    assert_eq!(
-        rejection("<200>Dec 10 06:55:46 LabSZ sshd[1]: x"),
-        "not syslog: PRI <200> is above the maximum 191"
-    );
+    assert_eq!(rejection("<200>Dec 10 06:55:46 LabSZ sshd[1]: x"), "not syslog: PRI <200> is above the maximum 191");
 }
 
 #[test]
@@ -41,10 +38,7 @@ fn malformed_pri_is_rejected() {
 
 #[test]
 fn timestamp_alone_is_rejected() {
-    assert_eq!(
-        rejection("Dec 10 06:55:46"),
-        "syslog header has no hostname or message after the timestamp"
-    );
+    assert_eq!(rejection("Dec 10 06:55:46"), "syslog header has no hostname or message after the timestamp");
 }
 
 #[test]
@@ -56,19 +50,10 @@ fn impossible_time_of_day_is_rejected() {
 #[test]
 fn event_without_original_is_rejected() {
     let mut p: Syslog = plugin("{}");
-    let batch = events_batch(&[
-        vec![("message", Value::from("x"))],
-        vec![("event.original", Value::Int(3))],
-    ]);
+    let batch = events_batch(&[vec![("message", Value::from("x"))], vec![("event.original", Value::Int(3))]]);
     let results = run(&mut p, &batch);
-    assert_eq!(
-        results[0].fate,
-        Fate::Rejected("event has no event.original to parse".into())
-    );
-    assert_eq!(
-        results[1].fate,
-        Fate::Rejected("event.original is not a string".into())
-    );
+    assert_eq!(results[0].fate, Fate::Rejected("event has no event.original to parse".into()));
+    assert_eq!(results[1].fate, Fate::Rejected("event.original is not a string".into()));
 }
 
 #[test]

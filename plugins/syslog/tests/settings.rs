@@ -21,47 +21,29 @@ fn refusal(settings: &str) -> String {
 #[test]
 fn year_setting_dates_bsd_timestamps() {
     let e = parse_with(r#"{"year": 2019}"#, LINE);
-    assert_eq!(
-        e.get("@timestamp"),
-        Some(&Value::Timestamp(utc_nanos(2019, 6, 14, 15, 16, 1)))
-    );
+    assert_eq!(e.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2019, 6, 14, 15, 16, 1))));
 }
 
 #[test]
 fn timezone_offset_shifts_bsd_timestamps_to_utc() {
     let plus_two = parse_with(r#"{"year": 2005, "timezone": "+02:00"}"#, LINE);
-    assert_eq!(
-        plus_two.get("@timestamp"),
-        Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 13, 16, 1)))
-    );
+    assert_eq!(plus_two.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 13, 16, 1))));
     let minus_five = parse_with(r#"{"year": 2005, "timezone": "-0500"}"#, LINE);
-    assert_eq!(
-        minus_five.get("@timestamp"),
-        Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 20, 16, 1)))
-    );
+    assert_eq!(minus_five.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 20, 16, 1))));
     let utc = parse_with(r#"{"year": 2005, "timezone": "UTC"}"#, LINE);
-    assert_eq!(
-        utc.get("@timestamp"),
-        Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 15, 16, 1)))
-    );
+    assert_eq!(utc.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 15, 16, 1))));
 }
 
 #[test]
 fn timezone_setting_does_not_touch_timestamps_that_carry_an_offset() {
     let line = "<13>1 2024-05-01T08:00:00+01:00 h app - - - m";
     let e = parse_with(r#"{"timezone": "-05:00"}"#, line);
-    assert_eq!(
-        e.get("@timestamp"),
-        Some(&Value::Timestamp(utc_nanos(2024, 5, 1, 7, 0, 0)))
-    );
+    assert_eq!(e.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2024, 5, 1, 7, 0, 0))));
 }
 
 #[test]
 fn default_year_is_the_current_one_for_the_current_month() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
     // Ten minutes ago, as a BSD timestamp, must come back as the same instant.
     let then = now - 600;
     let (mut year, mut days) = (1970, then / 86_400);
@@ -70,43 +52,17 @@ fn default_year_is_the_current_one_for_the_current_month() {
         days -= if leap(year) { 366 } else { 365 };
         year += 1;
     }
-    let lengths = [
-        31,
-        if leap(year) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
+    let lengths = [31, if leap(year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let mut month = 0;
     while days >= lengths[month] {
         days -= lengths[month];
         month += 1;
     }
-    let names = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let secs = then % 86_400;
-    let line = format!(
-        "{} {:2} {:02}:{:02}:{:02} h app: m",
-        names[month],
-        days + 1,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let line = format!("{} {:2} {:02}:{:02}:{:02} h app: m", names[month], days + 1, secs / 3600, secs / 60 % 60, secs % 60);
     let e = parse_with("{}", &line);
-    assert_eq!(
-        e.get("@timestamp"),
-        Some(&Value::Timestamp(then * 1_000_000_000)),
-        "{line}"
-    );
+    assert_eq!(e.get("@timestamp"), Some(&Value::Timestamp(then * 1_000_000_000)), "{line}");
 }
 
 #[test]
@@ -118,21 +74,13 @@ fn feb_29_in_a_common_year_is_rejected_not_a_panic() {
         other => panic!("expected a rejection, got {other:?}"),
     }
     let e = parse_with(r#"{"year": 2024}"#, "Feb 29 12:00:00 h app: m");
-    assert_eq!(
-        e.get("@timestamp"),
-        Some(&Value::Timestamp(utc_nanos(2024, 2, 29, 12, 0, 0)))
-    );
+    assert_eq!(e.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2024, 2, 29, 12, 0, 0))));
 }
 
 #[test]
 fn fractional_seconds_in_bsd_timestamps_are_kept() {
     let e = parse("Jun 14 15:16:01.250 combo kernel: hello");
-    assert_eq!(
-        e.get("@timestamp"),
-        Some(&Value::Timestamp(
-            utc_nanos(2005, 6, 14, 15, 16, 1) + HOUR / 3600 / 4
-        ))
-    );
+    assert_eq!(e.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 15, 16, 1) + HOUR / 3600 / 4)));
 }
 
 #[test]

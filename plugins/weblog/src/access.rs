@@ -34,17 +34,10 @@ pub(crate) fn parse(line: &str, variant: Variant) -> Parsed<'_> {
     let mut fields = Fields::with_capacity(16);
 
     let client = c.word();
-    put_client(&mut fields, client).ok_or_else(|| {
-        c.error_at(
-            0,
-            &format!("client {client:?} is neither an IP address nor a host name"),
-        )
-    })?;
+    put_client(&mut fields, client).ok_or_else(|| c.error_at(0, &format!("client {client:?} is neither an IP address nor a host name")))?;
     let _ident = c.word();
     let user_at = c.pos();
-    let user = c
-        .until(" [", "user name")
-        .map_err(|_| c.error_at(user_at, "expected user name, then \" [\" and the timestamp"))?;
+    let user = c.until(" [", "user name").map_err(|_| c.error_at(user_at, "expected user name, then \" [\" and the timestamp"))?;
     match user {
         "" => return Err(c.error_at(user_at, "expected user name (or \"-\")")),
         "-" => {}
@@ -52,21 +45,13 @@ pub(crate) fn parse(line: &str, variant: Variant) -> Parsed<'_> {
     }
 
     let stamp_at = c.pos();
-    let stamp = c
-        .until("] ", "timestamp")
-        .map_err(|_| c.error_at(stamp_at, "timestamp is not closed by \"] \""))?;
-    let ts = timestamp(stamp).ok_or_else(|| {
-        c.error_at(
-            stamp_at,
-            &format!("timestamp {stamp:?} is not like 11/Jul/2018:08:41:28 +0300"),
-        )
-    })?;
+    let stamp = c.until("] ", "timestamp").map_err(|_| c.error_at(stamp_at, "timestamp is not closed by \"] \""))?;
+    let ts =
+        timestamp(stamp).ok_or_else(|| c.error_at(stamp_at, &format!("timestamp {stamp:?} is not like 11/Jul/2018:08:41:28 +0300")))?;
     fields.put("@timestamp", logsift_sdk::Value::Timestamp(ts));
 
     let request = c.quoted("request line", "followed by the status", |after| {
-        after
-            .strip_prefix(' ')
-            .is_some_and(|s| s.starts_with(|ch: char| ch.is_ascii_digit()))
+        after.strip_prefix(' ').is_some_and(|s| s.starts_with(|ch: char| ch.is_ascii_digit()))
     })?;
     put_request(&mut fields, request);
     c.expect(" ", "a space after the request line")?;
@@ -75,41 +60,24 @@ pub(crate) fn parse(line: &str, variant: Variant) -> Parsed<'_> {
     let status = c.word();
     let status = number(status)
         .filter(|s| (100..=999).contains(s) && status.len() == 3)
-        .ok_or_else(|| {
-            c.error_at(
-                status_at,
-                &format!("status {status:?} is not a three-digit number"),
-            )
-        })?;
+        .ok_or_else(|| c.error_at(status_at, &format!("status {status:?} is not a three-digit number")))?;
     fields.put("http.response.status_code", status);
     fields.put_outcome(i64::from(status));
 
     let size_at = c.pos();
     let size = c.word();
     if size != "-" {
-        let bytes = size
-            .parse::<i64>()
-            .ok()
-            .filter(|b| *b >= 0 && size.bytes().all(|b| b.is_ascii_digit()));
-        let bytes = bytes.ok_or_else(|| {
-            c.error_at(
-                size_at,
-                &format!("response size {size:?} is neither a number nor \"-\""),
-            )
-        })?;
+        let bytes = size.parse::<i64>().ok().filter(|b| *b >= 0 && size.bytes().all(|b| b.is_ascii_digit()));
+        let bytes = bytes.ok_or_else(|| c.error_at(size_at, &format!("response size {size:?} is neither a number nor \"-\"")))?;
         fields.put("http.response.body.bytes", bytes);
     }
 
     match (c.at_end(), variant) {
         (true, Variant::Combined) => {
-            return Err(
-                c.error("expected the quoted referrer and user agent of the combined format")
-            );
+            return Err(c.error("expected the quoted referrer and user agent of the combined format"));
         }
         (false, Variant::Common) => {
-            return Err(
-                c.error("unexpected text after the response size (the common format ends there)")
-            );
+            return Err(c.error("unexpected text after the response size (the common format ends there)"));
         }
         (true, _) => {}
         (false, _) => put_headers(&mut c, &mut fields)?,
@@ -118,13 +86,16 @@ pub(crate) fn parse(line: &str, variant: Variant) -> Parsed<'_> {
     Ok(Some(fields))
 }
 
-/// The combined format's `"referrer" "user agent"`; the agent's closing quote ends the line.
+/// The combined format's `"referrer" "user agent"`, which end the line. A further quoted
+/// field (nginx's `main` format adds `"$http_x_forwarded_for"`) is refused rather than
+/// taken into the user agent.
 fn put_headers<'t>(c: &mut Cursor<'t>, fields: &mut Fields<'t>) -> Result<(), String> {
-    let referrer = c.quoted("referrer", "followed by the user agent", |after| {
-        after.starts_with(" \"")
-    })?;
+    let referrer = c.quoted("referrer", "followed by the user agent", |after| after.starts_with(" \""))?;
     c.expect(" ", "a space after the referrer")?;
-    let agent = c.quoted("user agent", "at the end of the line", str::is_empty)?;
+    let agent = c.quoted("user agent", "at the end of the line", |after| after.is_empty() || after.starts_with(" \""))?;
+    if !c.at_end() {
+        return Err(c.error("unexpected text after the user agent (the combined format ends there)"));
+    }
     if referrer != "-" {
         fields.put("http.request.referrer", unescape(referrer));
     }
@@ -142,9 +113,7 @@ fn put_client<'t>(fields: &mut Fields<'t>, client: &'t str) -> Option<()> {
     }
     let hostname = !client.is_empty()
         && client.len() <= 253
-        && client
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+        && client.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
     hostname.then(|| fields.put("source.domain", client))
 }
 
@@ -159,15 +128,7 @@ fn timestamp(text: &str) -> Option<i64> {
         return None;
     }
     let year = i64::from(number(year)?);
-    let dt = DateTime {
-        year,
-        month: month_from_abbrev(month)?,
-        day: number(day)?,
-        hour,
-        minute,
-        second,
-        nanos,
-    };
+    let dt = DateTime { year, month: month_from_abbrev(month)?, day: number(day)?, hour, minute, second, nanos };
     dt.to_epoch_nanos(offset(zone)?)
 }
 
@@ -180,29 +141,15 @@ mod tests {
     #[test]
     fn the_timestamp_honours_its_offset() {
         // date -u -d '2018-07-11T08:41:28+03:00' +%s → 1531287688
-        assert_eq!(
-            timestamp("11/Jul/2018:08:41:28 +0300"),
-            Some(1_531_287_688_000_000_000)
-        );
-        assert_eq!(
-            timestamp("11/Jul/2018:08:41:28 -0000"),
-            Some(1_531_298_488_000_000_000)
-        );
+        assert_eq!(timestamp("11/Jul/2018:08:41:28 +0300"), Some(1_531_287_688_000_000_000));
+        assert_eq!(timestamp("11/Jul/2018:08:41:28 -0000"), Some(1_531_298_488_000_000_000));
         assert_eq!(timestamp("11/Foo/2018:08:41:28 +0300"), None);
     }
 
     #[test]
     fn a_host_name_client_becomes_source_domain() {
-        let fields = parse(
-            r#"gw.example.org - - [11/Jul/2018:08:41:28 +0300] "GET / HTTP/1.1" 200 5"#,
-            Variant::Either,
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            fields.get("source.domain"),
-            Some(&Value::from("gw.example.org"))
-        );
+        let fields = parse(r#"gw.example.org - - [11/Jul/2018:08:41:28 +0300] "GET / HTTP/1.1" 200 5"#, Variant::Either).unwrap().unwrap();
+        assert_eq!(fields.get("source.domain"), Some(&Value::from("gw.example.org")));
         assert_eq!(fields.get("source.ip"), None);
     }
 }

@@ -15,11 +15,7 @@ pub(crate) struct Cursor<'t> {
 impl<'t> Cursor<'t> {
     /// A cursor at the start of `line`.
     pub(crate) fn new(line: &'t str, format: &'static str) -> Self {
-        Cursor {
-            line,
-            pos: 0,
-            format,
-        }
+        Cursor { line, pos: 0, format }
     }
 
     /// The text not read yet.
@@ -59,11 +55,7 @@ impl<'t> Cursor<'t> {
 
     /// Consumes `prefix`, or fails saying `what` was expected.
     pub(crate) fn expect(&mut self, prefix: &str, what: &str) -> Result<(), String> {
-        if self.eat(prefix) {
-            Ok(())
-        } else {
-            Err(self.error(&format!("expected {what}")))
-        }
+        if self.eat(prefix) { Ok(()) } else { Err(self.error(&format!("expected {what}"))) }
     }
 
     /// Reads up to (not including) the next `delimiter`, and consumes the delimiter; fails
@@ -98,12 +90,7 @@ impl<'t> Cursor<'t> {
     /// `closes` is true (so an unescaped quote inside the value does not end it early);
     /// `closing` describes that for the error (`followed by the status`). Returns the raw
     /// text between the quotes, escapes left in place.
-    pub(crate) fn quoted(
-        &mut self,
-        what: &str,
-        closing: &str,
-        closes: impl Fn(&str) -> bool,
-    ) -> Result<&'t str, String> {
+    pub(crate) fn quoted(&mut self, what: &str, closing: &str, closes: impl Fn(&str) -> bool) -> Result<&'t str, String> {
         let open = self.pos;
         self.expect("\"", &format!("'\"' opening the {what}"))?;
         let body = self.rest();
@@ -116,10 +103,7 @@ impl<'t> Cursor<'t> {
             }
             from = i + 1;
         }
-        Err(self.error_at(
-            open,
-            &format!("the {what} opened here has no closing quote {closing}"),
-        ))
+        Err(self.error_at(open, &format!("the {what} opened here has no closing quote {closing}")))
     }
 }
 
@@ -130,9 +114,7 @@ mod tests {
     #[test]
     fn quoted_values_skip_escaped_and_unfitting_quotes() {
         let mut c = Cursor::new(r#""a \"b\" "c" 200"#, "test");
-        let body = c
-            .quoted("request", "", |after| after.starts_with(" 2"))
-            .unwrap();
+        let body = c.quoted("request", "", |after| after.starts_with(" 2")).unwrap();
         assert_eq!(body, r#"a \"b\" "c"#);
         assert_eq!(c.rest(), " 200");
     }

@@ -46,10 +46,7 @@ impl<'t> Fields<'t> {
 
     /// Adds `event.outcome` from an HTTP status: success below 400, failure from 400 on.
     pub(crate) fn put_outcome(&mut self, status: i64) {
-        self.put(
-            "event.outcome",
-            if status < 400 { "success" } else { "failure" },
-        );
+        self.put("event.outcome", if status < 400 { "success" } else { "failure" });
     }
 
     /// A field's value, for unit tests.
@@ -64,10 +61,7 @@ impl<'t> Fields<'t> {
 /// The text is borrowed from the batch, so the fields borrow it too. If an earlier step in
 /// this same call had replaced `event.original` with owned text (it cannot happen for a
 /// first-stage parser, but the SDK allows it), the fields are copied instead.
-pub(crate) fn apply<'a>(
-    event: &mut Event<'a>,
-    parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>,
-) -> Outcome {
+pub(crate) fn apply<'a>(event: &mut Event<'a>, parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>) -> Outcome {
     let text: Cow<'a, str> = match event.get(ORIGINAL) {
         Some(Value::Str(Cow::Borrowed(s))) => Cow::Borrowed(*s),
         Some(Value::Str(Cow::Owned(s))) => Cow::Owned(s.clone()),
@@ -76,9 +70,7 @@ pub(crate) fn apply<'a>(
     };
     match text {
         Cow::Borrowed(line) => finish(event, parse(line), |v| v),
-        Cow::Owned(line) => finish(event, parse(&line), |(n, v): (Cow<'_, str>, Value<'_>)| {
-            (Cow::Owned(n.into_owned()), v.into_owned())
-        }),
+        Cow::Owned(line) => finish(event, parse(&line), |(n, v): (Cow<'_, str>, Value<'_>)| (Cow::Owned(n.into_owned()), v.into_owned())),
     }
 }
 
@@ -90,7 +82,7 @@ fn finish<'a, 't>(
     match parsed {
         Ok(Some(fields)) => {
             for (name, value) in fields.0.into_iter().map(own) {
-                event.set(name, value);
+                event.push(name, value);
             }
             Outcome::Pass
         }

@@ -4,22 +4,24 @@
 //!
 //! | line | becomes |
 //! |---|---|
-//! | access log | `source.ip` or `source.domain`, `user.name`, `@timestamp`, `http.request.method`, `url.original`, `url.path`, `url.query`, `http.version`, `http.response.status_code`, `http.response.body.bytes`; combined adds `http.request.referrer`, `user_agent.original`; a request line that is not `METHOD TARGET HTTP/x` is kept as `weblog.request_line` |
-//! | IIS data | see [`iis`]'s columns: `@timestamp`, `destination.ip`/`.port`, `source.ip`, `user.name`, `http.request.method`, `url.path`, `url.query`, `user_agent.original`, `http.request.referrer`, `http.response.status_code`, `event.duration`, `iis.sub_status`, `iis.win32_status`, `iis.<other column>` |
+//! | access log | `source.ip` or `source.domain`, `user.name`, `@timestamp`, `http.request.method`, `url.original`, `url.path`, `url.query`, `http.version`, `http.response.status_code`, `http.response.body.bytes`; combined adds `http.request.referrer`, `user_agent.original`; a request line that is neither `METHOD TARGET HTTP/x` nor HTTP/0.9 `GET TARGET` is kept whole as `weblog.request_line` |
+//! | IIS data | `@timestamp`, `destination.ip`, `destination.port`, `source.ip`, `user.name`, `http.request.method`, `url.path`, `url.query`, `user_agent.original`, `http.request.referrer`, `http.response.status_code`, `event.duration`, `iis.sub_status`, `iis.win32_status`; also `http.version`, `url.domain`, `http.request.bytes`, `http.response.bytes`, and `iis.<column>` for any other column |
 //! | IIS directive (`#…`), blank line | dropped (counted by the host, not an event) |
 //! | Apache error | `@timestamp`, `log.level`, `apache.error.module`, `process.pid`, `process.thread.id`, `source.ip`, `source.port`, `message` |
 //!
 //! Every event also gets `event.dataset` (`weblog.access`, `weblog.iis` or
 //! `weblog.apache_error`; it also marks the event as parsed for later parsers) and
 //! `event.category` = `["web"]`, and those with an HTTP status `event.outcome` (`success`
-//! below 400, `failure` from 400). A line in none of the formats
-//! is rejected with the reason and the column where reading stopped.
+//! below 400, `failure` from 400). A line in none of the formats is rejected with the
+//! reason and the column where reading stopped.
 //!
 //! # Layout
 //! - [`settings`]: `format` and `timezone`, checked by [`WebLogConfig::build`].
 //! - `fields`: the borrowed field list every parser returns, and how it reaches the event.
 //! - `access`, `request`: common/combined lines and their quoted request line.
-//! - [`iis`]: directives, the per-origin `#Fields:` map, data lines.
+//! - `iis`: directives, the per-origin `#Fields:` map (`iis::origins`), the columns and
+//!   their ECS names (`iis::columns`, with the default order used before any `#Fields:`),
+//!   data lines.
 //! - `error_log`: Apache error lines.
 //! - `cursor`, `time`: reading a line left to right; calendar arithmetic.
 
@@ -27,7 +29,7 @@ mod access;
 mod cursor;
 mod error_log;
 mod fields;
-pub mod iis;
+mod iis;
 mod request;
 pub mod settings;
 mod time;
@@ -50,11 +52,7 @@ pub struct WebLog {
 
 impl WebLog {
     pub(crate) fn new(format: Format, offset_secs: i64) -> Self {
-        WebLog {
-            format,
-            offset_secs,
-            iis: Iis::default(),
-        }
+        WebLog { format, offset_secs, iis: Iis::default() }
     }
 
     fn parse<'t>(&mut self, line: &'t str, origin: &Origin<'_>) -> Parsed<'t> {

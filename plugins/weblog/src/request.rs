@@ -84,16 +84,8 @@ fn split(line: &str) -> Option<(&str, &str, Option<&str>)> {
     }
     let (target, version) = rest.rsplit_once(' ')?;
     let version = version.strip_prefix("HTTP/")?;
-    let is_token = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    };
-    (is_token(method) && !target.is_empty() && !version.is_empty()).then_some((
-        method,
-        target,
-        Some(version),
-    ))
+    let is_token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    (is_token(method) && !target.is_empty() && !version.is_empty()).then_some((method, target, Some(version)))
 }
 
 /// The path and query of a request target. Origin form (`/a?b`) and anything else a client
@@ -105,12 +97,7 @@ fn target_parts<'t>(method: &str, target: &'t str) -> (Option<&'t str>, Option<&
         return (None, None);
     }
     let local = match target.split_once("://") {
-        Some((scheme, rest))
-            if !scheme.is_empty()
-                && scheme
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
-        {
+        Some((scheme, rest)) if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
             rest.find(['/', '?']).map_or("", |at| &rest[at..])
         }
         _ => target,
@@ -119,10 +106,7 @@ fn target_parts<'t>(method: &str, target: &'t str) -> (Option<&'t str>, Option<&
         Some((path, query)) => (path, Some(query)),
         None => (local, None),
     };
-    (
-        (!path.is_empty()).then_some(path),
-        query.filter(|q| !q.is_empty()),
-    )
+    ((!path.is_empty()).then_some(path), query.filter(|q| !q.is_empty()))
 }
 
 #[cfg(test)]
@@ -163,20 +147,10 @@ mod tests {
 
     #[test]
     fn malformed_request_lines_are_kept_whole_without_http_fields() {
-        for raw in [
-            "GNUTELLA CONNECT/0.6 ",
-            "some invalid request",
-            "\u{16}\u{3}\u{1} =?A3",
-            "t3 12.2.1 ",
-            "POST /no-version",
-        ] {
+        for raw in ["GNUTELLA CONNECT/0.6 ", "some invalid request", "\u{16}\u{3}\u{1} =?A3", "t3 12.2.1 ", "POST /no-version"] {
             let f = request(raw);
             assert_eq!(f.get("http.request.method"), None, "{raw}");
-            assert_eq!(
-                f.get("weblog.request_line"),
-                Some(&Value::from(raw)),
-                "{raw}"
-            );
+            assert_eq!(f.get("weblog.request_line"), Some(&Value::from(raw)), "{raw}");
         }
         assert!(request("-").get("weblog.request_line").is_none());
     }

@@ -25,10 +25,7 @@ pub struct WebLogConfig {
 
 impl Default for WebLogConfig {
     fn default() -> Self {
-        WebLogConfig {
-            format: Format::Auto,
-            timezone: "UTC".into(),
-        }
+        WebLogConfig { format: Format::Auto, timezone: "UTC".into() }
     }
 }
 
@@ -55,7 +52,10 @@ impl WebLogConfig {
     /// Checks the settings and builds the parser.
     pub fn build(self) -> Result<WebLog, String> {
         let offset_secs = offset(&self.timezone).ok_or_else(|| {
-            format!("invalid settings: timezone {:?} is not UTC, Z or a fixed offset like +03:00 (zone names are not supported)", self.timezone)
+            format!(
+                "invalid settings: timezone {:?} is not UTC, Z or a fixed offset like +03:00 (zone names are not supported)",
+                self.timezone
+            )
         })?;
         Ok(WebLog::new(self.format, offset_secs))
     }

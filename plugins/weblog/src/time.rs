@@ -32,10 +32,8 @@ impl DateTime {
             return None;
         }
         let days = days_from_civil(self.year, self.month, self.day);
-        let secs = days * 86_400 + i64::from(self.hour * 3600 + self.minute * 60 + self.second)
-            - offset_secs;
-        secs.checked_mul(1_000_000_000)?
-            .checked_add(i64::from(self.nanos))
+        let secs = days * 86_400 + i64::from(self.hour * 3600 + self.minute * 60 + self.second) - offset_secs;
+        secs.checked_mul(1_000_000_000)?.checked_add(i64::from(self.nanos))
     }
 }
 
@@ -62,13 +60,8 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 /// The month number of an English three-letter abbreviation (`Jan` … `Dec`).
 pub(crate) fn month_from_abbrev(name: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    MONTHS
-        .iter()
-        .position(|m| *m == name)
-        .and_then(|i| u32::try_from(i + 1).ok())
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    MONTHS.iter().position(|m| *m == name).and_then(|i| u32::try_from(i + 1).ok())
 }
 
 /// A number written with ASCII digits only (no sign, no spaces), of at most 9 digits.
@@ -109,9 +102,11 @@ pub(crate) fn offset(text: &str) -> Option<i64> {
         b'-' => (-1, &text[1..]),
         _ => return None,
     };
+    // `get` rather than indexing: the text comes from the log line and may split a
+    // multi-byte character at these offsets.
     let (h, m) = match rest.len() {
-        4 => (&rest[..2], &rest[2..]),
-        5 if rest.as_bytes()[2] == b':' => (&rest[..2], &rest[3..]),
+        4 => (rest.get(..2)?, rest.get(2..)?),
+        5 if rest.as_bytes()[2] == b':' => (rest.get(..2)?, rest.get(3..)?),
         _ => return None,
     };
     let (h, m) = (number(h)?, number(m)?);
@@ -126,15 +121,7 @@ mod tests {
     use super::*;
 
     fn at(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> DateTime {
-        DateTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos: 0,
-        }
+        DateTime { year, month, day, hour, minute, second, nanos: 0 }
     }
 
     #[test]
@@ -147,15 +134,9 @@ mod tests {
     #[test]
     fn a_known_instant_matches_date_utility() {
         // date -u -d '2018-07-11T05:41:28Z' +%s → 1531287688
-        assert_eq!(
-            at(2018, 7, 11, 5, 41, 28).to_epoch_nanos(0),
-            Some(1_531_287_688_000_000_000)
-        );
+        assert_eq!(at(2018, 7, 11, 5, 41, 28).to_epoch_nanos(0), Some(1_531_287_688_000_000_000));
         // date -u -d '2000-02-29T12:00:00Z' +%s → 951825600
-        assert_eq!(
-            at(2000, 2, 29, 12, 0, 0).to_epoch_nanos(0),
-            Some(951_825_600_000_000_000)
-        );
+        assert_eq!(at(2000, 2, 29, 12, 0, 0).to_epoch_nanos(0), Some(951_825_600_000_000_000));
     }
 
     #[test]
@@ -173,6 +154,7 @@ mod tests {
         assert_eq!(offset("UTC"), Some(0));
         assert_eq!(offset("+3"), None);
         assert_eq!(offset("Europe/Paris"), None);
+        assert_eq!(offset("+1é2"), None, "a character split at the minutes");
     }
 
     #[test]

@@ -32,20 +32,11 @@ fn run_from(plugin: &mut WebLog, records: &[(Origin<'_>, &str)]) -> Vec<RecordRe
 }
 
 fn file(path: &str) -> Origin<'_> {
-    Origin::File {
-        path: path.into(),
-        line: 1,
-    }
+    Origin::File { path: path.into(), line: 1 }
 }
 
 fn kafka(partition: i32) -> Origin<'static> {
-    Origin::Kafka {
-        topic: "iis".into(),
-        partition,
-        offset: 0,
-        key: None,
-        headers: Vec::new(),
-    }
+    Origin::Kafka { topic: "iis".into(), partition, offset: 0, key: None, headers: Vec::new() }
 }
 
 #[test]
@@ -65,12 +56,7 @@ fn the_first_data_line_with_its_query_is_read_field_by_field() {
     let Some(results) = tunna() else { return };
     // Line 7: 2019-09-03 10:13:36 10.0.2.15 GET /erp/conn.aspx proxy&port=3389&ip=127.0.0.1 80 - 10.0.2.17 - - 200 0 0 7
     let e = event(&results[6]);
-    let mut fields: Vec<(&str, &Value<'static>)> = e
-        .fields
-        .iter()
-        .map(|(n, v)| (n.as_str(), v))
-        .skip(1)
-        .collect();
+    let mut fields: Vec<(&str, &Value<'static>)> = e.fields.iter().map(|(n, v)| (n.as_str(), v)).skip(1).collect();
     fields.sort_by_key(|(n, _)| *n);
     let expected = [
         ("@timestamp", Value::Timestamp(1_567_505_616_000_000_000)), // date -u -d 2019-09-03T10:13:36Z +%s
@@ -88,10 +74,7 @@ fn the_first_data_line_with_its_query_is_read_field_by_field() {
         ("url.path", text("/erp/conn.aspx")),
         ("url.query", text("proxy&port=3389&ip=127.0.0.1")),
     ];
-    assert_eq!(
-        fields,
-        expected.iter().map(|(n, v)| (*n, v)).collect::<Vec<_>>()
-    );
+    assert_eq!(fields, expected.iter().map(|(n, v)| (*n, v)).collect::<Vec<_>>());
     assert_eq!(e.fields[0].0, "event.original");
 }
 
@@ -107,10 +90,7 @@ fn a_post_after_the_second_header_is_read_too() {
     assert_eq!(e.get("user_agent.original"), None);
     // Line 2605, the first after the second #Fields: … GET … 200 0 0 1824
     let e = event(&results[2604]);
-    assert_eq!(
-        e.get("@timestamp"),
-        Some(&Value::Timestamp(1_567_508_645_000_000_000))
-    ); // date -u -d 2019-09-03T11:04:05Z +%s
+    assert_eq!(e.get("@timestamp"), Some(&Value::Timestamp(1_567_508_645_000_000_000))); // date -u -d 2019-09-03T11:04:05Z +%s
     assert_eq!(e.get("event.duration"), Some(&Value::Int(1_824_000_000)));
 }
 
@@ -118,9 +98,7 @@ fn a_post_after_the_second_header_is_read_too() {
 fn totals_match_counts_taken_with_awk() {
     let Some(results) = tunna() else { return };
     let all: Vec<_> = events(&results).collect();
-    let count = |name: &str, value: &Value<'static>| {
-        all.iter().filter(|e| e.get(name) == Some(value)).count()
-    };
+    let count = |name: &str, value: &Value<'static>| all.iter().filter(|e| e.get(name) == Some(value)).count();
     // tr -d '\r' < tunna_iis_w3c.log | awk '!/^#/ && NF {m[$4]++} END {…}' → POST 1737, GET 2561
     assert_eq!(count("http.request.method", &text("POST")), 1737);
     assert_eq!(count("http.request.method", &text("GET")), 2561);
@@ -133,6 +111,7 @@ fn totals_match_counts_taken_with_awk() {
     assert_eq!(count("http.response.status_code", &Value::Int(200)), 4298);
     assert_eq!(count("source.ip", &ip("10.0.2.17")), 4298);
     assert_eq!(count("destination.port", &Value::Int(80)), 4298);
+    assert_eq!(count("event.dataset", &text("weblog.iis")), 4298);
 }
 
 #[test]
@@ -142,15 +121,9 @@ fn each_origin_reads_its_data_lines_with_its_own_fields_directive() {
         &mut weblog,
         &[
             (file("a.log"), "#Fields: date time c-ip sc-status"),
-            (
-                file("b.log"),
-                "#Fields: time cs-method cs-uri-stem s-sitename cs-version sc-bytes cs-host cs(Cookie)",
-            ),
+            (file("b.log"), "#Fields: time cs-method cs-uri-stem s-sitename cs-version sc-bytes cs-host cs(Cookie)"),
             (file("a.log"), "2024-01-02 03:04:05 10.9.8.7 503"),
-            (
-                file("b.log"),
-                "03:04:05 PUT /upload W3SVC1 HTTP/1.1 512 www.example.com a=b",
-            ),
+            (file("b.log"), "03:04:05 PUT /upload W3SVC1 HTTP/1.1 512 www.example.com a=b"),
         ],
     );
     assert_eq!(results[0].fate, Fate::Dropped);
@@ -159,10 +132,7 @@ fn each_origin_reads_its_data_lines_with_its_own_fields_directive() {
     assert_eq!(a.get("source.ip"), Some(&ip("10.9.8.7")));
     assert_eq!(a.get("http.response.status_code"), Some(&Value::Int(503)));
     assert_eq!(a.get("event.outcome"), Some(&text("failure")));
-    assert_eq!(
-        a.get("@timestamp"),
-        Some(&Value::Timestamp(1_704_164_645_000_000_000))
-    ); // date -u -d 2024-01-02T03:04:05Z +%s
+    assert_eq!(a.get("@timestamp"), Some(&Value::Timestamp(1_704_164_645_000_000_000))); // date -u -d 2024-01-02T03:04:05Z +%s
     let b = event(&results[3]);
     assert_eq!(b.get("http.request.method"), Some(&text("PUT")));
     assert_eq!(b.get("url.path"), Some(&text("/upload")));
@@ -171,11 +141,7 @@ fn each_origin_reads_its_data_lines_with_its_own_fields_directive() {
     assert_eq!(b.get("http.version"), Some(&text("1.1")));
     assert_eq!(b.get("http.response.bytes"), Some(&Value::Int(512)));
     assert_eq!(b.get("url.domain"), Some(&text("www.example.com")));
-    assert_eq!(
-        b.get("@timestamp"),
-        None,
-        "a time without a date gives no timestamp"
-    );
+    assert_eq!(b.get("@timestamp"), None, "a time without a date gives no timestamp");
     assert_eq!(b.get("iis.time"), Some(&text("03:04:05")));
 }
 
@@ -198,18 +164,12 @@ fn kafka_partitions_keep_separate_fields_directives() {
 #[test]
 fn a_data_line_before_any_fields_directive_uses_the_iis_default_order() {
     let line = "2019-09-03 10:13:36 10.0.2.15 GET /a.aspx - 443 CORP\\alice 10.0.2.17 Mozilla/5.0+(Windows+NT+10.0) https://x/ 401 2 5 15";
-    let results = run_lines(
-        &mut plugin::<WebLog>("{}"),
-        &[line, "2019-09-03 10:13:36 10.0.2.15 GET /a.aspx - 443"],
-    );
+    let results = run_lines(&mut plugin::<WebLog>("{}"), &[line, "2019-09-03 10:13:36 10.0.2.15 GET /a.aspx - 443"]);
     let e = event(&results[0]);
     assert_eq!(e.get("destination.port"), Some(&Value::Int(443)));
     assert_eq!(e.get("user.name"), Some(&text("CORP\\alice")));
     assert_eq!(e.get("url.query"), None);
-    assert_eq!(
-        e.get("user_agent.original"),
-        Some(&text("Mozilla/5.0 (Windows NT 10.0)"))
-    );
+    assert_eq!(e.get("user_agent.original"), Some(&text("Mozilla/5.0 (Windows NT 10.0)")));
     assert_eq!(e.get("http.request.referrer"), Some(&text("https://x/")));
     assert_eq!(e.get("iis.sub_status"), Some(&Value::Int(2)));
     assert_eq!(e.get("iis.win32_status"), Some(&Value::Int(5)));
@@ -230,28 +190,13 @@ fn bad_iis_lines_are_rejected_with_the_column_at_fault() {
             "#Fields:",
         ],
     );
-    assert_eq!(
-        results[1].fate,
-        Fate::Rejected("iis: value 12 (sc-status) \"2OO\" is not an HTTP status".into())
-    );
-    assert_eq!(
-        results[2].fate,
-        Fate::Rejected(
-            "iis: date and time \"2019-09-03\" \"25:13:36\" are not like 2019-09-03 10:13:36"
-                .into()
-        )
-    );
-    assert_eq!(
-        results[3].fate,
-        Fate::Rejected("iis: #Fields directive declares no columns".into())
-    );
+    assert_eq!(results[1].fate, Fate::Rejected("iis: value 12 (sc-status) \"2OO\" is not an HTTP status".into()));
+    assert_eq!(results[2].fate, Fate::Rejected("iis: date and time \"2019-09-03\" \"25:13:36\" are not like 2019-09-03 10:13:36".into()));
+    assert_eq!(results[3].fate, Fate::Rejected("iis: #Fields directive declares no columns".into()));
 }
 
 #[test]
 fn an_origin_with_a_fields_directive_is_iis_even_for_lines_that_look_like_other_formats() {
-    let results = run_lines(
-        &mut plugin::<WebLog>("{}"),
-        &["#Fields: cs-uri-stem cs-method", "[x] GET"],
-    );
+    let results = run_lines(&mut plugin::<WebLog>("{}"), &["#Fields: cs-uri-stem cs-method", "[x] GET"]);
     assert_eq!(event(&results[1]).get("url.path"), Some(&text("[x]")));
 }

@@ -59,20 +59,7 @@ pub fn utc_nanos(year: i32, month: u32, day: u32, hour: u32, minute: u32, second
     for y in 1970..year {
         days += if leap(y) { 366 } else { 365 };
     }
-    let lengths = [
-        31,
-        if leap(year) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
+    let lengths = [31, if leap(year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     days += lengths[..(month - 1) as usize].iter().sum::<i64>();
     days += i64::from(day - 1);
     let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
@@ -81,14 +68,8 @@ pub fn utc_nanos(year: i32, month: u32, day: u32, hour: u32, minute: u32, second
 
 /// Month number of an English three-letter abbreviation.
 pub fn month(name: &str) -> u32 {
-    let names = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    names
-        .iter()
-        .position(|m| *m == name)
-        .unwrap_or_else(|| panic!("not a month: {name}")) as u32
-        + 1
+    let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    names.iter().position(|m| *m == name).unwrap_or_else(|| panic!("not a month: {name}")) as u32 + 1
 }
 
 /// Reads RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks;

@@ -48,7 +48,8 @@ pub struct Faulty {
 }
 
 impl Plugin for Faulty {
-    const METADATA: Metadata = Metadata::new("faulty", env!("CARGO_PKG_VERSION"), Kind::Enricher, "misbehaves on marked records, for tests");
+    const METADATA: Metadata =
+        Metadata::new("faulty", env!("CARGO_PKG_VERSION"), Kind::Enricher, "misbehaves on marked records, for tests");
 
     fn init(settings: Settings) -> Result<Self, String> {
         let settings: FaultySettings = settings.parse()?;

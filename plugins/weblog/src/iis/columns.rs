@@ -75,10 +75,7 @@ impl Column {
         KNOWN
             .iter()
             .find(|(known, _)| known.eq_ignore_ascii_case(name))
-            .map_or_else(
-                || Column::Other(format!("iis.{name}").into_boxed_str()),
-                |(_, column)| column.clone(),
-            )
+            .map_or_else(|| Column::Other(format!("iis.{name}").into_boxed_str()), |(_, column)| column.clone())
     }
 
     /// The W3C name of the column, for error messages.
@@ -110,10 +107,7 @@ impl Column {
 
 /// The columns of a `#Fields:` directive's value (names separated by spaces).
 pub(crate) fn declared(names: &str) -> Vec<Column> {
-    names
-        .split_ascii_whitespace()
-        .map(Column::from_name)
-        .collect()
+    names.split_ascii_whitespace().map(Column::from_name).collect()
 }
 
 /// The columns assumed before any `#Fields:` line: IIS 8.5 and 10's default selection,
@@ -151,10 +145,7 @@ mod tests {
 
     #[test]
     fn unknown_columns_go_under_iis_and_names_ignore_case() {
-        assert_eq!(
-            Column::from_name("s-sitename"),
-            Column::Other("iis.s-sitename".into())
-        );
+        assert_eq!(Column::from_name("s-sitename"), Column::Other("iis.s-sitename".into()));
         assert_eq!(Column::from_name("CS(USER-AGENT)"), Column::UserAgent);
         assert_eq!(Column::from_name("cs(Cookie)").label(), "cs(Cookie)");
     }

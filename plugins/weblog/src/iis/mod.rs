@@ -51,11 +51,7 @@ impl Iis {
     pub(crate) fn data<'t>(&mut self, line: &'t str, origin: &Origin<'_>) -> Parsed<'t> {
         match self.columns.get(origin) {
             Some(columns) => parse(line, columns, "#Fields declares"),
-            None => parse(
-                line,
-                &DEFAULT,
-                "no #Fields line came before it, and the IIS default has",
-            ),
+            None => parse(line, &DEFAULT, "no #Fields line came before it, and the IIS default has"),
         }
     }
 }
@@ -65,10 +61,7 @@ impl Iis {
 fn parse<'t>(line: &'t str, columns: &[Column], source: &str) -> Parsed<'t> {
     let count = line.split(' ').count();
     if count != columns.len() {
-        return Err(format!(
-            "iis: line has {count} values but {source} {} columns",
-            columns.len()
-        ));
+        return Err(format!("iis: line has {count} values but {source} {} columns", columns.len()));
     }
     let mut fields = Fields::with_capacity(columns.len() + 4);
     let (mut date, mut time) = (None, None);
@@ -76,65 +69,32 @@ fn parse<'t>(line: &'t str, columns: &[Column], source: &str) -> Parsed<'t> {
         if value == "-" {
             continue;
         }
-        let bad = |what: &str| {
-            format!(
-                "iis: value {} ({}) {value:?} is not {what}",
-                index + 1,
-                column.label()
-            )
-        };
+        let bad = |what: &str| format!("iis: value {} ({}) {value:?} is not {what}", index + 1, column.label());
         match column {
             Column::Date => date = Some(value),
             Column::Time => time = Some(value),
-            Column::ServerIp => fields.put(
-                "destination.ip",
-                ip(value).ok_or_else(|| bad("an IP address"))?,
-            ),
-            Column::ClientIp => {
-                fields.put("source.ip", ip(value).ok_or_else(|| bad("an IP address"))?)
-            }
-            Column::ServerPort => fields.put(
-                "destination.port",
-                int(value)
-                    .filter(|p| *p <= 65_535)
-                    .ok_or_else(|| bad("a port"))?,
-            ),
+            Column::ServerIp => fields.put("destination.ip", ip(value).ok_or_else(|| bad("an IP address"))?),
+            Column::ClientIp => fields.put("source.ip", ip(value).ok_or_else(|| bad("an IP address"))?),
+            Column::ServerPort => fields.put("destination.port", int(value).filter(|p| *p <= 65_535).ok_or_else(|| bad("a port"))?),
             Column::UserName => fields.put("user.name", value),
             Column::Method => fields.put("http.request.method", value),
             Column::UriStem => fields.put("url.path", value),
             Column::UriQuery => fields.put("url.query", value),
-            Column::Version => {
-                fields.put("http.version", value.strip_prefix("HTTP/").unwrap_or(value))
-            }
+            Column::Version => fields.put("http.version", value.strip_prefix("HTTP/").unwrap_or(value)),
             Column::Host => fields.put("url.domain", value),
             Column::UserAgent => fields.put("user_agent.original", plus_as_space(value)),
             Column::Referrer => fields.put("http.request.referrer", value),
             Column::Status => {
-                let status = int(value)
-                    .filter(|s| (100..=999).contains(s))
-                    .ok_or_else(|| bad("an HTTP status"))?;
+                let status = int(value).filter(|s| (100..=999).contains(s)).ok_or_else(|| bad("an HTTP status"))?;
                 fields.put("http.response.status_code", status);
                 fields.put_outcome(status);
             }
-            Column::SubStatus => {
-                fields.put("iis.sub_status", int(value).ok_or_else(|| bad("a number"))?)
-            }
-            Column::Win32Status => fields.put(
-                "iis.win32_status",
-                int(value).ok_or_else(|| bad("a number"))?,
-            ),
-            Column::ResponseBytes => fields.put(
-                "http.response.bytes",
-                int(value).ok_or_else(|| bad("a number"))?,
-            ),
-            Column::RequestBytes => fields.put(
-                "http.request.bytes",
-                int(value).ok_or_else(|| bad("a number"))?,
-            ),
+            Column::SubStatus => fields.put("iis.sub_status", int(value).ok_or_else(|| bad("a number"))?),
+            Column::Win32Status => fields.put("iis.win32_status", int(value).ok_or_else(|| bad("a number"))?),
+            Column::ResponseBytes => fields.put("http.response.bytes", int(value).ok_or_else(|| bad("a number"))?),
+            Column::RequestBytes => fields.put("http.request.bytes", int(value).ok_or_else(|| bad("a number"))?),
             Column::TimeTaken => {
-                let nanos = int(value)
-                    .and_then(|ms| ms.checked_mul(1_000_000))
-                    .ok_or_else(|| bad("a number of milliseconds"))?;
+                let nanos = int(value).and_then(|ms| ms.checked_mul(1_000_000)).ok_or_else(|| bad("a number of milliseconds"))?;
                 fields.put("event.duration", nanos);
             }
             Column::Other(name) => fields.put_named(Cow::Owned(name.to_string()), value),
@@ -142,9 +102,8 @@ fn parse<'t>(line: &'t str, columns: &[Column], source: &str) -> Parsed<'t> {
     }
     match (date, time) {
         (Some(date), Some(time)) => {
-            let ts = timestamp(date, time).ok_or_else(|| {
-                format!("iis: date and time {date:?} {time:?} are not like 2019-09-03 10:13:36")
-            })?;
+            let ts =
+                timestamp(date, time).ok_or_else(|| format!("iis: date and time {date:?} {time:?} are not like 2019-09-03 10:13:36"))?;
             fields.put("@timestamp", Value::Timestamp(ts));
         }
         // Only one of them: no instant, but the value is kept.
@@ -161,19 +120,12 @@ fn ip(text: &str) -> Option<IpAddr> {
 }
 
 fn int(text: &str) -> Option<i64> {
-    text.bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| text.parse().ok())
-        .flatten()
+    text.bytes().all(|b| b.is_ascii_digit()).then(|| text.parse().ok()).flatten()
 }
 
 /// IIS writes spaces in the user agent as `+`.
 fn plus_as_space(text: &str) -> Cow<'_, str> {
-    if text.contains('+') {
-        Cow::Owned(text.replace('+', " "))
-    } else {
-        Cow::Borrowed(text)
-    }
+    if text.contains('+') { Cow::Owned(text.replace('+', " ")) } else { Cow::Borrowed(text) }
 }
 
 /// `2019-09-03` and `10:13:36` (UTC) as nanoseconds since the epoch.
@@ -184,15 +136,7 @@ fn timestamp(date: &str, time: &str) -> Option<i64> {
         return None;
     }
     let (hour, minute, second, nanos) = clock(time)?;
-    let dt = DateTime {
-        year: i64::from(number(year)?),
-        month: number(month)?,
-        day: number(day)?,
-        hour,
-        minute,
-        second,
-        nanos,
-    };
+    let dt = DateTime { year: i64::from(number(year)?), month: number(month)?, day: number(day)?, hour, minute, second, nanos };
     dt.to_epoch_nanos(0)
 }
 
@@ -202,16 +146,8 @@ mod tests {
 
     #[test]
     fn a_short_line_is_rejected_with_both_counts() {
-        let err = parse(
-            "2019-09-03 10:13:36 10.0.2.15",
-            &DEFAULT,
-            "#Fields declares",
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            "iis: line has 3 values but #Fields declares 15 columns"
-        );
+        let err = parse("2019-09-03 10:13:36 10.0.2.15", &DEFAULT, "#Fields declares").unwrap_err();
+        assert_eq!(err, "iis: line has 3 values but #Fields declares 15 columns");
     }
 
     #[test]
@@ -224,17 +160,8 @@ mod tests {
     #[test]
     fn plus_signs_in_the_user_agent_are_spaces() {
         let columns = declared("cs(User-Agent) s-sitename");
-        let f = parse(
-            "Mozilla/5.0+(Windows+NT+10.0) W3SVC1",
-            &columns,
-            "#Fields declares",
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            f.get("user_agent.original"),
-            Some(&Value::from("Mozilla/5.0 (Windows NT 10.0)"))
-        );
+        let f = parse("Mozilla/5.0+(Windows+NT+10.0) W3SVC1", &columns, "#Fields declares").unwrap().unwrap();
+        assert_eq!(f.get("user_agent.original"), Some(&Value::from("Mozilla/5.0 (Windows NT 10.0)")));
         assert_eq!(f.get("iis.s-sitename"), Some(&Value::from("W3SVC1")));
     }
 }

@@ -26,9 +26,7 @@ impl Key {
         match origin {
             Origin::None => Key::None,
             Origin::File { path, .. } => Key::File(path.as_ref().into()),
-            Origin::Kafka {
-                topic, partition, ..
-            } => Key::Kafka(topic.as_ref().into(), *partition),
+            Origin::Kafka { topic, partition, .. } => Key::Kafka(topic.as_ref().into(), *partition),
         }
     }
 
@@ -36,12 +34,7 @@ impl Key {
         match (self, origin) {
             (Key::None, Origin::None) => true,
             (Key::File(a), Origin::File { path, .. }) => **a == **path,
-            (
-                Key::Kafka(t, p),
-                Origin::Kafka {
-                    topic, partition, ..
-                },
-            ) => **t == **topic && p == partition,
+            (Key::Kafka(t, p), Origin::Kafka { topic, partition, .. }) => **t == **topic && p == partition,
             _ => false,
         }
     }
@@ -56,10 +49,7 @@ pub(crate) struct ColumnsByOrigin {
 impl ColumnsByOrigin {
     /// The columns declared for the origin's stream, if any; marks it recently used.
     pub(crate) fn get(&mut self, origin: &Origin<'_>) -> Option<&[Column]> {
-        let at = self
-            .entries
-            .iter()
-            .position(|(key, _)| key.matches(origin))?;
+        let at = self.entries.iter().position(|(key, _)| key.matches(origin))?;
         self.entries[..=at].rotate_right(1);
         self.entries.first().map(|(_, columns)| columns.as_slice())
     }
@@ -86,20 +76,11 @@ mod tests {
     use super::*;
 
     fn file(path: &str) -> Origin<'_> {
-        Origin::File {
-            path: Cow::Borrowed(path),
-            line: 1,
-        }
+        Origin::File { path: Cow::Borrowed(path), line: 1 }
     }
 
     fn kafka(partition: i32) -> Origin<'static> {
-        Origin::Kafka {
-            topic: "iis".into(),
-            partition,
-            offset: 7,
-            key: None,
-            headers: Vec::new(),
-        }
+        Origin::Kafka { topic: "iis".into(), partition, offset: 7, key: None, headers: Vec::new() }
     }
 
     #[test]

@@ -12,10 +12,7 @@ use logsift_sdk::testing::{Fate, OwnedEvent, RecordResult, shared_data};
 pub fn shared_lines(relative: &str) -> Option<Vec<String>> {
     let path = shared_data(relative)?;
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut lines: Vec<String> = bytes
-        .split(|&b| b == b'\n')
-        .map(|l| String::from_utf8_lossy(l).into_owned())
-        .collect();
+    let mut lines: Vec<String> = bytes.split(|&b| b == b'\n').map(|l| String::from_utf8_lossy(l).into_owned()).collect();
     if lines.last().is_some_and(String::is_empty) {
         lines.pop();
     }
@@ -46,9 +43,7 @@ pub fn tally(results: &[RecordResult]) -> Tally {
 
 /// The single event a record became; panics with the fate otherwise.
 pub fn event(result: &RecordResult) -> &OwnedEvent {
-    result
-        .event()
-        .unwrap_or_else(|| panic!("expected one event, got {:?}", result.fate))
+    result.event().unwrap_or_else(|| panic!("expected one event, got {:?}", result.fate))
 }
 
 /// The events of all records that passed.

@@ -1,0 +1,145 @@
+//! `make bench`: what the sandbox costs.
+//!
+//! Input: `../shared/data/loghub/OpenSSH_2k.log` cycled to 100,000 lines (the 2,000 real
+//! lines repeated; timestamps and hosts as they are), in batches of 256.
+//! Cases, run interleaved, each pass timed and the median of the passes reported:
+//! - `native syslog`: the syslog parser crate compiled natively, called in-process through
+//!   the SDK's batch loop on the encoded batches (no sandbox);
+//! - `wasm syslog call`: the same crate as a component, the same batches, one component
+//!   call per batch (copy in, parse, lift the result back);
+//! - `wasm syslog stage`: the call plus the host's checking and re-framing of the result;
+//! - `passthrough hop`: a plugin that changes nothing, on the *parsed* events (~20 fields
+//!   each): the cost one more stage adds per record.
+//!
+//! Ratio = Wasm throughput / native throughput for the same code on the same input.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use logsift::pipeline::{Batch, InputRecord, Stage, StageOptions};
+use logsift::wasm::{EpochTicker, Limits, LoadedPlugin, new_engine};
+use logsift_event::{EventView, Origin};
+use logsift_sdk::testing;
+
+const RECORDS: usize = 100_000;
+const BATCH: usize = 256;
+const PASSES: usize = 7;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+fn wasmtime_version() -> String {
+    let lock = include_str!("../../Cargo.lock");
+    lock.split("[[package]]")
+        .find(|p| p.contains("name = \"wasmtime\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .map(|v| v.trim_end_matches('"').to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn main() {
+    let Some(path) = testing::shared_data("data/loghub/OpenSSH_2k.log") else {
+        eprintln!("bench skipped: ../shared/data/loghub/OpenSSH_2k.log is needed");
+        return;
+    };
+    let text = std::fs::read_to_string(path).expect("reading the sample");
+    let lines: Vec<&str> = text.lines().collect();
+    let inputs: Vec<Vec<InputRecord>> = (0..RECORDS)
+        .map(|i| InputRecord {
+            raw: lines[i % lines.len()].as_bytes().to_vec(),
+            origin: Origin::File { path: "OpenSSH_2k.log".into(), line: i as u64 + 1 },
+        })
+        .collect::<Vec<_>>()
+        .chunks(BATCH)
+        .map(<[InputRecord]>::to_vec)
+        .collect();
+    let raw_batches: Vec<Batch> = inputs.iter().map(|b| Batch::from_inputs(b)).collect();
+
+    let engine = new_engine().expect("engine");
+    let _ticker = EpochTicker::start(&engine).expect("ticker");
+    let dir = std::path::PathBuf::from(env!("SHIPPED_PLUGINS_DIR"));
+    let settings = serde_json::json!({"year": 2024});
+    let load = |name: &str, settings: &serde_json::Value| {
+        LoadedPlugin::load(&engine, None, &dir.join(format!("{name}.wasm")), settings, Limits::default()).expect("loading plugin")
+    };
+    let syslog = load("syslog", &settings);
+    let passthrough = load("passthrough", &serde_json::json!({}));
+
+    let mut native = testing::plugin::<logsift_syslog::Syslog>(&settings.to_string());
+    let mut instance = syslog.instantiate().expect("instance");
+    let mut syslog_stage = Stage::new(syslog.clone(), StageOptions::default());
+    let mut hop = Stage::new(passthrough, StageOptions::default());
+
+    // The parsed events the passthrough hop runs on.
+    let parsed: Vec<Batch> = raw_batches
+        .iter()
+        .map(|b| syslog_stage.run(b.clone(), &mut Vec::new()))
+        .collect();
+    let fields: usize = parsed.iter().flat_map(|b| b.iter()).map(|(_, f)| EventView::from_frame(f).unwrap().len()).sum();
+    let parsed_records: usize = parsed.iter().map(Batch::len).sum();
+    let bytes: usize = parsed.iter().flat_map(|b| b.iter()).map(|(_, f)| f.len()).sum();
+
+    let mut samples: [Vec<Duration>; 4] = Default::default();
+    for _ in 0..PASSES {
+        let t = Instant::now();
+        for b in &raw_batches {
+            black_box(logsift_sdk::process_batch(&mut native, b.slice(0..b.len())));
+        }
+        samples[0].push(t.elapsed());
+
+        let t = Instant::now();
+        for b in &raw_batches {
+            black_box(instance.process(b.slice(0..b.len())).expect("syslog call"));
+        }
+        samples[1].push(t.elapsed());
+
+        // Stages own their input batch (an unchanged one is handed on without a copy), so
+        // each pass runs on clones made before the clock starts.
+        let inputs = raw_batches.clone();
+        let t = Instant::now();
+        for b in inputs {
+            black_box(syslog_stage.run(b, &mut Vec::new()));
+        }
+        samples[2].push(t.elapsed());
+
+        let inputs = parsed.clone();
+        let t = Instant::now();
+        for b in inputs {
+            black_box(hop.run(b, &mut Vec::new()));
+        }
+        samples[3].push(t.elapsed());
+    }
+    let [native_t, call_t, stage_t, hop_t] = samples.map(median);
+    let rate = |d: Duration, n: usize| n as f64 / d.as_secs_f64();
+    let ns = |d: Duration, n: usize| d.as_nanos() as f64 / n as f64;
+
+    println!("logsift pipeline benchmark");
+    println!("  input      {RECORDS} lines cycled from OpenSSH_2k.log, batches of {BATCH}, median of {PASSES} interleaved passes");
+    println!(
+        "  setup      wasmtime {} (Cranelift, opt speed), epoch interruption (tick 10 ms), guest allocator: Rust std (dlmalloc) on wasm32-wasip2, host allocator: system",
+        wasmtime_version()
+    );
+    println!("  boundary   one call per batch: events as one flat list<u8> (wit/README.md), sparse per-record changes back");
+    println!("  case                    records/s   ns/record");
+    for (name, d, n) in [
+        ("native syslog", native_t, RECORDS),
+        ("wasm syslog call", call_t, RECORDS),
+        ("wasm syslog stage", stage_t, RECORDS),
+        ("passthrough hop", hop_t, parsed_records),
+    ] {
+        println!("  {name:<22} {:>11.0} {:>11.1}", rate(d, n), ns(d, n));
+    }
+    println!(
+        "  ratio wasm/native (same syslog crate, same input): call {:.2}, whole stage {:.2}",
+        rate(call_t, RECORDS) / rate(native_t, RECORDS),
+        rate(stage_t, RECORDS) / rate(native_t, RECORDS)
+    );
+    println!(
+        "  passthrough hop on parsed events: {:.1} ns/record ({:.1} fields and {:.0} bytes per event on average)",
+        ns(hop_t, parsed_records),
+        fields as f64 / parsed_records as f64,
+        bytes as f64 / parsed_records as f64
+    );
+}

@@ -1,0 +1,99 @@
+//! The configuration refuses what it does not understand, naming the key, and takes
+//! `LOGSIFT_` environment overrides.
+
+use std::path::{Path, PathBuf};
+
+use logsift::Settings;
+use logsift::config::JsonStyle;
+
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("logsift.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), text);
+    Settings::load_with_env(&path, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).map_err(|e| e.to_string())
+}
+
+const MINIMAL: &str = "[[pipeline]]\nplugin = \"p.wasm\"\n";
+
+#[test]
+fn an_unknown_top_level_key_is_refused_by_name() {
+    let err = load(&format!("batch_sise = 10\n{MINIMAL}"), &[]).unwrap_err();
+    assert!(err.contains("unknown field `batch_sise`"), "{err}");
+}
+
+#[test]
+fn an_unknown_nested_key_is_refused_by_name() {
+    let err = load("[limits]\nmemory_megs = 3\n", &[]).unwrap_err();
+    assert!(err.contains("unknown field `memory_megs`"), "{err}");
+    let err = load("[[pipeline]]\nplugin = \"p.wasm\"\npolicy = \"x\"\n", &[]).unwrap_err();
+    assert!(err.contains("unknown field `policy`"), "{err}");
+    let err = load("[[pipeline]]\nplugin = \"p.wasm\"\n[pipeline.health]\nmax_fails = 1\n", &[]).unwrap_err();
+    assert!(err.contains("unknown field `max_fails`"), "{err}");
+}
+
+#[test]
+fn an_unknown_environment_key_is_refused_by_name() {
+    let err = load(MINIMAL, &[("LOGSIFT_BATCHSIZE", "5")]).unwrap_err();
+    assert!(err.contains("batchsize"), "{err}");
+}
+
+#[test]
+fn environment_variables_override_the_file_with_double_underscores_between_levels() {
+    let s = load(
+        "batch_size = 10\n[limits]\ntimeout_ms = 100\n",
+        &[
+            ("LOGSIFT_BATCH_SIZE", "64"),
+            ("LOGSIFT_LIMITS__TIMEOUT_MS", "750"),
+            ("LOGSIFT_FORMAT__JSON", "flat"),
+            ("OTHER_VARIABLE", "ignored"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.batch_size, 64);
+    assert_eq!(s.limits.timeout_ms, 750);
+    assert_eq!(s.limits.memory_mb, 64, "unset keys keep their defaults");
+    assert_eq!(s.format.json, JsonStyle::Flat);
+}
+
+#[test]
+fn a_stage_overrides_limits_key_by_key() {
+    let s = load("[limits]\nmemory_mb = 128\n[[pipeline]]\nplugin = \"p.wasm\"\n[pipeline.limits]\ntimeout_ms = 50\n", &[]).unwrap();
+    let limits = s.limits_for(&s.pipeline[0]);
+    assert_eq!((limits.memory_mb, limits.timeout_ms), (128, 50));
+}
+
+#[test]
+fn plugin_paths_are_relative_to_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "[[pipeline]]\nplugin = \"plugins/p.wasm\"\n[[pipeline]]\nplugin = \"/abs/q.wasm\"\n");
+    let s = Settings::load_with_env(&path, []).unwrap();
+    assert_eq!(s.pipeline[0].plugin, dir.path().join("plugins/p.wasm"));
+    assert_eq!(s.pipeline[1].plugin, PathBuf::from("/abs/q.wasm"));
+}
+
+#[test]
+fn out_of_range_values_are_refused_with_their_key() {
+    let err = load("batch_size = 0\n", &[]).unwrap_err();
+    assert!(err.contains("batch_size: must be between 1 and 65536"), "{err}");
+    let err = load("[[pipeline]]\nplugin = \"p.wasm\"\n[pipeline.limits]\ntimeout_ms = 0\n", &[]).unwrap_err();
+    assert!(err.contains("pipeline[0].limits"), "{err}");
+}
+
+#[test]
+fn malformed_toml_is_reported_with_its_line() {
+    let err = load("batch_size = \n[limits\n", &[]).unwrap_err();
+    assert!(err.contains("line 2, column 8"), "{err}");
+}
+
+#[test]
+fn the_example_configuration_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/logsift.toml");
+    let s = Settings::load_with_env(&path, []).unwrap();
+    assert_eq!(s.pipeline.len(), 3);
+    assert!(s.pipeline[0].plugin.ends_with("target/plugins/syslog.wasm"));
+}

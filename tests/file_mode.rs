@@ -1,0 +1,158 @@
+//! The embedded default, as a user runs it: the `logsift` binary over files or stdin,
+//! JSON lines on stdout, a summary on stderr.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value as Json;
+use support::{shared_data, workspace};
+
+fn logsift(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(args)
+        .current_dir(workspace())
+        .env_remove("RUST_LOG")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting logsift");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    child.wait_with_output().expect("running logsift")
+}
+
+/// The JSON lines of stdout, split by their `output` field (`events` when absent).
+struct Lines {
+    events: Vec<Json>,
+    alerts: Vec<Json>,
+    dead: Vec<Json>,
+}
+
+fn lines(out: &Output) -> Lines {
+    assert!(out.status.success(), "logsift failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut lines = Lines { events: vec![], alerts: vec![], dead: vec![] };
+    for line in String::from_utf8(out.stdout.clone()).unwrap().lines() {
+        let json: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        match json.get("output").and_then(Json::as_str) {
+            None => lines.events.push(json),
+            Some("alerts") => lines.alerts.push(json),
+            Some("dead_letter") => lines.dead.push(json),
+            Some(other) => panic!("unexpected output {other}"),
+        }
+    }
+    lines
+}
+
+#[test]
+fn the_readme_command_turns_the_openssh_sample_into_2000_events_and_370_alerts() {
+    let Some(log) = shared_data("data/loghub/OpenSSH_2k.log") else { return };
+    let out = logsift(&["run", "--config", "examples/logsift.toml", "--input", log.to_str().unwrap()], None);
+    let l = lines(&out);
+    assert_eq!(l.events.len(), 2000);
+    let with_ip = l.events.iter().filter(|e| e["source"]["ip"].is_string()).count();
+    assert!(with_ip > 1000, "{with_ip} events with source.ip");
+    assert_eq!(l.alerts.len(), 370);
+    assert!(l.dead.is_empty(), "{:?}", l.dead.first());
+    for alert in &l.alerts {
+        assert_eq!(alert["rule"]["id"], "logsift.sshd.failed-root-password");
+        assert_eq!(alert["user"]["name"], "root");
+        assert_eq!(alert["event"]["kind"], "alert");
+    }
+    let ids: std::collections::HashSet<_> = l.alerts.iter().map(|a| a["alert"]["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 370, "alert ids are distinct per record");
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains("2000 records"), "{summary}");
+    assert!(summary.contains("alerts 370, events 2000"), "{summary}");
+}
+
+#[test]
+fn the_shipped_sample_gives_events_and_alerts_without_shared_data() {
+    let l = lines(&logsift(&["run", "--config", "examples/logsift.toml", "--input", "examples/sample.log"], None));
+    assert_eq!(l.events.len(), 14);
+    assert_eq!(l.alerts.len(), 3, "three failed root passwords; the PAM line and the accepted login raise none");
+    assert!(l.dead.is_empty());
+    let web = l.events.iter().filter(|e| e["event"]["dataset"] == "weblog.access").count();
+    assert_eq!(web, 4);
+    assert_eq!(l.alerts[0]["source"]["ip"], "203.0.113.45");
+    assert_eq!(l.alerts[0]["threat"]["technique"]["id"][0], "T1110.001");
+}
+
+#[test]
+fn the_same_run_twice_gives_the_same_ids() {
+    let run = || lines(&logsift(&["run", "-q", "--config", "examples/logsift.toml", "--input", "examples/sample.log"], None));
+    let (a, b) = (run(), run());
+    let ids = |l: &Lines| l.events.iter().chain(&l.alerts).map(|e| e.to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(&a), ids(&b));
+}
+
+#[test]
+fn stdin_is_read_with_dash_and_a_line_no_parser_understands_is_dead_lettered() {
+    let input = b"Nov 24 09:12:07 bastion sshd[1]: Failed password for root from 192.0.2.1 port 2 ssh2\nthis is not a log line\n\n198.51.100.1 - - [24/Nov/2026:09:15:10 +0000] \"GET / HTTP/1.1\" 200 1\n";
+    let l = lines(&logsift(&["run", "--config", "examples/logsift.toml", "--input", "-"], Some(input)));
+    assert_eq!(l.events.len(), 2);
+    assert_eq!(l.alerts.len(), 1);
+    assert_eq!(l.dead.len(), 1);
+    assert_eq!(l.dead[0]["event"]["original"], "this is not a log line");
+    assert_eq!(l.dead[0]["logsift"]["plugin"], "weblog");
+    assert_eq!(l.dead[0]["log"]["file"]["line"], 2);
+    assert!(l.dead[0]["error"]["message"].as_str().unwrap().len() > 10, "the dead letter says why");
+}
+
+#[test]
+fn flat_writes_dotted_keys() {
+    let l = lines(&logsift(&["run", "--flat", "--config", "examples/logsift.toml", "--input", "examples/sample.log"], None));
+    assert_eq!(l.events[0]["source.ip"], "203.0.113.45");
+    assert!(l.events[0].get("source").is_none());
+}
+
+#[test]
+fn outputs_configured_with_a_file_go_there_and_not_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let alerts = dir.path().join("alerts.jsonl");
+    let example = std::fs::read_to_string(workspace().join("examples/logsift.toml")).unwrap();
+    let config = example.replace("../target/plugins", &support::plugin_dir().display().to_string())
+        + &format!("\n[outputs.alerts]\nfile = {:?}\n", alerts.display().to_string());
+    let config_path = dir.path().join("logsift.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let l = lines(&logsift(&["run", "--config", config_path.to_str().unwrap(), "--input", "examples/sample.log"], None));
+    assert!(l.alerts.is_empty());
+    let written = std::fs::read_to_string(&alerts).unwrap();
+    assert_eq!(written.lines().count(), 3);
+    assert!(!written.contains("\"output\""), "a dedicated file needs no output field");
+}
+
+fn failing(config_text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, config_text).unwrap();
+    let out = logsift(&["run", "--config", path.to_str().unwrap(), "--input", "examples/sample.log"], None);
+    assert!(!out.status.success(), "a bad configuration must fail the run");
+    assert!(out.stdout.is_empty(), "nothing is written before the configuration is good");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn an_unknown_configuration_key_is_refused_by_name() {
+    let err = failing("batch_size = 10\nbatch_sizes = 20\n");
+    assert!(err.contains("unknown field `batch_sizes`"), "{err}");
+}
+
+#[test]
+fn a_missing_plugin_is_refused_naming_the_file() {
+    let err = failing("[[pipeline]]\nplugin = \"nowhere/parser.wasm\"\n");
+    assert!(err.contains("nowhere/parser.wasm"), "{err}");
+    assert!(err.contains("cannot read plugin"), "{err}");
+}
+
+#[test]
+fn a_missing_input_file_is_an_error_naming_it() {
+    let out = logsift(&["run", "--config", "examples/logsift.toml", "--input", "no/such/file.log"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.log"));
+    assert!(Path::new(&workspace()).join("examples/logsift.toml").exists());
+}

@@ -1,0 +1,81 @@
+//! Each plugin we ship behaves the same as a sandboxed component as it does compiled
+//! natively: every line of the real sample logs gives the same fields, the same
+//! rejections and the same drops through the host as through the SDK in-process.
+
+mod support;
+
+use logsift::pipeline::StageOptions;
+use logsift::wasm::Limits;
+use logsift_event::{EventView, Value};
+use logsift_sdk::Plugin;
+use logsift_sdk::testing::{self, Fate};
+use serde_json::json;
+use support::{Sandbox, dead_letters, records, shared_lines};
+
+type Fields = Vec<(String, Value<'static>)>;
+
+fn decode(frame: &[u8]) -> Fields {
+    let view = EventView::from_frame(frame).unwrap();
+    view.decode_all().unwrap().into_iter().map(|(n, v)| (n.to_owned(), v.into_owned())).collect()
+}
+
+/// Runs `lines` through the native plugin and through the component, and compares.
+/// Returns (events, rejects, drops) for the caller's own expectations.
+fn assert_wasm_matches_native<P: Plugin>(component: &str, settings: serde_json::Value, lines: &[String]) -> (usize, usize, usize) {
+    let mut native = testing::plugin::<P>(&settings.to_string());
+    let expected = testing::run_lines(&mut native, lines);
+
+    let sandbox = Sandbox::new();
+    let mut chain = sandbox.chain(component, settings, Limits::default(), StageOptions::default());
+    let out = chain.process(&records("test.log", lines));
+    let mut events: Vec<Vec<Fields>> = vec![Vec::new(); lines.len()];
+    for (source, frame) in out.events.iter() {
+        events[source as usize].push(decode(frame));
+    }
+    let mut rejected: Vec<Option<String>> = vec![None; lines.len()];
+    for (source, plugin, reason) in dead_letters(&out) {
+        assert_eq!(plugin, component);
+        rejected[source as usize] = Some(reason);
+    }
+
+    let (mut n_events, mut n_rejects, mut n_drops) = (0, 0, 0);
+    for (i, want) in expected.iter().enumerate() {
+        match &want.fate {
+            Fate::Passed(native_events) => {
+                let native_fields: Vec<Fields> = native_events.iter().map(|e| e.fields.clone()).collect();
+                assert_eq!(events[i], native_fields, "line {}: {}", i + 1, lines[i]);
+                n_events += native_events.len();
+            }
+            Fate::Rejected(reason) => {
+                assert_eq!(rejected[i].as_ref(), Some(reason), "line {}: {}", i + 1, lines[i]);
+                n_rejects += 1;
+            }
+            Fate::Dropped => {
+                assert!(events[i].is_empty() && rejected[i].is_none(), "line {} should be dropped", i + 1);
+                n_drops += 1;
+            }
+            Fate::Emitted(..) => panic!("parsers do not emit"),
+        }
+    }
+    assert_eq!(chain.stages()[0].stats.faults(), 0);
+    (n_events, n_rejects, n_drops)
+}
+
+#[test]
+fn syslog_component_matches_native_on_every_loghub_line() {
+    for file in ["data/loghub/OpenSSH_2k.log", "data/loghub/Linux_2k.log"] {
+        let Some(lines) = shared_lines(file) else { return };
+        let counts = assert_wasm_matches_native::<logsift_syslog::Syslog>("syslog", json!({"year": 2024}), &lines);
+        assert_eq!(counts, (2000, 0, 0), "{file}");
+    }
+}
+
+#[test]
+fn syslog_component_rejects_what_native_rejects() {
+    let lines: Vec<String> = ["", "not syslog at all", "<999>Jan  1 00:00:00 h p: m", "Feb 30 10:00:00 host app: bad day"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let (_, rejects, _) = assert_wasm_matches_native::<logsift_syslog::Syslog>("syslog", json!({"year": 2023}), &lines);
+    assert!(rejects >= 3, "{rejects}");
+}
