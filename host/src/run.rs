@@ -63,7 +63,7 @@ impl fmt::Display for RunSummary {
             "stage", "version", "records", "time ms", "ns/rec", "dropped", "rejected", "alerts", "faults", "skipped"
         )?;
         for (name, version, s) in &self.stages {
-            let ns = if s.records == 0 { 0 } else { s.busy.as_nanos() as u64 / s.records };
+            let ns = (s.busy.as_nanos() as u64).checked_div(s.records).unwrap_or(0);
             writeln!(
                 f,
                 "  {:<16} {:>8} {:>10} {:>9.1} {:>9} {:>8} {:>8} {:>7} {:>7} {:>7}",

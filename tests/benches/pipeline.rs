@@ -73,10 +73,7 @@ fn main() {
     let mut hop = Stage::new(passthrough, StageOptions::default());
 
     // The parsed events the passthrough hop runs on.
-    let parsed: Vec<Batch> = raw_batches
-        .iter()
-        .map(|b| syslog_stage.run(b.clone(), &mut Vec::new()))
-        .collect();
+    let parsed: Vec<Batch> = raw_batches.iter().map(|b| syslog_stage.run(b.clone(), &mut Vec::new())).collect();
     let fields: usize = parsed.iter().flat_map(|b| b.iter()).map(|(_, f)| EventView::from_frame(f).unwrap().len()).sum();
     let parsed_records: usize = parsed.iter().map(Batch::len).sum();
     let bytes: usize = parsed.iter().flat_map(|b| b.iter()).map(|(_, f)| f.len()).sum();
