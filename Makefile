@@ -3,7 +3,7 @@ CARGO ?= cargo
 INPUT ?= examples/sample.log
 CONFIG ?= examples/logsift.toml
 
-.PHONY: help run build plugins test bench lint fmt clean
+.PHONY: help run build plugins tools test bench lint fmt clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -17,11 +17,15 @@ build: ## build the release binary and the plugins (target/release/logsift, targ
 plugins: ## build only what the host's build script builds: the plugins, as components
 	$(CARGO) build -p logsift
 
-test: ## build the plugins and run every test of the workspace
+tools: ## install the wasm target and the Kafka-compatible broker the end-to-end tests use (target/tools/tansu)
+	rustup target add wasm32-wasip2
+	bash .ci/install-tansu
+
+test: tools ## build the plugins and run every test of the workspace
 	$(CARGO) test --workspace
 
-bench: ## Wasm vs native throughput and the cost of one passthrough hop
-	$(CARGO) bench -p logsift --bench pipeline
+bench: tools ## Wasm vs native throughput, the cost of one passthrough hop, end to end through a broker
+	$(CARGO) bench -p logsift --bench pipeline --bench kafka
 
 lint: ## formatting and clippy, natively and for the wasm target
 	$(CARGO) fmt --all --check

@@ -31,6 +31,7 @@ fn main() {
         return;
     }
 
+    ensure_wasm_target();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&workspace).args(["build", "--target", "wasm32-wasip2", "--profile", "wasm", "--target-dir"]).arg(target.join("wasm"));
@@ -52,6 +53,23 @@ fn main() {
         let file = format!("logsift_{}.wasm", plugin.replace('-', "_"));
         copy_if_changed(&built.join(&file), &out.join(format!("{plugin}.wasm")));
     }
+}
+
+/// rustup fetches the toolchain file's targets only when it installs the toolchain: where
+/// the toolchain was there already, the wasm target may be missing. Add it then.
+fn ensure_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot =
+        Command::new(rustc).args(["--print", "sysroot"]).output().ok().map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if sysroot.is_some_and(|root| root.join("lib/rustlib/wasm32-wasip2").exists()) {
+        return;
+    }
+    println!("cargo:warning=the wasm32-wasip2 target is missing: running `rustup target add wasm32-wasip2`");
+    let added = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status().is_ok_and(|s| s.success());
+    assert!(
+        added,
+        "the plugins need the wasm32-wasip2 target: run `rustup target add wasm32-wasip2` (or set NO_LOGSIFT_PLUGINS=1 to build the host alone)"
+    );
 }
 
 /// Copies only when the content differs, so a file watcher sees no spurious change.

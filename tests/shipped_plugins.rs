@@ -79,3 +79,31 @@ fn syslog_component_rejects_what_native_rejects() {
     let (_, rejects, _) = assert_wasm_matches_native::<logsift_syslog::Syslog>("syslog", json!({"year": 2023}), &lines);
     assert!(rejects >= 3, "{rejects}");
 }
+
+#[test]
+fn weblog_component_matches_native_on_every_web_line() {
+    let cases =
+        [("data/web/webshell_access_log.txt", 2661, 0), ("data/web/tunna_iis_w3c.log", 4298, 10), ("data/loghub/Apache_2k.log", 2000, 0)];
+    for (file, events, drops) in cases {
+        let Some(lines) = shared_lines(file) else { return };
+        let counts = assert_wasm_matches_native::<logsift_weblog::WebLog>("weblog", json!({}), &lines);
+        assert_eq!(counts, (events, 0, drops), "{file}");
+    }
+}
+
+#[test]
+fn json_component_matches_native_on_every_security_dataset_line() {
+    let Some(dir) = support::shared_data("data/security-datasets") else { return };
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    files.sort();
+    assert_eq!(files.len(), 4);
+    let mut total = 0;
+    for file in files {
+        let lines: Vec<String> = std::fs::read_to_string(&file).unwrap().lines().map(str::to_owned).collect();
+        let (events, rejects, _) = assert_wasm_matches_native::<logsift_json::JsonLines>("json", json!({}), &lines);
+        assert_eq!((events, rejects), (lines.len(), 0), "{}", file.display());
+        total += events;
+    }
+    assert_eq!(total, 779);
+}

@@ -15,7 +15,7 @@ use logsift_event::Origin;
 use serde_json::{Map, Value as Json};
 
 use crate::config::OutputConfig;
-use crate::pipeline::{ChainOutput, EVENTS, InputRecord, Payload};
+use crate::pipeline::{ChainOutput, EVENTS, InputRecord};
 use crate::render::Renderer;
 
 /// Reads records, one per line, from files and stdin (`-`), in the order given.
@@ -122,21 +122,9 @@ impl<W: Write> JsonLinesSink<W> {
 
     /// Writes everything one batch became.
     pub fn write_batch(&mut self, inputs: &[InputRecord], out: &ChainOutput) -> io::Result<()> {
-        let mut previous = None;
-        let mut ordinal = 0;
-        for (source, frame) in out.events.iter() {
-            ordinal = if previous == Some(source) { ordinal + 1 } else { 0 };
-            previous = Some(source);
-            let map = self.renderer.event(frame, ordinal).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            self.write(EVENTS, map)?;
-        }
-        for record in &out.routed {
-            let map = match &record.payload {
-                Payload::Event(frame) => self.renderer.event(frame, 0).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
-                Payload::Alert(alert) => self.renderer.alert(alert).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
-                Payload::DeadLetter(dead) => self.renderer.dead_letter(dead, &inputs[record.source as usize]),
-            };
-            self.write(&record.output, map)?;
+        for item in out.items() {
+            let map = self.renderer.item(&item, inputs).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            self.write(item.output, map)?;
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
-//! logsift: a log processor for security teams. Records come in (files or stdin today,
-//! Kafka partitions next), pass through a chain of sandboxed WebAssembly component plugins
+//! logsift: a log processor for security teams. Records come in (files or stdin, or Kafka
+//! partitions), pass through a chain of sandboxed WebAssembly component plugins
 //! (parsers, enrichers, detectors), and leave as JSON events, alerts and dead letters.
 //!
 //! # Layout
@@ -12,10 +12,16 @@
 //! - [`render`]: output records as ECS JSON (nested or flat).
 //! - [`files`]: the embedded default's source (lines of files or stdin) and sink (JSON lines).
 //! - [`run`]: file mode, end to end, with its summary.
+//! - [`kafka`]: service mode: per-core workers in one consumer group, output topics,
+//!   at-least-once offsets, graceful shutdown.
+//! - [`metrics`] and [`http`]: Prometheus metrics, `/health` and `/ready`.
 //! - [`telemetry`]: logsift's own logs.
 
 pub mod config;
 pub mod files;
+pub mod http;
+pub mod kafka;
+pub mod metrics;
 pub mod pipeline;
 pub mod plugins;
 pub mod render;

@@ -32,6 +32,13 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run as a service: consume Kafka topics, produce events, alerts and dead letters,
+    /// until SIGTERM or SIGINT (which drain in-flight records and commit).
+    Serve {
+        /// The configuration file (TOML) with a [kafka] section.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,6 +66,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eprint!("{summary}");
             }
             Ok(())
+        }
+        Command::Serve { config } => {
+            let settings = logsift::Settings::load(&config)?;
+            logsift::telemetry::init(&settings.log);
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("starting the async runtime")?;
+            runtime.block_on(logsift::kafka::serve(settings, shutdown_signal(), |_| {}))
+        }
+    }
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            // Without signal handlers, stop on Ctrl-C or never.
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

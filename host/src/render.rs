@@ -12,7 +12,7 @@ use logsift_event::{DecodeError, EventView, Origin, Value};
 use serde_json::{Map, Value as Json};
 
 use crate::config::JsonStyle;
-use crate::pipeline::{AlertRecord, DeadLetter, InputRecord, stable_id};
+use crate::pipeline::{AlertRecord, Content, DeadLetter, InputRecord, OutputItem, Payload, stable_id};
 
 /// Builds JSON objects in one key style.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +82,17 @@ impl Renderer {
                 self.put(map, "kafka.partition", Json::from(*partition));
                 self.put(map, "kafka.offset", Json::from(*offset));
             }
+        }
+    }
+
+    /// Any output record as JSON; `inputs` are the batch's input records (dead letters carry
+    /// their raw bytes).
+    pub fn item(&self, item: &OutputItem<'_>, inputs: &[InputRecord]) -> Result<Map<String, Json>, DecodeError> {
+        match item.content {
+            Content::Event { frame, ordinal } => self.event(frame, ordinal),
+            Content::Routed(Payload::Event(frame)) => self.event(frame, 0),
+            Content::Routed(Payload::Alert(alert)) => self.alert(alert),
+            Content::Routed(Payload::DeadLetter(dead)) => Ok(self.dead_letter(dead, &inputs[item.source as usize])),
         }
     }
 

@@ -10,6 +10,8 @@ use logsift::pipeline::{Chain, ChainOutput, InputRecord, Payload, StageOptions};
 use logsift::wasm::{EpochTicker, Limits, LoadedPlugin, new_engine};
 use logsift_event::Origin;
 
+pub mod kafka;
+
 pub use logsift_sdk::testing::shared_data;
 
 /// The directory holding the plugins the host's build script built.
@@ -90,9 +92,10 @@ pub fn event_sources(out: &ChainOutput) -> Vec<u32> {
     out.events.iter().map(|(source, _)| source).collect()
 }
 
-/// Reads a shared data file's lines, or `None` (skip) when `../shared` is absent.
+/// Reads a shared data file's lines, or `None` (skip) when `../shared` is absent. Real logs
+/// hold stray bytes that are not UTF-8: they become U+FFFD, the same for every case compared.
 pub fn shared_lines(relative: &str) -> Option<Vec<String>> {
     let path = shared_data(relative)?;
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    Some(text.lines().map(str::to_owned).collect())
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    Some(String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect())
 }

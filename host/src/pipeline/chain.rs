@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::batch::{Batch, InputRecord};
-use super::outputs::OutputRecord;
+use super::outputs::{EVENTS, OutputRecord, Payload};
 use super::stage::{Stage, StageOptions};
 use crate::wasm::LoadedPlugin;
 
@@ -14,6 +14,57 @@ pub struct ChainOutput {
     pub events: Batch,
     /// Everything else: emitted records, alerts and dead letters.
     pub routed: Vec<OutputRecord>,
+}
+
+/// One record for an output, as a sink sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputItem<'a> {
+    /// The input record it came from.
+    pub source: u32,
+    /// The output's name.
+    pub output: &'a str,
+    /// What to write.
+    pub content: Content<'a>,
+}
+
+/// What an [`OutputItem`] carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Content<'a> {
+    /// An event that went through the chain: its frame, and which of the events of its
+    /// record it is (0 unless the record was split).
+    Event {
+        /// The framed, encoded event.
+        frame: &'a [u8],
+        /// Position among the events of the same record.
+        ordinal: u32,
+    },
+    /// An emitted event, an alert or a dead letter.
+    Routed(&'a Payload),
+}
+
+impl ChainOutput {
+    /// Everything the batch became, one item per output record: the `events` in order, then
+    /// the routed records in the order they were produced.
+    pub fn items(&self) -> impl Iterator<Item = OutputItem<'_>> {
+        let mut previous = None;
+        let mut ordinal = 0;
+        let events = self.events.iter().map(move |(source, frame)| {
+            ordinal = if previous == Some(source) { ordinal + 1 } else { 0 };
+            previous = Some(source);
+            OutputItem { source, output: EVENTS, content: Content::Event { frame, ordinal } }
+        });
+        let routed = self.routed.iter().map(|r| OutputItem { source: r.source, output: &r.output, content: Content::Routed(&r.payload) });
+        events.chain(routed)
+    }
+
+    /// How many output records each input record produced, indexed by input record.
+    pub fn counts(&self, inputs: usize) -> Vec<u32> {
+        let mut counts = vec![0; inputs];
+        for item in self.items() {
+            counts[item.source as usize] += 1;
+        }
+        counts
+    }
 }
 
 /// A worker's chain: its own stages and instances, used by one thread at a time.

@@ -18,7 +18,7 @@ mod outputs;
 mod stage;
 
 pub use batch::{Batch, InputRecord};
-pub use chain::{Chain, ChainOutput};
+pub use chain::{Chain, ChainOutput, Content, OutputItem};
 pub use health::{FailurePolicy, HealthConfig, RejectPolicy};
 pub use outputs::{ALERTS, AlertRecord, DEAD_LETTER, DeadLetter, EVENTS, OutputRecord, Payload, stable_id};
 pub use stage::{Stage, StageOptions, StageStats};

@@ -8,5 +8,5 @@ wasmtime::component::bindgen!({
     world: "plugin",
 });
 
-pub use logsift::plugin::log::{Host as LogHost, LogLevel};
-pub use logsift::plugin::types::{Action, Alert, Change, Host as TypesHost, Level, PluginKind};
+pub use self::logsift::plugin::log::{Host as LogHost, LogLevel};
+pub use self::logsift::plugin::types::{Action, Alert, Change, Host as TypesHost, Level, PluginKind};

@@ -9,8 +9,10 @@
 //! ("Event batch encoding"). This crate is that format's one implementation in Rust:
 //! [`EventWriter`] encodes, [`EventView`] decodes without copying strings, and [`Batch`]
 //! walks a framed batch. Decoding never panics on bad input; it returns a [`DecodeError`]
-//! that says at which byte and why.
+//! that says at which byte and why. [`calendar`] holds the civil-date arithmetic that
+//! timestamps are written and read with.
 
+pub mod calendar;
 mod decode;
 mod encode;
 mod value;

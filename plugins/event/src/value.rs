@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use crate::calendar::civil_from_days;
+
 /// A typed field value. Strings borrow from the encoded buffer when decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
@@ -195,21 +197,6 @@ fn write_rfc3339(f: &mut std::fmt::Formatter<'_>, ns: i64) -> std::fmt::Result {
         write!(f, ".{}", digits.trim_end_matches('0'))?;
     }
     f.write_str("Z")
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

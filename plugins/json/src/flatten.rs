@@ -5,13 +5,15 @@
 //! `serde_json::Value`. Top-level names and string values without escapes borrow from the
 //! line; only nested names (`source` + `.` + `ip`) and unescaped strings are built. Numbers
 //! are typed by [`number`](crate::number), `null` is `Null`; arrays are handled by [`array`](crate::array); empty objects leave no field. A JSON
-//! `event.original` is skipped, so the raw line is never overwritten. Later duplicates
-//! of a name win.
+//! `event.original` is skipped, so the raw line is never overwritten. Each name is written
+//! once: a later duplicate (a key given twice, or `{"a.b":1,"a":{"b":2}}`) replaces the
+//! earlier value in the earlier place, checked by [`dedupe`] at a cost that grows with
+//! the names that may repeat, not with all pairs of names.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use logsift_sdk::Value;
+use logsift_sdk::{ORIGINAL, Value};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::array;
@@ -22,9 +24,6 @@ use crate::typed;
 /// Fields in the order the object lists them.
 pub(crate) type Fields<'t> = Vec<(Cow<'t, str>, Value<'t>)>;
 
-/// The field that holds the raw line.
-const ORIGINAL: &str = "event.original";
-
 /// Flattens one line, which must hold exactly one JSON object. The error is serde_json's,
 /// with its line and column.
 pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig) -> Result<Fields<'t>, String> {
@@ -32,7 +31,60 @@ pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig) -> Result<Fields<'
     let mut de = serde_json::Deserializer::from_str(line);
     let root = Object { prefix: None, depth: 1, out: &mut fields, config };
     (&mut de).deserialize_map(root).and_then(|()| de.end()).map_err(|e| format!("json: {e}"))?;
+    dedupe(&mut fields);
     Ok(fields)
+}
+
+/// Bits of a name's [`fingerprint`].
+const FINGERPRINT_BITS: u32 = 10;
+
+/// Makes each name unique as setting the fields one by one would: a later value of a name
+/// replaces the earlier one, in the earlier one's place.
+///
+/// Names repeat only when a key is given twice in one object or a dotted key meets a nested
+/// one, both rare. So a first pass marks each name's [`fingerprint`] in a bitmap, and only
+/// names whose fingerprint is marked twice (on average a handful of false alarms among a
+/// hundred names, and none for most lines) are looked for among the earlier fields.
+fn dedupe(fields: &mut Fields<'_>) {
+    const WORDS: usize = 1 << FINGERPRINT_BITS >> 6;
+    let (mut seen, mut twice) = ([0u64; WORDS], [0u64; WORDS]);
+    let mut repeats = false;
+    for (name, _) in fields.iter() {
+        let bit = fingerprint(name);
+        let (word, mask) = (bit >> 6, 1u64 << (bit & 63));
+        if seen[word] & mask != 0 {
+            twice[word] |= mask;
+            repeats = true;
+        }
+        seen[word] |= mask;
+    }
+    if !repeats {
+        return;
+    }
+    let mut at = 0;
+    while at < fields.len() {
+        let name = &fields[at].0;
+        let bit = fingerprint(name);
+        let earlier = match twice[bit >> 6] & 1u64 << (bit & 63) {
+            0 => None,
+            _ => fields[..at].iter().position(|(n, _)| n == name),
+        };
+        match earlier {
+            Some(first) => fields[first].1 = fields.remove(at).1,
+            None => at += 1,
+        }
+    }
+}
+
+/// A few bits that equal names share: from the length and the bytes at the start, middle
+/// and end, where dotted names differ most (not a hash of every byte, to stay cheap).
+fn fingerprint(name: &str) -> usize {
+    let b = name.as_bytes();
+    let byte = |i: usize| u64::from(b.get(i).copied().unwrap_or(0));
+    let n = b.len();
+    let key = n as u64 | byte(0) << 16 | byte(n / 2) << 24 | byte(n.wrapping_sub(2)) << 32 | byte(n.wrapping_sub(1)) << 40;
+    // Fibonacci hashing: the top bits of the product mix all of the key.
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FINGERPRINT_BITS)) as usize
 }
 
 /// One level deeper than `depth`, or the `max_depth` error.
@@ -187,6 +239,25 @@ mod tests {
         let fields = flatten(r#"{"a":"x","b":{"c":"y\n"}}"#, &JsonConfig::default()).unwrap();
         assert!(matches!(fields[0], (Cow::Borrowed("a"), Value::Str(Cow::Borrowed("x")))));
         assert!(matches!(&fields[1], (Cow::Owned(n), Value::Str(Cow::Owned(v))) if n == "b.c" && v == "y\n"));
+    }
+
+    #[test]
+    fn a_dotted_key_and_a_nested_one_make_one_field_and_the_later_value_wins() {
+        let fields = flatten(r#"{"a.b":1,"x":0,"a":{"b":2}}"#, &JsonConfig::default()).unwrap();
+        assert_eq!(names(&fields), ["a.b", "x"]);
+        assert_eq!(fields[0].1, Value::Int(2));
+        let fields = flatten(r#"{"a":{"b":1},"a.b":"two","a.b":3}"#, &JsonConfig::default()).unwrap();
+        assert_eq!(names(&fields), ["a.b"]);
+        assert_eq!(fields[0].1, Value::Int(3));
+    }
+
+    #[test]
+    fn names_that_only_share_a_fingerprint_are_all_kept() {
+        // Same length and the same first, middle and last two bytes.
+        assert_eq!(fingerprint("ab.xyz"), fingerprint("ac.xyz"));
+        let fields = flatten(r#"{"ab.xyz":1,"ac.xyz":2,"ab.xyz":3}"#, &JsonConfig::default()).unwrap();
+        assert_eq!(names(&fields), ["ab.xyz", "ac.xyz"]);
+        assert_eq!((&fields[0].1, &fields[1].1), (&Value::Int(3), &Value::Int(2)));
     }
 
     #[test]

@@ -21,9 +21,10 @@
 //!   [`JsonConfig::build`].
 //! - `flatten`: the one-pass object walk; `array`: arrays; `number`: Int or Float;
 //!   `typed`: timestamps and IPs; `rfc3339`: the timestamp reader.
-//! - `apply`: from `event.original` to the event's fields.
+//!
+//! The SDK's [`Event::parse_original`] takes the line from `event.original` and adds the
+//! fields.
 
-mod apply;
 mod array;
 mod flatten;
 mod number;
@@ -64,7 +65,7 @@ impl Plugin for JsonLines {
 
     fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
         let config = &self.config;
-        apply::apply(event, |line| {
+        event.parse_original(|line| {
             if line.trim().is_empty() {
                 return Ok(None);
             }

@@ -6,6 +6,8 @@
 //! to the nanosecond); anything else, including a missing offset or an impossible date,
 //! is `None`, never a guess.
 
+use logsift_sdk::calendar::{days_from_civil, days_in_month};
+
 /// Parses an RFC 3339 date-time.
 pub(crate) fn parse(text: &str) -> Option<i64> {
     let b = text.as_bytes();
@@ -13,6 +15,8 @@ pub(crate) fn parse(text: &str) -> Option<i64> {
         return None;
     }
     let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    // Two digits each: they fit.
+    let (month, day) = (month as u32, day as u32);
     let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
     let mut rest = &b[19..];
     let mut nanos = 0;
@@ -51,25 +55,6 @@ fn digits(bytes: &[u8]) -> Option<i64> {
         return None;
     }
     bytes.iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -6,7 +6,15 @@ use std::cell::OnceCell;
 
 use logsift_event::{DecodeError, EventView, EventWriter, ORIGINAL, Origin, Value};
 
+use crate::Outcome;
+
 type Fields<'a> = Vec<(Cow<'a, str>, Value<'a>)>;
+
+/// What a parser made of one line (see [`Event::parse_original`]): the fields it found, in
+/// order and each name once, borrowing from the line `'t` where they can; `None` for a
+/// line that holds no record (a blank line, a format directive), which drops the event; or
+/// why the line is not in the parser's format, which rejects it.
+pub type Parsed<'t> = Result<Option<Vec<(Cow<'t, str>, Value<'t>)>>, String>;
 
 /// One event: typed fields with ECS-style dotted names, plus where it came from.
 ///
@@ -84,6 +92,52 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The raw text of the record, for a parser: borrowed from the batch when it is (always,
+    /// for a record straight from the host), else a copy of the text an earlier step of
+    /// this call set. `Err` says why there is nothing to parse (no `event.original`, or not a
+    /// string): the reason to reject the event with.
+    pub fn original_to_parse(&self) -> Result<Cow<'a, str>, String> {
+        match self.get(ORIGINAL) {
+            Some(Value::Str(Cow::Borrowed(text))) => Ok(Cow::Borrowed(*text)),
+            Some(Value::Str(Cow::Owned(text))) => Ok(Cow::Owned(text.clone())),
+            Some(_) => Err("event.original is not a string".into()),
+            None => Err("event has no event.original to parse".into()),
+        }
+    }
+
+    /// Parses the record's raw text with `parse` and adds the fields it returns, what a
+    /// parser plugin's [`process`](crate::Plugin::process) does: `Ok(Some(fields))` passes
+    /// the event on with the fields added, `Ok(None)` drops it, `Err(reason)` rejects it, as
+    /// does an event without a string `event.original`
+    /// ([`original_to_parse`](Self::original_to_parse)).
+    ///
+    /// `parse` gets the text borrowed from the batch, so the fields can borrow it too and
+    /// adding them copies no text; only if an earlier step of this call replaced
+    /// `event.original` with text of its own are they copied. The fields are added with
+    /// [`push`](Self::push), without looking for existing ones: their names must be unique
+    /// and not already on the event (a first-stage parser sees only `event.original`).
+    pub fn parse_original(&mut self, parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>) -> Outcome {
+        match self.original_to_parse() {
+            Ok(Cow::Borrowed(text)) => self.add_parsed(parse(text), |field| field),
+            Ok(Cow::Owned(text)) => self.add_parsed(parse(&text), |(name, value)| (Cow::Owned(name.into_owned()), value.into_owned())),
+            Err(reason) => Outcome::Reject(reason),
+        }
+    }
+
+    /// Adds what a parser found, each field made to live as long as the event by `own`.
+    fn add_parsed<'t>(&mut self, parsed: Parsed<'t>, own: impl Fn((Cow<'t, str>, Value<'t>)) -> (Cow<'a, str>, Value<'a>)) -> Outcome {
+        match parsed {
+            Ok(Some(fields)) => {
+                for (name, value) in fields.into_iter().map(own) {
+                    self.push(name, value);
+                }
+                Outcome::Pass
+            }
+            Ok(None) => Outcome::Drop,
+            Err(reason) => Outcome::Reject(reason),
+        }
+    }
+
     /// Whether the field is present (even if null).
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
@@ -153,5 +207,81 @@ impl std::fmt::Debug for Event<'_> {
 impl Default for Event<'static> {
     fn default() -> Self {
         Event::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use logsift_event::{Batch, EventWriter};
+
+    use super::*;
+
+    /// One encoded event with these fields.
+    fn encoded(fields: &[(&str, Value<'_>)]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w = EventWriter::begin(&mut buf, &Origin::None);
+        for (name, value) in fields {
+            w.field(name, value);
+        }
+        w.finish();
+        buf
+    }
+
+    fn event(buf: &[u8]) -> Event<'_> {
+        Event::from_view(Batch::new(buf).next().expect("one event").expect("well-formed"))
+    }
+
+    /// Splits `key=value` into one field that borrows both from the line.
+    fn key_value(line: &str) -> Parsed<'_> {
+        match line.split_once('=') {
+            Some((key, value)) => Ok(Some(vec![(Cow::Borrowed(key), Value::from(value))])),
+            None if line.is_empty() => Ok(None),
+            None => Err(format!("no = in {line:?}")),
+        }
+    }
+
+    #[test]
+    fn parsed_fields_borrow_from_the_batch() {
+        let buf = encoded(&[(ORIGINAL, Value::from("user=root"))]);
+        let mut e = event(&buf);
+        assert!(matches!(e.parse_original(key_value), Outcome::Pass));
+        assert!(e.is_modified());
+        assert!(matches!(e.get("user"), Some(Value::Str(Cow::Borrowed("root")))));
+        let names: Vec<&str> = e.fields().map(|(n, _)| n).collect();
+        assert_eq!(names, [ORIGINAL, "user"]);
+    }
+
+    #[test]
+    fn an_original_set_in_this_call_is_parsed_from_a_copy() {
+        let buf = encoded(&[(ORIGINAL, Value::from("user=root"))]);
+        let mut e = event(&buf);
+        e.set(ORIGINAL, "user=admin".to_owned());
+        assert!(matches!(e.parse_original(key_value), Outcome::Pass));
+        assert!(matches!(e.get("user"), Some(Value::Str(Cow::Owned(v))) if v == "admin"));
+    }
+
+    #[test]
+    fn no_record_drops_and_a_refusal_rejects_without_changing_the_event() {
+        let buf = encoded(&[(ORIGINAL, Value::from(""))]);
+        let mut e = event(&buf);
+        assert!(matches!(e.parse_original(key_value), Outcome::Drop));
+        assert!(!e.is_modified());
+
+        let buf = encoded(&[(ORIGINAL, Value::from("root"))]);
+        let mut e = event(&buf);
+        assert!(matches!(e.parse_original(key_value), Outcome::Reject(r) if r == "no = in \"root\""));
+        assert!(!e.is_modified());
+    }
+
+    #[test]
+    fn events_without_a_string_original_are_rejected_unparsed() {
+        let cases = [
+            (encoded(&[("message", Value::from("a=b"))]), "event has no event.original to parse"),
+            (encoded(&[(ORIGINAL, Value::Int(1))]), "event.original is not a string"),
+        ];
+        for (buf, reason) in &cases {
+            let outcome = event(buf).parse_original(|_| panic!("parsed an event without a string event.original"));
+            assert!(matches!(&outcome, Outcome::Reject(r) if r == reason), "{outcome:?}");
+        }
     }
 }

@@ -28,6 +28,10 @@
 //! # fn main() {}
 //! ```
 //!
+//! A parser hands its line-to-fields function to [`Event::parse_original`], which gives it
+//! `event.original` borrowed from the batch and adds the [`Parsed`] fields it returns;
+//! [`calendar`] has the date arithmetic timestamps need.
+//!
 //! The same code runs natively: [`testing`] feeds a plugin batches in-process, which is how
 //! plugin unit tests and the Wasm/native benchmark call it.
 
@@ -42,7 +46,8 @@ mod runtime;
 pub mod testing;
 
 pub use alert::{Alert, Level};
-pub use event::Event;
+pub use event::{Event, Parsed};
+pub use logsift_event::calendar;
 pub use logsift_event::{ORIGINAL, Origin, Value};
 pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, Settings};
 pub use runtime::{Action, BatchOutput, Change, PARSED_MARK, process_batch};

@@ -40,7 +40,8 @@
 //! # Layout
 //!
 //! - [`header`]: RFC 3164 and RFC 5424 headers → [`header::Header`], or why the line is not syslog.
-//! - [`timestamp`]: BSD and RFC 3339 timestamps, calendar arithmetic, fixed offsets.
+//! - [`timestamp`]: BSD and RFC 3339 timestamps, fixed offsets (dates are reckoned with
+//!   `logsift_sdk::calendar`).
 //! - [`year`]: the year of a yearless BSD timestamp (setting or clock).
 //! - [`structured_data`]: RFC 5424 STRUCTURED-DATA, checked and walked without copying.
 //! - [`shapes`]: the template engine every message shape is written in.
@@ -134,19 +135,16 @@ impl Plugin for Syslog {
         settings.parse::<SyslogConfig>()?.build().map_err(|e| e.to_string())
     }
 
-    fn process<'a>(&mut self, event: &mut Event<'a>, _ctx: &mut Context) -> Outcome {
+    fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
         // Fields borrow from the batch when `event.original` does (it always does for a
         // record straight from the host); a copy is parsed only if a stage before changed it.
-        let line: &'a str = match event.get(fields::ORIGINAL) {
-            Some(Value::Str(Cow::Borrowed(line))) => line,
-            Some(Value::Str(Cow::Owned(line))) => {
-                let line = line.clone();
-                return self.parse_into(&line, |name, value| event.push(name, value.into_owned()));
-            }
-            Some(_) => return Outcome::Reject("event.original is not a string".into()),
-            None => return Outcome::Reject("event has no event.original to parse".into()),
-        };
-        self.parse_into(line, |name, value| event.push(name, value))
+        // Not `Event::parse_original`: the fields go straight into the event, with no list
+        // of them in between.
+        match event.original_to_parse() {
+            Ok(Cow::Borrowed(line)) => self.parse_into(line, |name, value| event.push(name, value)),
+            Ok(Cow::Owned(line)) => self.parse_into(&line, |name, value| event.push(name, value.into_owned())),
+            Err(reason) => Outcome::Reject(reason),
+        }
     }
 }
 

@@ -1,14 +1,17 @@
-//! Syslog's two timestamp forms and the calendar arithmetic behind them.
+//! Syslog's two timestamp forms, and the instants they name.
 //!
 //! RFC 3164 lines carry `Mmm dd hh:mm:ss` (no year, no zone): [`parse_bsd`] reads it into a
 //! [`BsdTime`], which becomes an instant only once a year and a UTC offset are chosen
 //! ([`BsdTime::to_nanos`]). RFC 5424 lines (and rsyslog's high-precision file format) carry
 //! RFC 3339 timestamps: [`parse_rfc3339`] turns them straight into nanoseconds since the
-//! epoch, UTC. Everything is integer arithmetic on the proleptic Gregorian calendar; nothing
-//! here allocates or panics, and an impossible date (Feb 29 of a common year, Apr 31, hour
-//! 24) or an instant outside `i64` nanoseconds is an error, not a wrapped value.
+//! epoch, UTC. Everything is integer arithmetic on the proleptic Gregorian calendar (the
+//! SDK's [`calendar`]); nothing here allocates or panics, and an impossible date (Feb 29 of
+//! a common year, Apr 31, hour 24) or an instant outside `i64` nanoseconds is an error, not
+//! a wrapped value.
 
 use std::fmt;
+
+use logsift_sdk::calendar;
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 const SECS_PER_DAY: i64 = 86_400;
@@ -104,7 +107,7 @@ pub struct BsdTime {
 impl BsdTime {
     /// The instant this wall-clock time names in `year` at `offset`.
     pub fn to_nanos(self, year: i32, offset: Offset) -> Result<i64, TimeError> {
-        if self.day > days_in_month(year, self.month) {
+        if u32::from(self.day) > calendar::days_in_month(year.into(), self.month.into()) {
             return Err(TimeError::NoSuchDate { year, month: self.month, day: self.day });
         }
         let clock = Clock { hour: self.hour, minute: self.minute, second: self.second, nanos: self.nanos };
@@ -172,7 +175,7 @@ pub fn parse_rfc3339(text: &str) -> Result<(i64, &str), TimeError> {
     if !(1..=12).contains(&month) {
         return Err(TimeError::OutOfRange("month"));
     }
-    if day == 0 || day > days_in_month(year, month) {
+    if day == 0 || u32::from(day) > calendar::days_in_month(year.into(), month.into()) {
         return Err(TimeError::NoSuchDate { year, month, day });
     }
     Ok((instant(year, month, day, clock, offset)?, rest))
@@ -202,48 +205,6 @@ pub fn month_number(name: &[u8]) -> Option<u8> {
     Some(month)
 }
 
-/// Whether `year` has a Feb 29.
-pub fn is_leap_year(year: i32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-/// How many days `month` (1–12) has in `year`; 0 for a month out of range.
-pub fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Days from 1970-01-01 to the given civil date (H. Hinnant's `days_from_civil`).
-pub fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
-    let (month, day) = (i64::from(month), i64::from(day));
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The civil date (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's
-/// `civil_from_days`).
-pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month as u8, day as u8)
-}
-
 /// A time of day.
 #[derive(Debug, Clone, Copy)]
 struct Clock {
@@ -255,7 +216,7 @@ struct Clock {
 
 /// The instant of a checked civil date and time of day at `offset`.
 fn instant(year: i32, month: u8, day: u8, clock: Clock, offset: Offset) -> Result<i64, TimeError> {
-    let secs = days_from_civil(i64::from(year), month, day) * SECS_PER_DAY
+    let secs = calendar::days_from_civil(i64::from(year), month.into(), day.into()) * SECS_PER_DAY
         + i64::from(clock.hour) * 3600
         + i64::from(clock.minute) * 60
         + i64::from(clock.second)
@@ -315,16 +276,6 @@ mod tests {
     use super::*;
 
     const SEC: i64 = NANOS_PER_SEC;
-
-    #[test]
-    fn civil_round_trip_covers_leap_days_and_the_epoch() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        for days in [-800_000, -1, 0, 59, 11_016, 19_782, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-    }
 
     #[test]
     fn bsd_time_accepts_padded_day_and_fraction() {

@@ -10,7 +10,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::timestamp::{Offset, civil_from_days};
+use logsift_sdk::calendar::civil_from_days;
+
+use crate::timestamp::Offset;
 
 /// How many resolutions pass between two readings of the system clock.
 pub const REFRESH_EVERY: u32 = 4096;
@@ -74,7 +76,8 @@ pub fn infer_year(month: u8, current_year: i32, current_month: u8) -> i32 {
 fn now(offset: Offset) -> (i32, u8) {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     let (year, month, _) = civil_from_days((secs + i64::from(offset.seconds())).div_euclid(86_400));
-    (i32::try_from(year).unwrap_or(1970), month)
+    // A month is 1–12.
+    (i32::try_from(year).unwrap_or(1970), month as u8)
 }
 
 #[cfg(test)]

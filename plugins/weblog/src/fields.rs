@@ -1,5 +1,6 @@
 //! The hand-off between the pure line parsers and the event: parsers return [`Fields`]
-//! borrowed from the line, and [`apply`] writes them onto the event.
+//! borrowed from the line, which become the SDK's [`logsift_sdk::Parsed`] fields that
+//! [`Event::parse_original`](logsift_sdk::Event::parse_original) adds to the event.
 //!
 //! Promise: a parser never sees the event and never allocates a field's text when the
 //! line already holds it; the only copies are of values that had to change (unescaped
@@ -7,10 +8,7 @@
 
 use std::borrow::Cow;
 
-use logsift_sdk::{Event, Outcome, Value};
-
-/// The field that holds the raw line (the SDK does not re-export the event crate's constant).
-const ORIGINAL: &str = "event.original";
+use logsift_sdk::Value;
 
 /// What a line became: fields to set, or nothing (a directive or a blank line), or a
 /// reason it is not in the format.
@@ -49,44 +47,14 @@ impl<'t> Fields<'t> {
         self.put("event.outcome", if status < 400 { "success" } else { "failure" });
     }
 
+    /// The fields, in order, as the SDK takes them.
+    pub(crate) fn into_vec(self) -> Vec<(Cow<'t, str>, Value<'t>)> {
+        self.0
+    }
+
     /// A field's value, for unit tests.
     #[cfg(test)]
     pub(crate) fn get(&self, name: &str) -> Option<&Value<'t>> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
-    }
-}
-
-/// Parses the event's `event.original` with `parse` and sets what it found.
-///
-/// The text is borrowed from the batch, so the fields borrow it too. If an earlier step in
-/// this same call had replaced `event.original` with owned text (it cannot happen for a
-/// first-stage parser, but the SDK allows it), the fields are copied instead.
-pub(crate) fn apply<'a>(event: &mut Event<'a>, parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>) -> Outcome {
-    let text: Cow<'a, str> = match event.get(ORIGINAL) {
-        Some(Value::Str(Cow::Borrowed(s))) => Cow::Borrowed(*s),
-        Some(Value::Str(Cow::Owned(s))) => Cow::Owned(s.clone()),
-        Some(_) => return Outcome::Reject("event.original is not a string".into()),
-        None => return Outcome::Reject("event has no event.original to parse".into()),
-    };
-    match text {
-        Cow::Borrowed(line) => finish(event, parse(line), |v| v),
-        Cow::Owned(line) => finish(event, parse(&line), |(n, v): (Cow<'_, str>, Value<'_>)| (Cow::Owned(n.into_owned()), v.into_owned())),
-    }
-}
-
-fn finish<'a, 't>(
-    event: &mut Event<'a>,
-    parsed: Parsed<'t>,
-    own: impl Fn((Cow<'t, str>, Value<'t>)) -> (Cow<'a, str>, Value<'a>),
-) -> Outcome {
-    match parsed {
-        Ok(Some(fields)) => {
-            for (name, value) in fields.0.into_iter().map(own) {
-                event.push(name, value);
-            }
-            Outcome::Pass
-        }
-        Ok(None) => Outcome::Drop,
-        Err(reason) => Outcome::Reject(reason),
     }
 }

@@ -23,7 +23,8 @@
 //!   their ECS names (`iis::columns`, with the default order used before any `#Fields:`),
 //!   data lines.
 //! - `error_log`: Apache error lines.
-//! - `cursor`, `time`: reading a line left to right; calendar arithmetic.
+//! - `cursor`, `time`: reading a line left to right; dates, clocks and UTC offsets to
+//!   instants (with `logsift_sdk::calendar`).
 
 mod access;
 mod cursor;
@@ -37,7 +38,7 @@ mod time;
 use logsift_sdk::{Context, Event, Kind, Metadata, Origin, Outcome, Plugin, Settings};
 
 use access::Variant;
-use fields::Parsed;
+use fields::{Fields, Parsed};
 use iis::Iis;
 pub use settings::{Format, WebLogConfig};
 
@@ -101,7 +102,7 @@ impl Plugin for WebLog {
 
     fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
         let origin = event.origin();
-        fields::apply(event, |line| self.parse(line, &origin))
+        event.parse_original(|line| self.parse(line, &origin).map(|fields| fields.map(Fields::into_vec)))
     }
 }
 

@@ -5,6 +5,8 @@
 //! below 24, …) and instants that do not fit an `i64` of nanoseconds (before 1677 or after
 //! 2262) are refused, never wrapped.
 
+use logsift_sdk::calendar::{days_from_civil, days_in_month};
+
 /// A wall-clock date and time, as written in a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DateTime {
@@ -34,27 +36,6 @@ impl DateTime {
         let days = days_from_civil(self.year, self.month, self.day);
         let secs = days * 86_400 + i64::from(self.hour * 3600 + self.minute * 60 + self.second) - offset_secs;
         secs.checked_mul(1_000_000_000)?.checked_add(i64::from(self.nanos))
-    }
-}
-
-/// Days from 1970-01-01 to the given date of the proleptic Gregorian calendar
-/// (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        _ => 31,
     }
 }
 

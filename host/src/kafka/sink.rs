@@ -1,0 +1,158 @@
+//! Producing output records, and routing each broker acknowledgement back to the worker
+//! that produced it. Producers are shared by all workers: one for every output with its
+//! own `[outputs.<name>.producer]` properties, one for all the others.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::OwnedHeaders;
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::statistics::Statistics;
+
+use super::client::{self, ClientError};
+use super::tracker::PartitionKey;
+use crate::config::{KafkaConfig, Settings};
+use crate::metrics::{ClientLabels, Metrics};
+
+/// What one produced record stands for: which worker, which input record, which output.
+#[derive(Debug)]
+pub struct Delivery {
+    /// The worker that produced it.
+    pub worker: usize,
+    /// The input record's partition.
+    pub partition: PartitionKey,
+    /// The input record's offset.
+    pub offset: i64,
+    /// The output.
+    pub output: Arc<str>,
+    /// Whether it is a dead letter (whose refusal stops the partition).
+    pub dead_letter: bool,
+}
+
+/// A broker's answer for one produced record.
+#[derive(Debug)]
+pub struct Ack {
+    /// What was produced.
+    pub delivery: Box<Delivery>,
+    /// Why it was refused for good (retriable errors are retried by librdkafka and never
+    /// reach here: `message.timeout.ms = 0`).
+    pub error: Option<String>,
+}
+
+/// Hands acknowledgements to the workers and producer statistics to the metrics.
+pub struct SinkContext {
+    acks: Vec<Sender<Ack>>,
+    metrics: Arc<Metrics>,
+    client: String,
+}
+
+impl ClientContext for SinkContext {
+    fn stats(&self, stats: Statistics) {
+        let retries: u64 = stats.brokers.values().map(|b| b.txretries).sum();
+        self.metrics.produce_retries.get_or_create(&ClientLabels { client: self.client.clone() }).set(retries as i64);
+    }
+}
+
+impl ProducerContext for SinkContext {
+    type DeliveryOpaque = Box<Delivery>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, delivery: Box<Delivery>) {
+        let error = result.as_ref().err().map(|(e, _)| e.to_string());
+        // A worker that has stopped no longer needs its acknowledgements.
+        if let Some(worker) = self.acks.get(delivery.worker) {
+            let _ = worker.send(Ack { delivery, error });
+        }
+    }
+}
+
+type Producer_ = ThreadedProducer<SinkContext>;
+
+/// The producers of all outputs.
+pub struct Producers {
+    shared: Producer_,
+    own: HashMap<String, Producer_>,
+}
+
+/// Why a produce call failed before the broker saw the record.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot produce to topic {topic}: {error}")]
+pub struct ProduceError {
+    /// The topic.
+    pub topic: String,
+    /// librdkafka's error.
+    pub error: KafkaError,
+}
+
+impl Producers {
+    /// Creates the producers; `acks[i]` receives worker `i`'s acknowledgements.
+    pub fn new(settings: &Settings, kafka: &KafkaConfig, acks: Vec<Sender<Ack>>, metrics: &Arc<Metrics>) -> Result<Self, SetupError> {
+        let make = |name: &str, props| -> Result<Producer_, SetupError> {
+            let client_id = format!("logsift-{name}");
+            let context = SinkContext { acks: acks.clone(), metrics: Arc::clone(metrics), client: client_id.clone() };
+            Ok(client::producer(kafka, props, &client_id)?.create_with_context(context)?)
+        };
+        let no_extra = Default::default();
+        let shared = make("producer", &no_extra)?;
+        let mut own = HashMap::new();
+        for (output, config) in &settings.outputs {
+            if !config.producer.is_empty() {
+                own.insert(output.clone(), make(&format!("producer-{output}"), &config.producer)?);
+            }
+        }
+        Ok(Producers { shared, own })
+    }
+
+    fn for_output(&self, output: &str) -> &Producer_ {
+        self.own.get(output).unwrap_or(&self.shared)
+    }
+
+    /// Queues one record. A full queue is waited out (backpressure), never dropped.
+    pub fn send(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        key: Option<&[u8]>,
+        headers: OwnedHeaders,
+        delivery: Box<Delivery>,
+    ) -> Result<(), ProduceError> {
+        let producer = self.for_output(&delivery.output);
+        let mut record = BaseRecord::with_opaque_to(topic, delivery).payload(payload).headers(headers);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((error, _)) => return Err(ProduceError { topic: topic.to_owned(), error }),
+            }
+        }
+    }
+
+    /// Waits until every queued record is acknowledged, or the timeout passes.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.shared.flush(timeout)?;
+        for producer in self.own.values() {
+            producer.flush(timeout)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why service mode could not start its Kafka clients.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The configuration is incomplete or a secret is missing.
+    #[error(transparent)]
+    Config(#[from] ClientError),
+    /// librdkafka refused the configuration.
+    #[error("kafka client: {0}")]
+    Kafka(#[from] KafkaError),
+}

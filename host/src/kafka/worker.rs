@@ -1,0 +1,381 @@
+//! One worker: its own consumer in the group, its own chain of plugin instances, one batch
+//! at a time on its own thread.
+//!
+//! Promise: an input offset is stored for commit only after every output of that record and
+//! of every earlier record of its partition is acknowledged (see [`OffsetTracker`]). A record
+//! whose output the broker refuses for good goes to the dead-letter output instead; if a dead
+//! letter itself is refused, the worker stops with an error rather than skip the record. On
+//! shutdown the worker stops consuming, waits for its records in flight, stores their
+//! offsets and commits.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use logsift_event::Origin;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::statistics::Statistics;
+use rdkafka::{ClientContext, TopicPartitionList};
+
+use super::client;
+use super::sink::{Ack, Delivery, ProduceError, Producers, SetupError};
+use super::tracker::{OffsetTracker, PartitionKey};
+use crate::config::{KafkaConfig, Settings};
+use crate::metrics::{FaultLabels, Metrics, OutputLabels, PartitionLabels, PluginLabels, TopicLabels};
+use crate::pipeline::{Chain, Content, DEAD_LETTER, InputRecord, Payload, StageStats};
+use crate::render::Renderer;
+
+/// Why a worker stopped before it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The dead-letter topic refused a record: the partition cannot go on without skipping it.
+    #[error("dead letter for {topic}[{partition}]@{offset} refused by the broker ({error}); stopping rather than skip the record")]
+    DeadLetterRefused {
+        /// Input topic.
+        topic: String,
+        /// Input partition.
+        partition: i32,
+        /// Input offset.
+        offset: i64,
+        /// The broker's error.
+        error: String,
+    },
+    /// A record could not be queued.
+    #[error(transparent)]
+    Produce(#[from] ProduceError),
+    /// The consumer failed.
+    #[error("consumer: {0}")]
+    Consumer(#[from] KafkaError),
+    /// An output could not be rendered.
+    #[error("rendering an output record: {0}")]
+    Render(#[from] logsift_event::DecodeError),
+}
+
+/// Consumer callbacks: partition assignment and statistics.
+pub struct WorkerContext {
+    id: usize,
+    metrics: Arc<Metrics>,
+    /// Partitions revoked since the worker last looked.
+    revoked: Mutex<Vec<PartitionKey>>,
+}
+
+fn keys(list: &TopicPartitionList) -> Vec<PartitionKey> {
+    list.elements().iter().map(|e| (Arc::from(e.topic()), e.partition())).collect()
+}
+
+impl ClientContext for WorkerContext {
+    fn stats(&self, stats: Statistics) {
+        for (topic, t) in &stats.topics {
+            for (partition, p) in &t.partitions {
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    let labels = PartitionLabels { topic: topic.clone(), partition: partition.to_string() };
+                    self.metrics.consumer_lag.get_or_create(&labels).set(p.consumer_lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for WorkerContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => {
+                self.metrics.assigned_partitions.inc_by(list.count() as i64);
+                tracing::info!(worker = self.id, partitions = ?keys(list), "partitions assigned");
+            }
+            Rebalance::Revoke(list) => {
+                self.metrics.assigned_partitions.dec_by(list.count() as i64);
+                tracing::info!(worker = self.id, partitions = ?keys(list), "partitions revoked; records in flight on them will be processed again by their new owner");
+                if let Ok(mut revoked) = self.revoked.lock() {
+                    revoked.extend(keys(list));
+                }
+            }
+            Rebalance::Error(e) => tracing::warn!(worker = self.id, "rebalance error: {e}"),
+        }
+    }
+}
+
+/// A worker and everything it owns.
+pub struct Worker {
+    id: usize,
+    consumer: BaseConsumer<WorkerContext>,
+    chain: Chain,
+    producers: Arc<Producers>,
+    acks: Receiver<Ack>,
+    tracker: OffsetTracker,
+    renderer: Renderer,
+    settings: Arc<Settings>,
+    topics: HashMap<String, String>,
+    outputs: HashMap<String, Arc<str>>,
+    plugins_header: String,
+    metrics: Arc<Metrics>,
+    stop: Arc<AtomicBool>,
+    seen: Vec<StageStats>,
+}
+
+impl Worker {
+    /// Creates the worker's consumer and subscribes it.
+    pub fn new(
+        id: usize,
+        settings: Arc<Settings>,
+        chain: Chain,
+        producers: Arc<Producers>,
+        acks: Receiver<Ack>,
+        metrics: Arc<Metrics>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Self, SetupError> {
+        let kafka: &KafkaConfig = settings.kafka.as_ref().ok_or(client::ClientError::Input)?;
+        let context = WorkerContext { id, metrics: Arc::clone(&metrics), revoked: Mutex::new(Vec::new()) };
+        let consumer: BaseConsumer<WorkerContext> =
+            client::consumer(kafka, &format!("logsift-worker-{id}"))?.create_with_context(context)?;
+        let subscription = client::subscription(kafka);
+        consumer.subscribe(&subscription.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let plugins_header = chain
+            .stages()
+            .iter()
+            .map(|s| format!("{}@{}#{}", s.plugin().name, s.plugin().meta.version, &s.plugin().hash[..12]))
+            .collect::<Vec<_>>()
+            .join(",");
+        let seen = vec![StageStats::default(); chain.stages().len()];
+        Ok(Worker {
+            id,
+            consumer,
+            chain,
+            producers,
+            acks,
+            tracker: OffsetTracker::default(),
+            renderer: Renderer::new(settings.format.json),
+            topics: HashMap::new(),
+            outputs: HashMap::new(),
+            plugins_header,
+            settings,
+            metrics,
+            stop,
+            seen,
+        })
+    }
+
+    /// Consumes until asked to stop, then drains and commits.
+    pub fn run(mut self) -> Result<(), WorkerError> {
+        while !self.stop.load(Ordering::Relaxed) {
+            self.forget_revoked();
+            self.settle()?;
+            let (inputs, keys) = self.poll_batch();
+            if inputs.is_empty() {
+                continue;
+            }
+            let out = self.chain.process(&inputs);
+            self.record_stage_metrics();
+            self.produce(&inputs, &keys, &out)?;
+        }
+        self.drain()
+    }
+
+    fn forget_revoked(&mut self) {
+        let revoked = self.consumer.context().revoked.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+        if !revoked.is_empty() {
+            self.tracker.forget(&revoked);
+        }
+    }
+
+    /// Up to a batch of records: waits up to 100 ms for the first, then takes what is there.
+    fn poll_batch(&mut self) -> (Vec<InputRecord>, Vec<PartitionKey>) {
+        let mut inputs = Vec::new();
+        let mut keys = Vec::new();
+        let mut timeout = Duration::from_millis(100);
+        while inputs.len() < self.settings.batch_size {
+            let message = match self.consumer.poll(timeout) {
+                None => break,
+                Some(Err(e)) => {
+                    tracing::warn!(worker = self.id, "consumer: {e}");
+                    break;
+                }
+                Some(Ok(message)) => message,
+            };
+            timeout = Duration::ZERO;
+            let topic: Arc<str> = Arc::from(message.topic());
+            let headers = message
+                .headers()
+                .map(|h| h.iter().map(|h| (h.key.to_owned().into(), h.value.unwrap_or_default().to_vec().into())).collect())
+                .unwrap_or_default();
+            let origin = Origin::Kafka {
+                topic: message.topic().to_owned().into(),
+                partition: message.partition(),
+                offset: message.offset(),
+                key: message.key().map(|k| k.to_vec().into()),
+                headers,
+            };
+            inputs.push(InputRecord { raw: message.payload().unwrap_or_default().to_vec(), origin });
+            keys.push((topic, message.partition()));
+        }
+        (inputs, keys)
+    }
+
+    fn record_stage_metrics(&mut self) {
+        for (stage, seen) in self.chain.stages().iter().zip(&mut self.seen) {
+            let now = &stage.stats;
+            let plugin = stage.plugin().name.to_string();
+            if now.calls > seen.calls {
+                let busy = now.busy.saturating_sub(seen.busy).as_secs_f64();
+                self.metrics.plugin_batch_seconds.get_or_create(&PluginLabels { plugin: plugin.clone() }).observe(busy);
+            }
+            for (kind, n) in [
+                ("trap", now.traps - seen.traps),
+                ("deadline", now.deadlines - seen.deadlines),
+                ("memory", now.memory - seen.memory),
+                ("contract", now.contract - seen.contract),
+            ] {
+                if n > 0 {
+                    self.metrics.plugin_faults.get_or_create(&FaultLabels { plugin: plugin.clone(), kind: kind.into() }).inc_by(n);
+                }
+            }
+            self.metrics.dropped.inc_by(now.dropped - seen.dropped);
+            *seen = now.clone();
+        }
+    }
+
+    fn topic(&mut self, output: &str) -> String {
+        let settings = &self.settings;
+        self.topics.entry(output.to_owned()).or_insert_with(|| settings.topic_for(output)).clone()
+    }
+
+    fn output(&mut self, name: &str) -> Arc<str> {
+        Arc::clone(self.outputs.entry(name.to_owned()).or_insert_with(|| Arc::from(name)))
+    }
+
+    fn headers(&self, key: &PartitionKey, offset: i64) -> OwnedHeaders {
+        let (partition, offset) = (key.1.to_string(), offset.to_string());
+        OwnedHeaders::new_with_capacity(4)
+            .insert(Header { key: "logsift.source.topic", value: Some(key.0.as_bytes()) })
+            .insert(Header { key: "logsift.source.partition", value: Some(partition.as_bytes()) })
+            .insert(Header { key: "logsift.source.offset", value: Some(offset.as_bytes()) })
+            .insert(Header { key: "logsift.plugins", value: Some(self.plugins_header.as_bytes()) })
+    }
+
+    fn produce(&mut self, inputs: &[InputRecord], keys: &[PartitionKey], out: &crate::pipeline::ChainOutput) -> Result<(), WorkerError> {
+        let counts = out.counts(inputs.len());
+        let mut per_topic: HashMap<&str, u64> = HashMap::new();
+        for ((input, key), count) in inputs.iter().zip(keys).zip(&counts) {
+            let Origin::Kafka { offset, key: record_key, .. } = &input.origin else { continue };
+            self.tracker.add(key, *offset, *count, input.raw.clone(), record_key.as_ref().map(|k| k.to_vec()));
+            *per_topic.entry(&key.0).or_default() += 1;
+        }
+        for (topic, n) in per_topic {
+            self.metrics.records_in.get_or_create(&TopicLabels { topic: topic.to_owned() }).inc_by(n);
+        }
+        for item in out.items() {
+            let source = item.source as usize;
+            let Origin::Kafka { offset, key: record_key, .. } = &inputs[source].origin else { continue };
+            let (payload, headers) = match item.content {
+                Content::Routed(Payload::DeadLetter(dead)) => {
+                    let headers = self
+                        .headers(&keys[source], *offset)
+                        .insert(Header { key: "logsift.error", value: Some(dead.reason.as_bytes()) })
+                        .insert(Header { key: "logsift.plugin", value: Some(dead.plugin.as_bytes()) });
+                    (inputs[source].raw.clone(), headers)
+                }
+                _ => (serde_json::to_vec(&self.renderer.item(&item, inputs)?).unwrap_or_default(), self.headers(&keys[source], *offset)),
+            };
+            let output = self.output(item.output);
+            let delivery = Box::new(Delivery {
+                worker: self.id,
+                partition: keys[source].clone(),
+                offset: *offset,
+                dead_letter: &*output == DEAD_LETTER,
+                output,
+            });
+            let topic = self.topic(item.output);
+            self.producers.send(&topic, &payload, record_key.as_deref(), headers, delivery)?;
+        }
+        Ok(())
+    }
+
+    /// Takes in the acknowledgements received so far and stores the offsets they free.
+    fn settle(&mut self) -> Result<(), WorkerError> {
+        while let Ok(ack) = self.acks.try_recv() {
+            self.on_ack(ack)?;
+        }
+        self.store_offsets();
+        Ok(())
+    }
+
+    fn on_ack(&mut self, ack: Ack) -> Result<(), WorkerError> {
+        let d = ack.delivery;
+        match ack.error {
+            None => {
+                self.metrics.records_out.get_or_create(&OutputLabels { output: d.output.to_string() }).inc();
+                if d.dead_letter {
+                    self.metrics.dead_letters.inc();
+                }
+            }
+            Some(error) if d.dead_letter => {
+                return Err(WorkerError::DeadLetterRefused {
+                    topic: d.partition.0.to_string(),
+                    partition: d.partition.1,
+                    offset: d.offset,
+                    error,
+                });
+            }
+            Some(error) => {
+                tracing::error!(worker = self.id, output = %d.output, topic = %d.partition.0, partition = d.partition.1, offset = d.offset, "output refused by the broker ({error}); sending the record to dead letter");
+                if let Some((raw, record_key)) = self.tracker.original(&d.partition, d.offset) {
+                    self.tracker.add_output(&d.partition, d.offset);
+                    let reason = format!("output {} refused by the broker: {error}", d.output);
+                    let headers = self
+                        .headers(&d.partition, d.offset)
+                        .insert(Header { key: "logsift.error", value: Some(reason.as_bytes()) })
+                        .insert(Header { key: "logsift.plugin", value: Some(b"logsift") });
+                    let output = self.output(DEAD_LETTER);
+                    let delivery =
+                        Box::new(Delivery { worker: self.id, partition: d.partition.clone(), offset: d.offset, output, dead_letter: true });
+                    let topic = self.topic(DEAD_LETTER);
+                    self.producers.send(&topic, &raw, record_key.as_deref(), headers, delivery)?;
+                }
+            }
+        }
+        self.tracker.ack(&d.partition, d.offset);
+        Ok(())
+    }
+
+    fn store_offsets(&mut self) {
+        for ((topic, partition), offset) in self.tracker.take_committable() {
+            if let Err(e) = self.consumer.store_offset(&topic, partition, offset) {
+                // The partition was revoked meanwhile: its new owner starts from the last commit.
+                tracing::debug!(worker = self.id, %topic, partition, offset, "offset not stored: {e}");
+            }
+        }
+    }
+
+    /// Waits for the records in flight (up to `drain_timeout_secs`), stores and commits.
+    fn drain(mut self) -> Result<(), WorkerError> {
+        let timeout = self.settings.kafka.as_ref().map_or(30, |k| k.drain_timeout_secs);
+        let deadline = Instant::now() + Duration::from_secs(timeout);
+        while self.tracker.in_flight() > 0 && Instant::now() < deadline {
+            match self.acks.recv_timeout(Duration::from_millis(50)) {
+                Ok(ack) => self.on_ack(ack)?,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.store_offsets();
+        }
+        self.settle()?;
+        let left = self.tracker.in_flight();
+        if left > 0 {
+            tracing::warn!(
+                worker = self.id,
+                records = left,
+                "records still unacknowledged at shutdown; their offsets are not committed and they will be processed again"
+            );
+        }
+        match self.consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) | Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
+            Err(e) => tracing::warn!(worker = self.id, "final commit failed: {e}"),
+        }
+        tracing::info!(worker = self.id, "worker stopped");
+        Ok(())
+    }
+}

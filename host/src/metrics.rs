@@ -1,0 +1,125 @@
+//! Prometheus metrics of service mode. Every update is an atomic add or set on a metric
+//! owned here; workers update them once per batch, never per record under a lock.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Label: an input topic.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TopicLabels {
+    /// Topic name.
+    pub topic: String,
+}
+
+/// Label: an output.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutputLabels {
+    /// Output name (`events`, `alerts`, `dead_letter`, …).
+    pub output: String,
+}
+
+/// Label: a plugin stage.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PluginLabels {
+    /// Stage name.
+    pub plugin: String,
+}
+
+/// Labels: a plugin stage and a kind of fault.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FaultLabels {
+    /// Stage name.
+    pub plugin: String,
+    /// `trap`, `deadline`, `memory` or `contract`.
+    pub kind: String,
+}
+
+/// Labels: an input partition.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartitionLabels {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: String,
+}
+
+/// Labels: a Kafka client.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClientLabels {
+    /// librdkafka client id.
+    pub client: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 50 µs to ~1.6 s.
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+/// The metrics, and the registry that exposes them.
+pub struct Metrics {
+    registry: Registry,
+    /// Records consumed, by topic.
+    pub records_in: Family<TopicLabels, Counter>,
+    /// Records produced and acknowledged, by output.
+    pub records_out: Family<OutputLabels, Counter>,
+    /// Records sent to the dead-letter output and acknowledged.
+    pub dead_letters: Counter,
+    /// Records dropped on purpose by plugins.
+    pub dropped: Counter,
+    /// Time a plugin spent on one batch.
+    pub plugin_batch_seconds: Family<PluginLabels, Histogram, fn() -> Histogram>,
+    /// Plugin calls that faulted, by kind.
+    pub plugin_faults: Family<FaultLabels, Counter>,
+    /// Consumer lag per partition (librdkafka statistics).
+    pub consumer_lag: Family<PartitionLabels, Gauge>,
+    /// Produce request retries per producer (librdkafka statistics).
+    pub produce_retries: Family<ClientLabels, Gauge>,
+    /// Partitions currently assigned to this process.
+    pub assigned_partitions: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("logsift");
+        let m = Metrics {
+            records_in: Family::default(),
+            records_out: Family::default(),
+            dead_letters: Counter::default(),
+            dropped: Counter::default(),
+            plugin_batch_seconds: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            plugin_faults: Family::default(),
+            consumer_lag: Family::default(),
+            produce_retries: Family::default(),
+            assigned_partitions: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register("records_in", "Records consumed, by input topic", m.records_in.clone());
+        registry.register("records_out", "Records produced and acknowledged by the broker, by output", m.records_out.clone());
+        registry.register("dead_letters", "Records written to the dead-letter output", m.dead_letters.clone());
+        registry.register("dropped", "Records dropped on purpose by plugins", m.dropped.clone());
+        registry.register("plugin_batch_seconds", "Time a plugin spent on one batch", m.plugin_batch_seconds.clone());
+        registry.register(
+            "plugin_faults",
+            "Plugin calls that trapped, timed out, ran out of memory or broke the contract",
+            m.plugin_faults.clone(),
+        );
+        registry.register("consumer_lag", "Messages between the consumer position and the end of the partition", m.consumer_lag.clone());
+        registry.register("produce_retries", "Produce requests retried, per producer", m.produce_retries.clone());
+        registry.register("assigned_partitions", "Input partitions assigned to this process", m.assigned_partitions.clone());
+        Metrics { registry, ..m }
+    }
+}
+
+impl Metrics {
+    /// The metrics in the OpenMetrics text format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}

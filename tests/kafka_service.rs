@@ -1,0 +1,265 @@
+//! Service mode in-process against librdkafka's mock cluster (a real Kafka-protocol broker on
+//! 127.0.0.1): every input record comes out as an event or a dead letter with its provenance,
+//! offsets are committed only for what was delivered, metrics count what was sent, and
+//! produce failures, fetch failures and a broker going down lose nothing.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use support::kafka::{Client, ServiceSpec, metric_sum, scrape, service_config};
+
+const GROUP: &str = "logsift-test";
+const BROKEN: usize = 10;
+
+/// The 2,000 sshd lines of OpenSSH_2k plus lines no syslog parser accepts.
+fn input() -> Option<Vec<String>> {
+    let mut lines = support::shared_lines("data/loghub/OpenSSH_2k.log")?;
+    lines.extend((0..BROKEN).map(|i| format!("this is not syslog, line {i}")));
+    Some(lines)
+}
+
+/// The service under test: syslog then the root-login detector, two workers.
+fn config(dir: &Path, brokers: &str) -> std::path::PathBuf {
+    let spec =
+        ServiceSpec { brokers, group: GROUP, input: "logs", workers: 2, batch_size: 64, chain: &["syslog", "ssh-root-login"], extra: "" };
+    service_config(dir, &spec)
+}
+
+fn cluster(brokers: i32) -> MockCluster<'static, DefaultProducerContext> {
+    let cluster = MockCluster::new(brokers).expect("mock cluster");
+    cluster.create_topic("logs", 4, 1).expect("input topic");
+    for topic in ["events", "alerts", "dead-letter"] {
+        cluster.create_topic(topic, 4, 1).expect("output topic");
+    }
+    cluster
+}
+
+/// A service running on its own thread, stopped through `stop`.
+struct Service {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Service {
+    fn start(config: &Path) -> Self {
+        let settings = logsift::Settings::load(config).expect("config");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (listening, addr) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+            runtime.block_on(logsift::kafka::serve(
+                settings,
+                async move {
+                    let _ = stopped.await;
+                },
+                move |addr| {
+                    let _ = listening.send(addr);
+                },
+            ))
+        });
+        let addr = addr.recv_timeout(Duration::from_secs(60)).expect("the service never listened");
+        Service { addr, stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// Asks the service to stop (as SIGTERM does) and returns how it ended.
+    fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.stop.take().expect("running").send(());
+        self.thread.take().expect("running").join().expect("service thread panicked")
+    }
+}
+
+/// What a run wrote to the output topics.
+struct Outputs {
+    events: Vec<support::kafka::Record>,
+    alerts: Vec<support::kafka::Record>,
+    dead: Vec<support::kafka::Record>,
+}
+
+/// Reads the output topics back, waiting for `events` events at least.
+fn read_outputs(client: &Client, events: usize) -> Outputs {
+    let events = client.read_all("events", events, Duration::from_secs(90));
+    let dead = client.read_all("dead-letter", BROKEN, Duration::from_secs(30));
+    let alerts = client.read_all("alerts", 1, Duration::from_secs(30));
+    Outputs { events, alerts, dead }
+}
+
+/// Every input record appears among events and dead letters; returns how many duplicates.
+fn assert_nothing_lost(out: &Outputs, client: &Client, inputs: usize) -> usize {
+    let outputs: Vec<_> = out.events.iter().chain(&out.dead).collect();
+    support::kafka::assert_nothing_lost(client, "logs", inputs, &outputs)
+}
+
+#[test]
+fn every_record_becomes_an_event_or_dead_letter_with_provenance_and_offsets_are_committed() {
+    let Some(lines) = input() else { return };
+    let cluster = cluster(1);
+    let client = Client::new(cluster.bootstrap_servers());
+    client.produce("logs", &lines);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), &client.brokers);
+
+    let service = Service::start(&config);
+    let out = read_outputs(&client, lines.len() - BROKEN);
+    assert!(
+        client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(30)),
+        "offsets committed: {:?}",
+        client.committed(GROUP, "logs")
+    );
+    let metrics = scrape(service.addr);
+    service.stop().expect("the service stops cleanly");
+
+    assert_eq!(out.events.len(), lines.len() - BROKEN, "one event per sshd line");
+    assert_eq!(out.dead.len(), BROKEN, "one dead letter per broken line");
+    assert_eq!(out.alerts.len(), 370, "one alert per failed root password line");
+    assert_eq!(assert_nothing_lost(&out, &client, lines.len()), 0, "no duplicates without faults");
+
+    // Provenance, keys and content.
+    for record in out.events.iter().chain(&out.alerts).chain(&out.dead) {
+        let (partition, _) = record.source();
+        assert_eq!(record.partition, partition, "outputs keep the input key, so they land on the same partition number");
+        assert!(record.key.as_deref().is_some_and(|k| k.starts_with(b"line-")), "the input key is kept");
+        assert!(record.header("logsift.plugins").contains("syslog@"), "plugin versions are named");
+        assert_eq!(record.header("logsift.source.topic"), "logs");
+    }
+    for dead in &out.dead {
+        assert!(String::from_utf8_lossy(&dead.payload).starts_with("this is not syslog"), "a dead letter is the original bytes");
+        assert_eq!(dead.header("logsift.plugin"), "syslog");
+        assert!(!dead.header("logsift.error").is_empty());
+    }
+    let event = out.events[0].json();
+    assert!(event["event"]["original"].is_string() && event["event"]["id"].is_string(), "{event}");
+    let alert = out.alerts[0].json();
+    assert_eq!(alert["rule"]["id"], "logsift.sshd.failed-root-password", "{alert}");
+    assert!(alert["alert"]["id"].is_string(), "{alert}");
+
+    // Event ids derive from the source position: distinct per record.
+    let ids: std::collections::BTreeSet<_> = out.events.iter().map(|r| r.json()["event"]["id"].as_str().map(str::to_owned)).collect();
+    assert_eq!(ids.len(), out.events.len());
+
+    // The metrics count what was sent.
+    assert_eq!(metric_sum(&metrics, "logsift_records_in_total"), lines.len() as f64, "{metrics:?}");
+    assert_eq!(metrics.get("logsift_records_out_total{output=\"events\"}"), Some(&((lines.len() - BROKEN) as f64)));
+    assert_eq!(metrics.get("logsift_records_out_total{output=\"alerts\"}"), Some(&370.0));
+    assert_eq!(metrics.get("logsift_dead_letters_total"), Some(&(BROKEN as f64)));
+    assert!(metric_sum(&metrics, "logsift_plugin_batch_seconds_count") > 0.0, "{metrics:?}");
+    assert!(metrics.get("logsift_assigned_partitions").is_some_and(|n| *n == 4.0), "{metrics:?}");
+}
+
+/// Whether the broker accepts a produce request now: a producer that never retries sends one
+/// record. Fails while injected produce errors are still waiting for a request to strike.
+fn produce_once_without_retries(client: &Client) -> bool {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let producer: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &client.brokers)
+        .set("message.send.max.retries", "0")
+        .create()
+        .expect("probe producer");
+    producer.send(BaseRecord::<(), str>::to("probe").payload("probe")).expect("queue the probe");
+    producer.flush(Duration::from_secs(10)).is_ok() && producer.in_flight_count() == 0 && probe_delivered(client)
+}
+
+fn probe_delivered(client: &Client) -> bool {
+    !client.read_all("probe", 1, Duration::from_secs(5)).is_empty()
+}
+
+#[test]
+fn failed_produce_and_fetch_requests_are_retried_without_loss() {
+    let Some(lines) = input() else { return };
+    let cluster = cluster(1);
+    cluster.create_topic("probe", 1, 1).expect("probe topic");
+    let client = Client::new(cluster.bootstrap_servers());
+    client.produce("logs", &lines);
+    // Retriable errors for the next produce and fetch requests: only the service sends any
+    // from here on.
+    const PRODUCE_ERRORS: usize = 12;
+    cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; PRODUCE_ERRORS]);
+    cluster.request_errors(RDKafkaApiKey::Fetch, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION; 6]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), &client.brokers);
+
+    let service = Service::start(&config);
+    let out = read_outputs(&client, lines.len() - BROKEN);
+    assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(30)));
+    service.stop().expect("clean stop");
+
+    assert!(produce_once_without_retries(&client), "all {PRODUCE_ERRORS} injected produce errors struck the service's requests");
+    let duplicates = assert_nothing_lost(&out, &client, lines.len());
+    assert_eq!(
+        out.events.len(),
+        lines.len() - BROKEN,
+        "retried outputs are not duplicated by the idempotent producer (duplicates {duplicates})"
+    );
+    assert_eq!(out.dead.len(), BROKEN, "only the broken lines are dead letters");
+    assert_eq!(out.alerts.len(), 370);
+}
+
+#[test]
+fn an_output_the_broker_refuses_for_good_becomes_a_dead_letter() {
+    let Some(lines) = input() else { return };
+    let cluster = cluster(1);
+    let client = Client::new(cluster.bootstrap_servers());
+    client.produce("logs", &lines);
+    // The service's first produce request is refused for good (record too large).
+    cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), &client.brokers);
+
+    let service = Service::start(&config);
+    assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(60)), "{:?}", client.committed(GROUP, "logs"));
+    let out = read_outputs(&client, 1);
+    let metrics = scrape(service.addr);
+    service.stop().expect("clean stop");
+
+    let refused: Vec<_> = out.dead.iter().filter(|d| d.header("logsift.error").contains("refused by the broker")).collect();
+    assert!(!refused.is_empty(), "the refusal struck: {:?}", out.dead.iter().map(|d| d.header("logsift.error")).collect::<Vec<_>>());
+    for dead in &refused {
+        assert_eq!(dead.header("logsift.plugin"), "logsift");
+        let (partition, offset) = dead.source();
+        assert!(!out.events.iter().any(|e| e.source() == (partition, offset)), "a refused event is a dead letter instead, not both");
+    }
+    assert_nothing_lost(&out, &client, lines.len());
+    assert_eq!(out.dead.len(), BROKEN + refused.len());
+    assert_eq!(metrics.get("logsift_dead_letters_total"), Some(&(out.dead.len() as f64)));
+}
+
+#[test]
+fn a_broker_going_down_mid_stream_loses_nothing() {
+    let Some(lines) = input() else { return };
+    let cluster = cluster(3);
+    let client = Client::new(cluster.bootstrap_servers());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), &client.brokers);
+    let service = Service::start(&config);
+
+    // Feed the first half, wait until the service is working on it, take a broker away while
+    // the second half arrives, and bring it back.
+    let half = lines.len() / 2;
+    client.produce("logs", &lines[..half]);
+    assert!(client.wait_committed(GROUP, "logs", 1, Duration::from_secs(60)), "the service started consuming");
+    let committed_at_fault = client.committed_total(GROUP, "logs");
+    cluster.broker_down(2).expect("broker down");
+    let feeder = {
+        let brokers = client.brokers.clone();
+        let rest = lines[half..].to_vec();
+        std::thread::spawn(move || Client::new(brokers).produce_from("logs", &rest, half))
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    cluster.broker_up(2).expect("broker up");
+    feeder.join().expect("feeder");
+    assert!(committed_at_fault < lines.len() as i64, "the fault struck while records were in flight");
+
+    let out = read_outputs(&client, lines.len() - BROKEN);
+    assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(60)), "{:?}", client.committed(GROUP, "logs"));
+    service.stop().expect("clean stop");
+    let duplicates = assert_nothing_lost(&out, &client, lines.len());
+    eprintln!("committed at the fault {committed_at_fault}, duplicates {duplicates}");
+}
