@@ -263,3 +263,31 @@ fn a_broker_going_down_mid_stream_loses_nothing() {
     let duplicates = assert_nothing_lost(&out, &client, lines.len());
     eprintln!("committed at the fault {committed_at_fault}, duplicates {duplicates}");
 }
+
+#[test]
+fn when_the_dead_letter_topic_refuses_too_the_service_stops_loudly_without_committing_past_it() {
+    let Some(lines) = input() else { return };
+    let cluster = cluster(1);
+    let client = Client::new(cluster.bootstrap_servers());
+    client.produce("logs", &lines);
+    // Every produce request for a while is refused for good: outputs, then their dead letters.
+    cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE; 500]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(dir.path(), &client.brokers);
+
+    let service = Service::start(&config);
+    let ended = service.thread.as_ref().map(|t| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !t.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        t.is_finished()
+    });
+    assert_eq!(ended, Some(true), "the service stopped by itself");
+    let error = service.stop().expect_err("the service reports the failure");
+    let message = format!("{error:#}");
+    assert!(message.contains("dead letter") && message.contains("refused"), "{message}");
+    let committed = client.committed_total(GROUP, "logs");
+    assert_eq!(committed, 0, "no output was delivered, so no offset is committed");
+    cluster.clear_request_errors(RDKafkaApiKey::Produce);
+}
