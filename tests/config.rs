@@ -70,10 +70,14 @@ fn a_stage_overrides_limits_key_by_key() {
 #[test]
 fn plugin_paths_are_relative_to_the_configuration_file() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "[[pipeline]]\nplugin = \"plugins/p.wasm\"\n[[pipeline]]\nplugin = \"/abs/q.wasm\"\n");
+    let path = write(
+        dir.path(),
+        "[[pipeline]]\nplugin = \"plugins/p.wasm\"\n[[pipeline]]\nplugin = \"/abs/q.wasm\"\n[[pipeline]]\ndirectory = \"detect\"\n",
+    );
     let s = Settings::load_with_env(&path, []).unwrap();
-    assert_eq!(s.pipeline[0].plugin, dir.path().join("plugins/p.wasm"));
-    assert_eq!(s.pipeline[1].plugin, PathBuf::from("/abs/q.wasm"));
+    assert_eq!(s.pipeline[0].plugin, Some(dir.path().join("plugins/p.wasm")));
+    assert_eq!(s.pipeline[1].plugin, Some(PathBuf::from("/abs/q.wasm")));
+    assert_eq!(s.pipeline[2].directory, Some(dir.path().join("detect")));
 }
 
 #[test]
@@ -82,6 +86,16 @@ fn out_of_range_values_are_refused_with_their_key() {
     assert!(err.contains("batch_size: must be between 1 and 65536"), "{err}");
     let err = load("[[pipeline]]\nplugin = \"p.wasm\"\n[pipeline.limits]\ntimeout_ms = 0\n", &[]).unwrap_err();
     assert!(err.contains("pipeline[0].limits"), "{err}");
+}
+
+#[test]
+fn a_stage_is_one_plugin_or_one_directory() {
+    let err = load("[[pipeline]]\nplugin = \"p.wasm\"\ndirectory = \"d\"\n", &[]).unwrap_err();
+    assert!(err.contains("pipeline[0]: set exactly one of `plugin`"), "{err}");
+    let err = load("[[pipeline]]\nname = \"nothing\"\n", &[]).unwrap_err();
+    assert!(err.contains("pipeline[0]: set exactly one"), "{err}");
+    let err = load("[[pipeline]]\nplugin = \"p.wasm\"\n[pipeline.plugins.x]\na = 1\n", &[]).unwrap_err();
+    assert!(err.contains("pipeline[0].plugins"), "{err}");
 }
 
 #[test]
@@ -95,5 +109,5 @@ fn the_example_configuration_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/logsift.toml");
     let s = Settings::load_with_env(&path, []).unwrap();
     assert_eq!(s.pipeline.len(), 3);
-    assert!(s.pipeline[0].plugin.ends_with("target/plugins/syslog.wasm"));
+    assert!(s.pipeline[0].plugin.as_ref().is_some_and(|p| p.ends_with("target/plugins/syslog.wasm")));
 }

@@ -5,16 +5,13 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use support::kafka::{Client, ServiceSpec, metric_sum, scrape, service_config};
+use support::kafka::{Client, Service, ServiceSpec, metric_sum, scrape, service_config};
 
 const GROUP: &str = "logsift-test";
 const BROKEN: usize = 10;
@@ -40,41 +37,6 @@ fn cluster(brokers: i32) -> MockCluster<'static, DefaultProducerContext> {
         cluster.create_topic(topic, 4, 1).expect("output topic");
     }
     cluster
-}
-
-/// A service running on its own thread, stopped through `stop`.
-struct Service {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Service {
-    fn start(config: &Path) -> Self {
-        let settings = logsift::Settings::load(config).expect("config");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (listening, addr) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-            runtime.block_on(logsift::kafka::serve(
-                settings,
-                async move {
-                    let _ = stopped.await;
-                },
-                move |addr| {
-                    let _ = listening.send(addr);
-                },
-            ))
-        });
-        let addr = addr.recv_timeout(Duration::from_secs(60)).expect("the service never listened");
-        Service { addr, stop: Some(stop), thread: Some(thread) }
-    }
-
-    /// Asks the service to stop (as SIGTERM does) and returns how it ended.
-    fn stop(mut self) -> anyhow::Result<()> {
-        let _ = self.stop.take().expect("running").send(());
-        self.thread.take().expect("running").join().expect("service thread panicked")
-    }
 }
 
 /// What a run wrote to the output topics.

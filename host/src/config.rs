@@ -66,9 +66,35 @@ pub struct Settings {
     /// Service mode: the brokers, the input and the consumer group.
     #[serde(default)]
     pub kafka: Option<KafkaConfig>,
-    /// Service mode: the HTTP endpoint for `/metrics`, `/health` and `/ready`.
+    /// Service mode: the HTTP endpoint for `/metrics`, `/health`, `/ready` and `/plugins`.
     #[serde(default)]
     pub http: HttpConfig,
+    /// Hot reload of the plugins and this file.
+    #[serde(default)]
+    pub reload: ReloadConfig,
+    /// The file these settings were read from (reloads read it again).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// Hot reload: what is watched and what may be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReloadConfig {
+    /// Watch the configuration file and the plugin files and directories, and reload on a
+    /// change (SIGHUP reloads either way). Default true.
+    pub watch: bool,
+    /// Quiet time after the last change before reloading, so a file being written is read
+    /// once complete. Default 300 ms.
+    pub debounce_ms: u64,
+    /// If not empty, only plugins whose BLAKE3 content hash (hex) is listed are loaded.
+    pub allow_hashes: Vec<String>,
+}
+
+impl Default for ReloadConfig {
+    fn default() -> Self {
+        ReloadConfig { watch: true, debounce_ms: 300, allow_hashes: Vec::new() }
+    }
 }
 
 /// A librdkafka property value; numbers and booleans are accepted and passed as text.
@@ -235,17 +261,31 @@ impl Settings {
     }
 }
 
-/// One stage of the chain.
+/// One stage of the chain: one plugin (`plugin`) or every plugin of a directory
+/// (`directory`), which then run one after the other in file-name order, each as its own
+/// stage named after its file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageConfig {
     /// The component file (`.wasm`), relative to the configuration file's directory.
-    pub plugin: PathBuf,
-    /// The stage's name; default: the plugin's own name.
+    pub plugin: Option<PathBuf>,
+    /// A directory of component files, relative to the configuration file's directory:
+    /// dropping a `.wasm` file in deploys it, removing it undeploys it.
+    pub directory: Option<PathBuf>,
+    /// The stage's name; default: the plugin's own name (directory stages: the file stem).
     pub name: Option<String>,
-    /// Settings handed to the plugin's `init` as a JSON object.
+    /// Settings handed to the plugin's `init` as a JSON object (in a directory stage, to
+    /// every plugin of it).
     #[serde(default)]
     pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Directory stages: settings for one plugin, by file stem, over `settings`. A sidecar
+    /// file `<stem>.toml` next to the plugin goes over both.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// Whether the stage's plugin may leave the chain when its file is removed. Default:
+    /// false for a `plugin` stage (a removal is refused and the plugin keeps running),
+    /// true for a `directory` stage.
+    pub optional: Option<bool>,
     /// Overrides of the global limits for this plugin, key by key.
     #[serde(default)]
     pub limits: LimitOverrides,
@@ -256,6 +296,13 @@ pub struct StageConfig {
     /// Quarantine policy.
     #[serde(default)]
     pub health: HealthConfig,
+}
+
+impl StageConfig {
+    /// Whether its plugins may leave the chain when their files are removed.
+    pub fn is_optional(&self) -> bool {
+        self.optional.unwrap_or(self.directory.is_some())
+    }
 }
 
 /// A stage's own limits; each key left out takes the global value.
@@ -318,10 +365,13 @@ impl Settings {
             .map_err(invalid)?;
         let mut settings: Settings = source.try_deserialize().map_err(invalid)?;
         settings.check(path)?;
+        settings.source = Some(path.to_owned());
         let base = path.parent().unwrap_or(Path::new("."));
         for stage in &mut settings.pipeline {
-            if stage.plugin.is_relative() {
-                stage.plugin = base.join(&stage.plugin);
+            for path in [&mut stage.plugin, &mut stage.directory].into_iter().flatten() {
+                if path.is_relative() {
+                    *path = base.join(&*path);
+                }
             }
         }
         Ok(settings)
@@ -331,6 +381,14 @@ impl Settings {
         let value = |key: &str, why: &str| ConfigError::Value { path: path.to_owned(), key: key.into(), why: why.into() };
         if self.batch_size == 0 || self.batch_size > 65_536 {
             return Err(value("batch_size", "must be between 1 and 65536"));
+        }
+        for (i, stage) in self.pipeline.iter().enumerate() {
+            if stage.plugin.is_some() == stage.directory.is_some() {
+                return Err(value(&format!("pipeline[{i}]"), "set exactly one of `plugin` (a .wasm file) and `directory`"));
+            }
+            if stage.directory.is_none() && !stage.plugins.is_empty() {
+                return Err(value(&format!("pipeline[{i}].plugins"), "per-plugin settings belong to a `directory` stage"));
+            }
         }
         let limits = std::iter::once(("limits".to_owned(), self.limits))
             .chain(self.pipeline.iter().enumerate().map(|(i, s)| (format!("pipeline[{i}].limits"), self.limits_for(s))));

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use logsift_event::Origin;
@@ -21,7 +21,7 @@ use crate::render::Renderer;
 /// Reads records, one per line, from files and stdin (`-`), in the order given.
 pub struct LineSource {
     pending: std::vec::IntoIter<PathBuf>,
-    current: Option<(String, Box<dyn BufRead>)>,
+    current: Option<(String, BufReader<Box<dyn Read>>)>,
     line: u64,
     /// Blank lines skipped so far.
     pub blank: u64,
@@ -35,15 +35,17 @@ impl LineSource {
         LineSource { pending: inputs.into_iter(), current: None, line: 0, blank: 0, bytes: 0 }
     }
 
-    fn open(path: &Path) -> io::Result<(String, Box<dyn BufRead>)> {
+    fn open(path: &Path) -> io::Result<(String, BufReader<Box<dyn Read>>)> {
         if path == Path::new("-") {
-            return Ok(("-".into(), Box::new(BufReader::with_capacity(1 << 16, io::stdin()))));
+            return Ok(("-".into(), BufReader::with_capacity(1 << 16, Box::new(io::stdin()))));
         }
         let file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("cannot open input {path:?}: {e}")))?;
-        Ok((path.display().to_string(), Box::new(BufReader::with_capacity(1 << 16, file))))
+        Ok((path.display().to_string(), BufReader::with_capacity(1 << 16, Box::new(file))))
     }
 
-    /// Up to `max` records; an empty batch means every input is exhausted.
+    /// Up to `max` records; an empty batch means every input is exhausted. A batch ends
+    /// early when what has been read so far is used up, so a live stream (`tail -F | …`)
+    /// is processed as it comes rather than when `max` lines have piled up.
     pub fn next_batch(&mut self, max: usize) -> io::Result<Vec<InputRecord>> {
         let mut batch = Vec::with_capacity(max);
         let mut buf = Vec::new();
@@ -58,6 +60,9 @@ impl LineSource {
                     None => break,
                 }
             };
+            if !batch.is_empty() && reader.buffer().is_empty() {
+                break;
+            }
             buf.clear();
             let n = reader.read_until(b'\n', &mut buf)?;
             if n == 0 {

@@ -8,13 +8,14 @@
 //!   Knows wasmtime and nothing else.
 //! - [`pipeline`]: a worker's chain of stages: batching across the boundary, outcomes,
 //!   bisection of faulting batches, quarantine. Knows neither files nor brokers.
-//! - [`plugins`]: loading the configured chain, with an audit line per load.
+//! - [`reload`]: the chain as generations: loading the configured plugins (with an audit
+//!   line per load, refusal and unload), self-checks, hot reload on file changes and SIGHUP.
 //! - [`render`]: output records as ECS JSON (nested or flat).
 //! - [`files`]: the embedded default's source (lines of files or stdin) and sink (JSON lines).
 //! - [`run`]: file mode, end to end, with its summary.
 //! - [`kafka`]: service mode: per-core workers in one consumer group, output topics,
 //!   at-least-once offsets, graceful shutdown.
-//! - [`metrics`] and [`http`]: Prometheus metrics, `/health` and `/ready`.
+//! - [`metrics`] and [`http`]: Prometheus metrics, `/health`, `/ready` and `/plugins`.
 //! - [`telemetry`]: logsift's own logs.
 
 pub mod config;
@@ -23,7 +24,7 @@ pub mod http;
 pub mod kafka;
 pub mod metrics;
 pub mod pipeline;
-pub mod plugins;
+pub mod reload;
 pub mod render;
 pub mod run;
 pub mod telemetry;

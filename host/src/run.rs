@@ -1,9 +1,11 @@
 //! File mode: the pipeline over files or stdin, JSON lines out, a summary at the end.
+//! Plugins reload while it runs, as in service mode (a long `--input -` is a service too).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -11,7 +13,7 @@ use anyhow::Context as _;
 use crate::config::Settings;
 use crate::files::{JsonLinesSink, LineSource};
 use crate::pipeline::{Chain, StageStats};
-use crate::plugins::load_chain;
+use crate::reload::{Reloader, watch};
 use crate::render::Renderer;
 use crate::wasm::{EpochTicker, new_engine};
 
@@ -89,8 +91,11 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
     let started = Instant::now();
     let engine = new_engine().map_err(anyhow::Error::from).context("creating the WebAssembly engine")?;
     let _ticker = EpochTicker::start(&engine).context("starting the epoch ticker")?;
-    let plugins = load_chain(&engine, settings).context("loading the pipeline")?;
-    let mut chain = Chain::new(plugins);
+    let reloader = Reloader::start(&engine, settings.clone(), None).context("loading the pipeline")?;
+    let pipeline = Arc::clone(reloader.pipeline());
+    let _reload = watch(reloader).context("starting the reload thread")?;
+    let mut current = pipeline.current();
+    let mut chain = Chain::new(current.stages.iter().cloned());
     let mut source = LineSource::new(inputs);
     let mut sink = JsonLinesSink::new(Renderer::new(settings.format.json), out, &settings.outputs)?;
     let mut records = 0;
@@ -100,8 +105,13 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
             break;
         }
         records += batch.len() as u64;
+        if pipeline.current_id() != current.id {
+            current = pipeline.current();
+            chain.update(&current.stages);
+        }
         let output = chain.process(&batch);
         sink.write_batch(&batch, &output).context("writing output")?;
+        sink.flush().context("flushing output")?;
     }
     sink.flush().context("flushing output")?;
     Ok(RunSummary {

@@ -261,6 +261,16 @@ pub fn metric_sum(metrics: &BTreeMap<String, f64>, name: &str) -> f64 {
     metrics.iter().filter(|(k, _)| *k == name || k.starts_with(&format!("{name}{{"))).map(|(_, v)| v).sum()
 }
 
+/// An HTTP GET's body.
+pub fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connecting");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).expect("an HTTP response")
+}
+
 /// An HTTP GET's status code.
 pub fn http_status(addr: std::net::SocketAddr, path: &str) -> u16 {
     use std::io::{Read, Write};
@@ -311,5 +321,40 @@ impl Drop for Tansu {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A service running on its own thread, stopped through `stop`.
+pub struct Service {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Service {
+    pub fn start(config: &Path) -> Self {
+        let settings = logsift::Settings::load(config).expect("config");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (listening, addr) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+            runtime.block_on(logsift::kafka::serve(
+                settings,
+                async move {
+                    let _ = stopped.await;
+                },
+                move |addr| {
+                    let _ = listening.send(addr);
+                },
+            ))
+        });
+        let addr = addr.recv_timeout(Duration::from_secs(60)).expect("the service never listened");
+        Service { addr, stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// Asks the service to stop (as SIGTERM does) and returns how it ended.
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.stop.take().expect("running").send(());
+        self.thread.take().expect("running").join().expect("service thread panicked")
     }
 }

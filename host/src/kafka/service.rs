@@ -1,5 +1,5 @@
-//! Starting and stopping the service: plugins loaded once, one thread per worker, the
-//! shared producers, and the HTTP endpoint. Shutdown (the future passed in, e.g. SIGTERM)
+//! Starting and stopping the service: the first generation of plugins and the reload
+//! thread, one thread per worker, the shared producers, and the HTTP endpoint. Shutdown (the future passed in, e.g. SIGTERM)
 //! stops consumption, lets every worker drain and commit, flushes, and returns.
 
 use std::sync::Arc;
@@ -14,8 +14,7 @@ use super::worker::{Worker, WorkerError};
 use crate::config::Settings;
 use crate::http::{self, Status};
 use crate::metrics::Metrics;
-use crate::pipeline::Chain;
-use crate::plugins::load_chain;
+use crate::reload::{Reloader, watch};
 use crate::wasm::{EpochTicker, new_engine};
 
 /// Runs service mode until `shutdown` completes or a worker fails. Returns the address the
@@ -29,10 +28,11 @@ pub async fn serve(
     let settings = Arc::new(settings);
     let engine = new_engine().map_err(anyhow::Error::from).context("creating the WebAssembly engine")?;
     let _ticker = EpochTicker::start(&engine).context("starting the epoch ticker")?;
-    let plugins = load_chain(&engine, &settings).context("loading the pipeline")?;
-
     let metrics = Arc::new(Metrics::default());
-    let status = Arc::new(Status { metrics: Arc::clone(&metrics), stopping: AtomicBool::new(false) });
+    let reloader = Reloader::start(&engine, (*settings).clone(), Some(Arc::clone(&metrics))).context("loading the pipeline")?;
+    let pipeline = Arc::clone(reloader.pipeline());
+    let _reload = watch(reloader).context("starting the reload thread")?;
+    let status = Arc::new(Status { metrics: Arc::clone(&metrics), pipeline: Arc::clone(&pipeline), stopping: AtomicBool::new(false) });
     let (http_stop, mut http_stopped) = watch::channel(false);
     let (addr, server) = http::bind(settings.http.listen, Arc::clone(&status), async move {
         let _ = http_stopped.changed().await;
@@ -49,8 +49,15 @@ pub async fn serve(
     let stop = Arc::new(AtomicBool::new(false));
     let (done_tx, mut done) = mpsc::unbounded_channel::<(usize, Result<(), WorkerError>)>();
     for (id, acks) in receivers.into_iter().enumerate() {
-        let chain = Chain::new(plugins.clone());
-        let worker = Worker::new(id, Arc::clone(&settings), chain, Arc::clone(&producers), acks, Arc::clone(&metrics), Arc::clone(&stop))?;
+        let worker = Worker::new(
+            id,
+            Arc::clone(&settings),
+            Arc::clone(&pipeline),
+            Arc::clone(&producers),
+            acks,
+            Arc::clone(&metrics),
+            Arc::clone(&stop),
+        )?;
         let done_tx = done_tx.clone();
         std::thread::Builder::new()
             .name(format!("logsift-worker-{id}"))

@@ -27,6 +27,7 @@ use super::tracker::{OffsetTracker, PartitionKey};
 use crate::config::{KafkaConfig, Settings};
 use crate::metrics::{FaultLabels, Metrics, OutputLabels, PartitionLabels, PluginLabels, TopicLabels};
 use crate::pipeline::{Chain, Content, DEAD_LETTER, InputRecord, Payload, StageStats};
+use crate::reload::Pipeline;
 use crate::render::Renderer;
 
 /// Why a worker stopped before it was asked to.
@@ -104,6 +105,9 @@ pub struct Worker {
     id: usize,
     consumer: BaseConsumer<WorkerContext>,
     chain: Chain,
+    pipeline: Arc<Pipeline>,
+    generation: u64,
+    generation_header: String,
     producers: Arc<Producers>,
     acks: Receiver<Ack>,
     tracker: OffsetTracker,
@@ -122,7 +126,7 @@ impl Worker {
     pub fn new(
         id: usize,
         settings: Arc<Settings>,
-        chain: Chain,
+        pipeline: Arc<Pipeline>,
         producers: Arc<Producers>,
         acks: Receiver<Ack>,
         metrics: Arc<Metrics>,
@@ -134,24 +138,23 @@ impl Worker {
             client::consumer(kafka, &format!("logsift-worker-{id}"))?.create_with_context(context)?;
         let subscription = client::subscription(kafka);
         consumer.subscribe(&subscription.iter().map(String::as_str).collect::<Vec<_>>())?;
-        let plugins_header = chain
-            .stages()
-            .iter()
-            .map(|s| format!("{}@{}#{}", s.plugin().name, s.plugin().meta.version, &s.plugin().hash[..12]))
-            .collect::<Vec<_>>()
-            .join(",");
+        let current = pipeline.current();
+        let chain = Chain::new(current.stages.iter().cloned());
         let seen = vec![StageStats::default(); chain.stages().len()];
         Ok(Worker {
             id,
             consumer,
             chain,
+            generation: current.id,
+            generation_header: current.id.to_string(),
+            plugins_header: current.plugins_header.clone(),
+            pipeline,
             producers,
             acks,
             tracker: OffsetTracker::default(),
             renderer: Renderer::new(settings.format.json),
             topics: HashMap::new(),
             outputs: HashMap::new(),
-            plugins_header,
             settings,
             metrics,
             stop,
@@ -168,11 +171,26 @@ impl Worker {
             if inputs.is_empty() {
                 continue;
             }
+            self.follow_generation();
             let out = self.chain.process(&inputs);
             self.record_stage_metrics();
             self.produce(&inputs, &keys, &out)?;
         }
         self.drain()
+    }
+
+    /// Between batches: moves to the newest generation if one was published.
+    fn follow_generation(&mut self) {
+        if self.pipeline.current_id() == self.generation {
+            return;
+        }
+        let current = self.pipeline.current();
+        self.chain.update(&current.stages);
+        self.seen = self.chain.stages().iter().map(|s| s.stats.clone()).collect();
+        self.generation = current.id;
+        self.generation_header = current.id.to_string();
+        self.plugins_header.clone_from(&current.plugins_header);
+        tracing::info!(worker = self.id, generation = current.id, "worker moved to a new generation");
     }
 
     fn forget_revoked(&mut self) {
@@ -249,11 +267,12 @@ impl Worker {
 
     fn headers(&self, key: &PartitionKey, offset: i64) -> OwnedHeaders {
         let (partition, offset) = (key.1.to_string(), offset.to_string());
-        OwnedHeaders::new_with_capacity(4)
+        OwnedHeaders::new_with_capacity(5)
             .insert(Header { key: "logsift.source.topic", value: Some(key.0.as_bytes()) })
             .insert(Header { key: "logsift.source.partition", value: Some(partition.as_bytes()) })
             .insert(Header { key: "logsift.source.offset", value: Some(offset.as_bytes()) })
             .insert(Header { key: "logsift.plugins", value: Some(self.plugins_header.as_bytes()) })
+            .insert(Header { key: "logsift.generation", value: Some(self.generation_header.as_bytes()) })
     }
 
     fn produce(&mut self, inputs: &[InputRecord], keys: &[PartitionKey], out: &crate::pipeline::ChainOutput) -> Result<(), WorkerError> {

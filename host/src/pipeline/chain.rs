@@ -78,6 +78,21 @@ impl Chain {
         Chain { stages: plugins.into_iter().map(|(plugin, options)| Stage::new(plugin, options)).collect() }
     }
 
+    /// Moves to another generation's plugins between batches. A stage whose plugin and
+    /// options are unchanged keeps its instance, health and counters; the others start anew.
+    pub fn update(&mut self, plugins: &[(Arc<LoadedPlugin>, StageOptions)]) {
+        let mut old: Vec<Option<Stage>> = std::mem::take(&mut self.stages).into_iter().map(Some).collect();
+        self.stages = plugins
+            .iter()
+            .map(|(plugin, options)| {
+                old.iter_mut()
+                    .find(|s| s.as_ref().is_some_and(|s| Arc::ptr_eq(s.plugin(), plugin) && s.options() == *options))
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| Stage::new(Arc::clone(plugin), *options))
+            })
+            .collect();
+    }
+
     /// The stages, in order.
     pub fn stages(&self) -> &[Stage] {
         &self.stages

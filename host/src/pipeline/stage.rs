@@ -148,11 +148,28 @@ impl Stage {
     /// everything else is appended to `routed`. A batch the plugin left unchanged is handed
     /// on as it is, without a copy.
     pub fn run(&mut self, batch: Batch, routed: &mut Vec<OutputRecord>) -> Batch {
+        let before = self.stats.clone();
         let mut next = Batch::default();
-        match self.run_range(&batch, 0..batch.len(), &mut next, routed) {
+        let out = match self.run_range(&batch, 0..batch.len(), &mut next, routed) {
             Unchanged::Yes => batch,
             Unchanged::No => next,
-        }
+        };
+        let totals = &self.plugin.counters;
+        let add = |counter: &std::sync::atomic::AtomicU64, n: u64| {
+            if n > 0 {
+                counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        add(&totals.calls, self.stats.calls - before.calls);
+        add(&totals.records, self.stats.records - before.records);
+        add(&totals.faults, self.stats.faults() - before.faults());
+        add(&totals.alerts, self.stats.alerts - before.alerts);
+        out
+    }
+
+    /// The options it runs with.
+    pub fn options(&self) -> StageOptions {
+        StageOptions { health: self.health_config, on_reject: self.on_reject }
     }
 
     fn run_range(&mut self, batch: &Batch, range: Range<usize>, next: &mut Batch, routed: &mut Vec<OutputRecord>) -> Unchanged {

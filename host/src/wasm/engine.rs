@@ -14,10 +14,12 @@ use wasmtime::{Config, Engine, OptLevel};
 /// How often the epoch advances: the granularity of plugin deadlines.
 pub const TICK: Duration = Duration::from_millis(10);
 
-/// Builds the engine: Cranelift, the component model, epoch interruption.
+/// Builds the engine: Cranelift, the component model, epoch interruption. Compilation is
+/// single-threaded: a plugin compiles on the thread that loads it (the reload thread), so a
+/// hot reload never takes the workers' cores.
 pub fn new_engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
-    config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed);
+    config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
     Engine::new(&config)
 }
 

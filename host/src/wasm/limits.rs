@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::TICK;
 
 /// Limits applied to every instance of a plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Linear memory cap per instance, in MiB. Default 64.

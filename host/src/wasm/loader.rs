@@ -6,6 +6,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -106,8 +107,36 @@ pub struct LoadedPlugin {
     pub meta: PluginMeta,
     /// Its limits.
     pub limits: Limits,
+    /// When it was loaded.
+    pub loaded_at: std::time::SystemTime,
+    /// What every worker did with it, added once per batch.
+    pub counters: PluginCounters,
     settings: String,
     pre: PluginPre<PluginState>,
+}
+
+/// Per-plugin totals over all workers, for `/plugins`. Each worker adds once per batch.
+#[derive(Debug, Default)]
+pub struct PluginCounters {
+    /// Plugin calls.
+    pub calls: AtomicU64,
+    /// Records handed in.
+    pub records: AtomicU64,
+    /// Calls that trapped, timed out, ran out of memory or broke the contract.
+    pub faults: AtomicU64,
+    /// Alerts raised.
+    pub alerts: AtomicU64,
+}
+
+/// BLAKE3 of a plugin's bytes, hex: its identity in caches, allowlists, headers and logs.
+pub fn content_hash(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// Checks that the bytes are a component and compiles them.
+pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, LoadError> {
+    check_component(bytes).map_err(|why| LoadError::NotComponent { path: path.to_owned(), why })?;
+    Component::from_binary(engine, bytes).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") })
 }
 
 impl fmt::Debug for LoadedPlugin {
@@ -148,17 +177,26 @@ impl LoadedPlugin {
         settings: &serde_json::Value,
         limits: Limits,
     ) -> Result<Arc<Self>, LoadError> {
-        let path_buf = || path.to_owned();
-        check_component(bytes).map_err(|why| LoadError::NotComponent { path: path_buf(), why })?;
-        let hash = blake3::hash(bytes).to_hex().to_string();
-        let component =
-            Component::from_binary(engine, bytes).map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("{e:#}") })?;
+        let component = compile(engine, path, bytes)?;
+        Self::from_component(engine, name, path, &content_hash(bytes), &component, settings, limits)
+    }
 
+    /// Links an already compiled component, asks it who it is and runs its `init`.
+    pub fn from_component(
+        engine: &Engine,
+        name: Option<&str>,
+        path: &Path,
+        hash: &str,
+        component: &Component,
+        settings: &serde_json::Value,
+        limits: Limits,
+    ) -> Result<Arc<Self>, LoadError> {
+        let path_buf = || path.to_owned();
         let mut linker = Linker::<PluginState>::new(engine);
         let link = |e: wasmtime::Error| LoadError::Link { path: path_buf(), reason: format!("{e:#}") };
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link)?;
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(link)?;
-        let pre = linker.instantiate_pre(&component).map_err(link)?;
+        let pre = linker.instantiate_pre(component).map_err(link)?;
         let pre = PluginPre::new(pre).map_err(link)?;
 
         let settings = settings.to_string();
@@ -170,7 +208,22 @@ impl LoadedPlugin {
 
         let meta = PluginMeta { name: meta.name, version: meta.version, kind: meta.kind, description: meta.description };
         let name: Arc<str> = Arc::from(name.unwrap_or(&meta.name));
-        Ok(Arc::new(LoadedPlugin { name, path: path_buf(), hash, meta, limits, settings, pre }))
+        Ok(Arc::new(LoadedPlugin {
+            name,
+            path: path_buf(),
+            hash: hash.to_owned(),
+            meta,
+            limits,
+            settings,
+            loaded_at: std::time::SystemTime::now(),
+            counters: PluginCounters::default(),
+            pre,
+        }))
+    }
+
+    /// The settings JSON handed to `init`.
+    pub fn settings(&self) -> &str {
+        &self.settings
     }
 
     /// A new, initialised instance for one worker.

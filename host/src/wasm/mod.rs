@@ -16,4 +16,4 @@ pub use bindings::{Action, Alert, BatchResult, Change, Level, PluginKind};
 pub use engine::{EpochTicker, TICK, new_engine};
 pub use instance::{Fault, PluginInstance};
 pub use limits::Limits;
-pub use loader::{LoadError, LoadedPlugin, PluginMeta};
+pub use loader::{LoadError, LoadedPlugin, PluginCounters, PluginMeta, compile, content_hash};

@@ -1,0 +1,113 @@
+//! From the configuration to the list of plugin files to run, in order, each with its
+//! settings, limits and options. A `directory` stage becomes one entry per `.wasm` file
+//! in it, in file-name order; its settings are the stage's, then the
+//! `[pipeline.plugins.<stem>]` section's, then a sidecar `<stem>.toml` next to the file.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Settings, StageConfig};
+use crate::pipeline::StageOptions;
+use crate::wasm::Limits;
+
+/// One plugin to load.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    /// The stage name to give it (`None`: the plugin's own name).
+    pub name: Option<String>,
+    /// The file.
+    pub path: PathBuf,
+    /// Settings for `init`.
+    pub settings: serde_json::Value,
+    /// Its limits.
+    pub limits: Limits,
+    /// Its stage options.
+    pub options: StageOptions,
+    /// Whether it may leave the chain when its file is gone.
+    pub optional: bool,
+    /// Why it cannot be loaded as configured (a broken sidecar, an unreadable directory):
+    /// the running version, if any, is kept.
+    pub problem: Option<String>,
+}
+
+/// Whether a directory entry is a plugin to run: `*.wasm`, not hidden (editors and copy
+/// tools write temporary files as `.name`).
+fn is_plugin_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "wasm") && !path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+}
+
+/// The plugin files of a directory, by name. A missing directory is empty.
+pub fn plugin_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_plugin_file(p) && p.is_file()).collect();
+    files.sort();
+    Ok(files)
+}
+
+fn sidecar(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let sidecar = path.with_extension("toml");
+    let text = match std::fs::read_to_string(&sidecar) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(e) => return Err(format!("cannot read its settings {}: {e}", sidecar.display())),
+    };
+    toml::from_str(&text).map_err(|e| format!("its settings {} are not valid TOML: {e}", sidecar.display()))
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Resolves every stage. `previous` lists the files of the running generation: a file of a
+/// non-optional directory stage that has gone stays in the list (its load will find it
+/// missing and keep the running version).
+pub fn resolve(settings: &Settings, previous: &[PathBuf]) -> Vec<PluginSpec> {
+    let mut specs = Vec::new();
+    for stage in &settings.pipeline {
+        let options = StageOptions { health: stage.health, on_reject: stage.on_reject };
+        let limits = settings.limits_for(stage);
+        let optional = stage.is_optional();
+        if let Some(path) = &stage.plugin {
+            let settings = serde_json::Value::Object(stage.settings.clone());
+            specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem: None });
+        } else if let Some(dir) = &stage.directory {
+            let template =
+                PluginSpec { name: None, path: dir.clone(), settings: serde_json::Value::Null, limits, options, optional, problem: None };
+            resolve_directory(stage, dir, previous, &template, &mut specs);
+        }
+    }
+    specs
+}
+
+fn resolve_directory(stage: &StageConfig, dir: &Path, previous: &[PathBuf], template: &PluginSpec, specs: &mut Vec<PluginSpec>) {
+    let mut files = match plugin_files(dir) {
+        Ok(files) => files,
+        Err(e) => {
+            // Keep what runs from this directory rather than drop it over a listing error.
+            let problem = Some(format!("cannot list the plugin directory {}: {e}", dir.display()));
+            let running = previous.iter().filter(|p| p.parent() == Some(dir));
+            specs.extend(running.map(|path| PluginSpec { path: path.clone(), problem: problem.clone(), ..template.clone() }));
+            return;
+        }
+    };
+    if !stage.is_optional() {
+        files.extend(previous.iter().filter(|p| p.parent() == Some(dir) && !p.exists()).cloned());
+        files.sort();
+    }
+    for path in files {
+        let stem = stem(&path);
+        let mut merged = stage.settings.clone();
+        if let Some(own) = stage.plugins.get(&stem) {
+            merged.extend(own.clone());
+        }
+        let problem = sidecar(&path).map(|own| merged.extend(own)).err();
+        let name = Some(match &stage.name {
+            Some(prefix) => format!("{prefix}/{stem}"),
+            None => stem,
+        });
+        specs.push(PluginSpec { name, path, settings: serde_json::Value::Object(merged), problem, ..template.clone() });
+    }
+}
