@@ -2,7 +2,7 @@
 //! passthrough chain (1 and 2 workers) against a bare rdkafka consume→produce loop on the
 //! same broker (a Tansu process on 127.0.0.1, memory storage) with the same client settings.
 //!
-//! Input: `../shared/data/loghub/OpenSSH_2k.log` cycled to 100,000 records on a topic of two
+//! Input: `../shared/data/loghub/OpenSSH_2k.log` cycled to 200,000 records on a topic of two
 //! partitions. Each case reads the whole topic in a new consumer group and writes a topic of
 //! its own; it is timed from the first record consumed to the last output acknowledged.
 //! The bare loop forwards the payload as it is; logsift also renders each record as an ECS
@@ -22,7 +22,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
 use support::kafka::{Client, ServiceSpec, Tansu, metric_sum, scrape, service_config};
 
-const RECORDS: usize = 100_000;
+const RECORDS: usize = 200_000;
 const PASSES: usize = 3;
 const INPUT: &str = "bench-in";
 

@@ -31,7 +31,11 @@ impl OffsetTracker {
     /// Starts tracking a record with `outputs` outputs in flight (0: finished already).
     pub fn add(&mut self, key: &PartitionKey, offset: i64, outputs: u32, raw: Vec<u8>, record_key: Option<Vec<u8>>) {
         let queue = self.partitions.entry(key.clone()).or_default();
-        debug_assert!(queue.back().is_none_or(|last| last.offset < offset), "offsets of a partition arrive in order");
+        if queue.back().is_some_and(|last| last.offset >= offset) {
+            // The partition starts again from an earlier offset (given back to this worker
+            // after a rebalance, from its last commit): what was in flight will be redone.
+            queue.clear();
+        }
         queue.push_back(InFlight { offset, outstanding: outputs, raw, key: record_key });
     }
 
@@ -132,6 +136,17 @@ mod tests {
         t.ack(&key(0), 5);
         assert!(t.take_committable().is_empty());
         assert_eq!(t.original(&key(0), 5), Some((b"raw".to_vec(), Some(b"k".to_vec()))));
+        t.ack(&key(0), 5);
+        assert_eq!(t.take_committable(), vec![(key(0), 5)]);
+    }
+
+    #[test]
+    fn a_partition_consumed_again_from_an_earlier_offset_starts_over() {
+        let mut t = OffsetTracker::default();
+        t.add(&key(0), 7, 1, vec![], None);
+        t.add(&key(0), 8, 1, vec![], None);
+        t.add(&key(0), 5, 1, vec![], None);
+        assert_eq!(t.in_flight(), 1, "only the re-read record is tracked");
         t.ack(&key(0), 5);
         assert_eq!(t.take_committable(), vec![(key(0), 5)]);
     }

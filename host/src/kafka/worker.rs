@@ -113,8 +113,9 @@ pub struct Worker {
     tracker: OffsetTracker,
     renderer: Renderer,
     settings: Arc<Settings>,
-    topics: HashMap<String, String>,
+    topics: HashMap<String, Arc<str>>,
     outputs: HashMap<String, Arc<str>>,
+    delivered: HashMap<Arc<str>, u64>,
     plugins_header: String,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
@@ -155,6 +156,7 @@ impl Worker {
             renderer: Renderer::new(settings.format.json),
             topics: HashMap::new(),
             outputs: HashMap::new(),
+            delivered: HashMap::new(),
             settings,
             metrics,
             stop,
@@ -174,7 +176,7 @@ impl Worker {
             self.follow_generation();
             let out = self.chain.process(&inputs);
             self.record_stage_metrics();
-            self.produce(&inputs, &keys, &out)?;
+            self.produce(inputs, &keys, &out)?;
         }
         self.drain()
     }
@@ -256,13 +258,22 @@ impl Worker {
         }
     }
 
-    fn topic(&mut self, output: &str) -> String {
-        let settings = &self.settings;
-        self.topics.entry(output.to_owned()).or_insert_with(|| settings.topic_for(output)).clone()
+    fn topic(&mut self, output: &str) -> Arc<str> {
+        if let Some(topic) = self.topics.get(output) {
+            return Arc::clone(topic);
+        }
+        let topic: Arc<str> = Arc::from(self.settings.topic_for(output));
+        self.topics.insert(output.to_owned(), Arc::clone(&topic));
+        topic
     }
 
     fn output(&mut self, name: &str) -> Arc<str> {
-        Arc::clone(self.outputs.entry(name.to_owned()).or_insert_with(|| Arc::from(name)))
+        if let Some(output) = self.outputs.get(name) {
+            return Arc::clone(output);
+        }
+        let output: Arc<str> = Arc::from(name);
+        self.outputs.insert(name.to_owned(), Arc::clone(&output));
+        output
     }
 
     fn headers(&self, key: &PartitionKey, offset: i64) -> OwnedHeaders {
@@ -275,29 +286,25 @@ impl Worker {
             .insert(Header { key: "logsift.generation", value: Some(self.generation_header.as_bytes()) })
     }
 
-    fn produce(&mut self, inputs: &[InputRecord], keys: &[PartitionKey], out: &crate::pipeline::ChainOutput) -> Result<(), WorkerError> {
-        let counts = out.counts(inputs.len());
-        let mut per_topic: HashMap<&str, u64> = HashMap::new();
-        for ((input, key), count) in inputs.iter().zip(keys).zip(&counts) {
-            let Origin::Kafka { offset, key: record_key, .. } = &input.origin else { continue };
-            self.tracker.add(key, *offset, *count, input.raw.clone(), record_key.as_ref().map(|k| k.to_vec()));
-            *per_topic.entry(&key.0).or_default() += 1;
-        }
-        for (topic, n) in per_topic {
-            self.metrics.records_in.get_or_create(&TopicLabels { topic: topic.to_owned() }).inc_by(n);
-        }
+    /// Produces everything a batch became, then tracks its input records (taking their
+    /// bytes, which a dead letter needs should an output be refused later). Acknowledgements
+    /// are only read between batches, so none can arrive before its record is tracked.
+    fn produce(&mut self, inputs: Vec<InputRecord>, keys: &[PartitionKey], out: &crate::pipeline::ChainOutput) -> Result<(), WorkerError> {
         for item in out.items() {
             let source = item.source as usize;
             let Origin::Kafka { offset, key: record_key, .. } = &inputs[source].origin else { continue };
-            let (payload, headers) = match item.content {
+            let (payload, headers): (std::borrow::Cow<'_, [u8]>, _) = match item.content {
                 Content::Routed(Payload::DeadLetter(dead)) => {
                     let headers = self
                         .headers(&keys[source], *offset)
                         .insert(Header { key: "logsift.error", value: Some(dead.reason.as_bytes()) })
                         .insert(Header { key: "logsift.plugin", value: Some(dead.plugin.as_bytes()) });
-                    (inputs[source].raw.clone(), headers)
+                    (inputs[source].raw.as_slice().into(), headers)
                 }
-                _ => (serde_json::to_vec(&self.renderer.item(&item, inputs)?).unwrap_or_default(), self.headers(&keys[source], *offset)),
+                _ => (
+                    serde_json::to_vec(&self.renderer.item(&item, &inputs)?).unwrap_or_default().into(),
+                    self.headers(&keys[source], *offset),
+                ),
             };
             let output = self.output(item.output);
             let delivery = Box::new(Delivery {
@@ -309,6 +316,16 @@ impl Worker {
             });
             let topic = self.topic(item.output);
             self.producers.send(&topic, &payload, record_key.as_deref(), headers, delivery)?;
+        }
+        let counts = out.counts(inputs.len());
+        let mut per_topic: HashMap<Arc<str>, u64> = HashMap::new();
+        for ((input, key), count) in inputs.into_iter().zip(keys).zip(counts) {
+            let Origin::Kafka { offset, key: record_key, .. } = input.origin else { continue };
+            self.tracker.add(key, offset, count, input.raw, record_key.map(|k| k.to_vec()));
+            *per_topic.entry(Arc::clone(&key.0)).or_default() += 1;
+        }
+        for (topic, n) in per_topic {
+            self.metrics.records_in.get_or_create(&TopicLabels { topic: topic.to_string() }).inc_by(n);
         }
         Ok(())
     }
@@ -322,15 +339,21 @@ impl Worker {
         Ok(())
     }
 
+    /// Adds the deliveries counted since the last call to the metrics (once per batch, not
+    /// once per record).
+    fn count_delivered(&mut self) {
+        for (output, n) in self.delivered.drain() {
+            self.metrics.records_out.get_or_create(&OutputLabels { output: output.to_string() }).inc_by(n);
+            if &*output == DEAD_LETTER {
+                self.metrics.dead_letters.inc_by(n);
+            }
+        }
+    }
+
     fn on_ack(&mut self, ack: Ack) -> Result<(), WorkerError> {
         let d = ack.delivery;
         match ack.error {
-            None => {
-                self.metrics.records_out.get_or_create(&OutputLabels { output: d.output.to_string() }).inc();
-                if d.dead_letter {
-                    self.metrics.dead_letters.inc();
-                }
-            }
+            None => *self.delivered.entry(Arc::clone(&d.output)).or_default() += 1,
             Some(error) if d.dead_letter => {
                 return Err(WorkerError::DeadLetterRefused {
                     topic: d.partition.0.to_string(),
@@ -361,6 +384,7 @@ impl Worker {
     }
 
     fn store_offsets(&mut self) {
+        self.count_delivered();
         for ((topic, partition), offset) in self.tracker.take_committable() {
             if let Err(e) = self.consumer.store_offset(&topic, partition, offset) {
                 // The partition was revoked meanwhile: its new owner starts from the last commit.

@@ -74,8 +74,7 @@ pub fn stable_id(parts: &[&[u8]]) -> String {
         hasher.update(&(part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    let hash = hasher.finalize();
-    hash.as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hasher.finalize().to_hex()[..32].to_owned()
 }
 
 impl Level {
