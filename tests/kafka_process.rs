@@ -70,6 +70,14 @@ impl Process {
         }
     }
 
+    /// Waits until both workers own partitions: input produced after that meets no
+    /// rebalance, so a fault-free run has no duplicate.
+    fn wait_balanced(&self) {
+        let owns =
+            |p: &Self, w: usize| scrape(p.http).get(&format!("logsift_worker_partitions{{worker=\"{w}\"}}")).is_some_and(|n| *n > 0.0);
+        self.wait_until(Duration::from_secs(60), "both workers to own partitions", |p| owns(p, 0) && owns(p, 1));
+    }
+
     fn assigned(&self) -> f64 {
         metric_sum(&scrape(self.http), "logsift_assigned_partitions")
     }
@@ -96,6 +104,16 @@ impl Process {
     fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Process {
+    /// A test that fails half-way leaves no process behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -135,11 +153,12 @@ fn the_shipped_service_config_processes_every_line_and_exits_zero_on_sigterm() {
     let Some(lines) = input() else { return };
     let cluster = cluster();
     let client = Client::new(cluster.bootstrap_servers());
-    client.produce("logs", &lines);
     let dir = tempfile::tempdir().expect("tempdir");
 
     let process = Process::start(&client.brokers, dir.path(), "serve");
     assert_eq!(http_status(process.http, "/health"), 200);
+    process.wait_balanced();
+    client.produce("logs", &lines);
     assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(90)), "log:\n{}", process.log());
     assert_eq!(http_status(process.http, "/ready"), 200, "assigned and consuming");
     let metrics = scrape(process.http);
@@ -220,10 +239,11 @@ fn against_a_separate_tansu_broker_every_line_comes_out_and_sigterm_exits_zero()
     let Some(tansu) = Tansu::start() else { return };
     let client = Client::new(tansu.addr.to_string());
     client.create_topics(&["logs", "events", "alerts", "dead-letter"], 4);
-    client.produce("logs", &lines);
     let dir = tempfile::tempdir().expect("tempdir");
 
     let process = Process::start(&client.brokers, dir.path(), "serve");
+    process.wait_balanced();
+    client.produce("logs", &lines);
     assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(120)), "log:\n{}", process.log());
     process.terminate();
     let (out, duplicates) = check_outputs(&client, lines.len());

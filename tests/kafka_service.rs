@@ -25,8 +25,12 @@ fn input() -> Option<Vec<String>> {
 
 /// The service under test: syslog then the root-login detector, two workers.
 fn config(dir: &Path, brokers: &str) -> std::path::PathBuf {
+    config_with_workers(dir, brokers, 2)
+}
+
+fn config_with_workers(dir: &Path, brokers: &str, workers: usize) -> std::path::PathBuf {
     let spec =
-        ServiceSpec { brokers, group: GROUP, input: "logs", workers: 2, batch_size: 64, chain: &["syslog", "ssh-root-login"], extra: "" };
+        ServiceSpec { brokers, group: GROUP, input: "logs", workers, batch_size: 64, chain: &["syslog", "ssh-root-login"], extra: "" };
     service_config(dir, &spec)
 }
 
@@ -65,11 +69,13 @@ fn every_record_becomes_an_event_or_dead_letter_with_provenance_and_offsets_are_
     let Some(lines) = input() else { return };
     let cluster = cluster(1);
     let client = Client::new(cluster.bootstrap_servers());
-    client.produce("logs", &lines);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config(dir.path(), &client.brokers);
 
+    // Input arrives once both workers own their partitions: no rebalance, so no duplicate.
     let service = Service::start(&config);
+    service.wait_balanced(2);
+    client.produce("logs", &lines);
     let out = read_outputs(&client, lines.len() - BROKEN);
     assert!(
         client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(30)),
@@ -140,15 +146,16 @@ fn failed_produce_and_fetch_requests_are_retried_without_loss() {
     cluster.create_topic("probe", 1, 1).expect("probe topic");
     let client = Client::new(cluster.bootstrap_servers());
     client.produce("logs", &lines);
+    // One worker: no rebalance among workers, so no duplicate from one.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config_with_workers(dir.path(), &client.brokers, 1);
     // Retriable errors for the next produce and fetch requests: only the service sends any
     // from here on.
     const PRODUCE_ERRORS: usize = 12;
     cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; PRODUCE_ERRORS]);
     cluster.request_errors(RDKafkaApiKey::Fetch, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION; 6]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = config(dir.path(), &client.brokers);
-
     let service = Service::start(&config);
+
     let out = read_outputs(&client, lines.len() - BROKEN);
     assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(30)));
     service.stop().expect("clean stop");
@@ -170,12 +177,12 @@ fn an_output_the_broker_refuses_for_good_becomes_a_dead_letter() {
     let cluster = cluster(1);
     let client = Client::new(cluster.bootstrap_servers());
     client.produce("logs", &lines);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config_with_workers(dir.path(), &client.brokers, 1);
     // The service's first produce request is refused for good (record too large).
     cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = config(dir.path(), &client.brokers);
-
     let service = Service::start(&config);
+
     assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(60)), "{:?}", client.committed(GROUP, "logs"));
     let out = read_outputs(&client, 1);
     let metrics = scrape(service.addr);

@@ -245,6 +245,7 @@ fn the_service_switches_generations_under_load_with_every_record_delivered_once(
     };
     let config = service_config(dir.path(), &spec);
     let service = Service::start(&config);
+    service.wait_balanced(2);
 
     let lines: Vec<String> = (0..600).map(|i| format!("record {i}")).collect();
     let feeder = {

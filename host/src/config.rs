@@ -282,6 +282,11 @@ pub struct StageConfig {
     /// file `<stem>.toml` next to the plugin goes over both.
     #[serde(default)]
     pub plugins: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// Rule files or directories (searched recursively for `.yml`/`.yaml`), relative to the
+    /// configuration file: the host reads them and hands them to the plugin as the setting
+    /// `rules = [{path, text}]` (a Sigma stage, say). They are watched like plugin files.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
     /// Whether the stage's plugin may leave the chain when its file is removed. Default:
     /// false for a `plugin` stage (a removal is refused and the plugin keeps running),
     /// true for a `directory` stage.
@@ -368,7 +373,7 @@ impl Settings {
         settings.source = Some(path.to_owned());
         let base = path.parent().unwrap_or(Path::new("."));
         for stage in &mut settings.pipeline {
-            for path in [&mut stage.plugin, &mut stage.directory].into_iter().flatten() {
+            for path in [&mut stage.plugin, &mut stage.directory].into_iter().flatten().chain(&mut stage.rules) {
                 if path.is_relative() {
                     *path = base.join(&*path);
                 }

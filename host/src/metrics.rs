@@ -59,6 +59,13 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
 }
 
+/// Labels of per-worker series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkerLabels {
+    /// The worker's number.
+    pub worker: String,
+}
+
 /// Labels of reload outcomes.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReloadLabels {
@@ -87,6 +94,8 @@ pub struct Metrics {
     pub produce_retries: Family<ClientLabels, Gauge>,
     /// Partitions currently assigned to this process.
     pub assigned_partitions: Gauge,
+    /// Partitions currently assigned, per worker.
+    pub worker_partitions: Family<WorkerLabels, Gauge>,
     /// Plugin loads, refusals and unloads by hot reload (and at start).
     pub plugin_reloads: Family<ReloadLabels, Counter>,
     /// The running generation of the chain.
@@ -106,6 +115,7 @@ impl Default for Metrics {
             consumer_lag: Family::default(),
             produce_retries: Family::default(),
             assigned_partitions: Gauge::default(),
+            worker_partitions: Family::default(),
             plugin_reloads: Family::default(),
             generation: Gauge::default(),
             registry: Registry::default(),
@@ -123,6 +133,7 @@ impl Default for Metrics {
         registry.register("consumer_lag", "Messages between the consumer position and the end of the partition", m.consumer_lag.clone());
         registry.register("produce_retries", "Produce requests retried, per producer", m.produce_retries.clone());
         registry.register("assigned_partitions", "Input partitions assigned to this process", m.assigned_partitions.clone());
+        registry.register("worker_partitions", "Input partitions assigned, per worker", m.worker_partitions.clone());
         registry.register("plugin_reloads", "Plugins loaded, refused or unloaded, at start and by hot reload", m.plugin_reloads.clone());
         registry.register("generation", "The running generation of the plugin chain", m.generation.clone());
         Metrics { registry, ..m }

@@ -352,6 +352,17 @@ impl Service {
         Service { addr, stop: Some(stop), thread: Some(thread) }
     }
 
+    /// Waits until each of `workers` workers owns partitions: input produced after that meets
+    /// no rebalance, so a fault-free run has no duplicate.
+    pub fn wait_balanced(&self, workers: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let owns = |w: usize| scrape(self.addr).get(&format!("logsift_worker_partitions{{worker=\"{w}\"}}")).is_some_and(|n| *n > 0.0);
+        while !(0..workers).all(owns) {
+            assert!(std::time::Instant::now() < deadline, "every worker owns partitions");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Asks the service to stop (as SIGTERM does) and returns how it ended.
     pub fn stop(mut self) -> anyhow::Result<()> {
         let _ = self.stop.take().expect("running").send(());

@@ -25,7 +25,7 @@ use super::client;
 use super::sink::{Ack, Delivery, ProduceError, Producers, SetupError};
 use super::tracker::{OffsetTracker, PartitionKey};
 use crate::config::{KafkaConfig, Settings};
-use crate::metrics::{FaultLabels, Metrics, OutputLabels, PartitionLabels, PluginLabels, TopicLabels};
+use crate::metrics::{FaultLabels, Metrics, OutputLabels, PartitionLabels, PluginLabels, TopicLabels, WorkerLabels};
 use crate::pipeline::{Chain, Content, DEAD_LETTER, InputRecord, Payload, StageStats};
 use crate::reload::Pipeline;
 use crate::render::Renderer;
@@ -86,10 +86,12 @@ impl ConsumerContext for WorkerContext {
         match rebalance {
             Rebalance::Assign(list) => {
                 self.metrics.assigned_partitions.inc_by(list.count() as i64);
+                self.metrics.worker_partitions.get_or_create(&WorkerLabels { worker: self.id.to_string() }).inc_by(list.count() as i64);
                 tracing::info!(worker = self.id, partitions = ?keys(list), "partitions assigned");
             }
             Rebalance::Revoke(list) => {
                 self.metrics.assigned_partitions.dec_by(list.count() as i64);
+                self.metrics.worker_partitions.get_or_create(&WorkerLabels { worker: self.id.to_string() }).dec_by(list.count() as i64);
                 tracing::info!(worker = self.id, partitions = ?keys(list), "partitions revoked; records in flight on them will be processed again by their new owner");
                 if let Ok(mut revoked) = self.revoked.lock() {
                     revoked.extend(keys(list));

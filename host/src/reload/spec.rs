@@ -2,6 +2,7 @@
 //! settings, limits and options. A `directory` stage becomes one entry per `.wasm` file
 //! in it, in file-name order; its settings are the stage's, then the
 //! `[pipeline.plugins.<stem>]` section's, then a sidecar `<stem>.toml` next to the file.
+//! A stage's `rules` files are read here and handed over as the setting `rules`.
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,56 @@ fn stem(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// The rule files under `paths` (files as they are, directories searched recursively for
+/// `.yml` and `.yaml`), in path order.
+pub fn rule_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path)? {
+                walk(&entry?.path(), out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") || !path.exists() {
+            out.push(path.to_owned());
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        walk(path, &mut out)?;
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The stage's rules as the `rules` setting: `[{path, text}]`.
+fn rules_setting(paths: &[PathBuf]) -> Result<serde_json::Value, String> {
+    let files = rule_files(paths).map_err(|e| format!("cannot list the rules: {e}"))?;
+    let rules: Result<Vec<serde_json::Value>, String> = files
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read rule file {}: {e}", path.display()))?;
+            Ok(serde_json::json!({"path": path.display().to_string(), "text": text}))
+        })
+        .collect();
+    Ok(serde_json::Value::Array(rules?))
+}
+
+/// The stage's settings for `init`: its `settings`, plus the rules it names.
+fn stage_settings(stage: &StageConfig, own: &serde_json::Map<String, serde_json::Value>) -> (serde_json::Value, Option<String>) {
+    let mut merged = stage.settings.clone();
+    merged.extend(own.clone());
+    let mut problem = None;
+    if !stage.rules.is_empty() {
+        match rules_setting(&stage.rules) {
+            Ok(rules) => {
+                merged.insert("rules".into(), rules);
+            }
+            Err(e) => problem = Some(e),
+        }
+    }
+    (serde_json::Value::Object(merged), problem)
+}
+
 /// Resolves every stage. `previous` lists the files of the running generation: a file of a
 /// non-optional directory stage that has gone stays in the list (its load will find it
 /// missing and keep the running version).
@@ -71,8 +122,8 @@ pub fn resolve(settings: &Settings, previous: &[PathBuf]) -> Vec<PluginSpec> {
         let limits = settings.limits_for(stage);
         let optional = stage.is_optional();
         if let Some(path) = &stage.plugin {
-            let settings = serde_json::Value::Object(stage.settings.clone());
-            specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem: None });
+            let (settings, problem) = stage_settings(stage, &serde_json::Map::new());
+            specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem });
         } else if let Some(dir) = &stage.directory {
             let template =
                 PluginSpec { name: None, path: dir.clone(), settings: serde_json::Value::Null, limits, options, optional, problem: None };
@@ -99,15 +150,20 @@ fn resolve_directory(stage: &StageConfig, dir: &Path, previous: &[PathBuf], temp
     }
     for path in files {
         let stem = stem(&path);
-        let mut merged = stage.settings.clone();
-        if let Some(own) = stage.plugins.get(&stem) {
-            merged.extend(own.clone());
+        let own = stage.plugins.get(&stem).cloned().unwrap_or_default();
+        let (mut settings, mut problem) = stage_settings(stage, &own);
+        match sidecar(&path) {
+            Ok(sidecar) => {
+                if let serde_json::Value::Object(map) = &mut settings {
+                    map.extend(sidecar);
+                }
+            }
+            Err(e) => problem = problem.or(Some(e)),
         }
-        let problem = sidecar(&path).map(|own| merged.extend(own)).err();
         let name = Some(match &stage.name {
             Some(prefix) => format!("{prefix}/{stem}"),
             None => stem,
         });
-        specs.push(PluginSpec { name, path, settings: serde_json::Value::Object(merged), problem, ..template.clone() });
+        specs.push(PluginSpec { name, path, settings, problem, ..template.clone() });
     }
 }

@@ -1,4 +1,5 @@
-//! The reload thread: watches the configuration file and the plugin files and directories
+//! The reload thread: watches the configuration file, the plugin files and directories and
+//! the rule files
 //! (the `notify` crate), waits until they have been quiet for `reload.debounce_ms` (so a
 //! file still being written is not read half-way; a half-written file that is read anyway
 //! is refused, and the final write triggers another reload), and reloads. SIGHUP reloads at
@@ -35,17 +36,21 @@ impl Drop for WatchHandle {
 /// The directories to watch: the configuration file's, each plugin file's, each
 /// directory stage's. Directories rather than files, so atomic replacements (write a
 /// temporary file, rename it over) are seen.
-fn watched_dirs(reloader: &Reloader) -> BTreeSet<PathBuf> {
+/// Rule directories are watched with their subdirectories (`true`).
+fn watched_dirs(reloader: &Reloader) -> BTreeSet<(PathBuf, bool)> {
     let mut dirs = BTreeSet::new();
     let parent = |p: &Path| p.parent().map(Path::to_path_buf);
     if let Some(dir) = reloader.config_path().and_then(parent) {
-        dirs.insert(dir);
+        dirs.insert((dir, false));
     }
     for stage in &reloader.settings().pipeline {
-        dirs.extend(stage.plugin.as_deref().and_then(parent));
-        dirs.extend(stage.directory.clone());
+        dirs.extend(stage.plugin.as_deref().and_then(parent).map(|d| (d, false)));
+        dirs.extend(stage.directory.clone().map(|d| (d, false)));
+        for rules in &stage.rules {
+            dirs.insert(if rules.is_dir() { (rules.clone(), true) } else { (parent(rules).unwrap_or_default(), false) });
+        }
     }
-    dirs.into_iter().map(|d| if d.as_os_str().is_empty() { PathBuf::from(".") } else { d }).collect()
+    dirs.into_iter().map(|(d, r)| (if d.as_os_str().is_empty() { PathBuf::from(".") } else { d }, r)).collect()
 }
 
 /// Starts the reload thread. With `reload.watch = false` only SIGHUP triggers a reload.
@@ -90,7 +95,7 @@ pub fn watch(mut reloader: Reloader) -> std::io::Result<WatchHandle> {
     Ok(WatchHandle { stop, thread: Some(thread) })
 }
 
-fn start_watcher(dirs: &BTreeSet<PathBuf>, tx: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+fn start_watcher(dirs: &BTreeSet<(PathBuf, bool)>, tx: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
     let handler = move |event: notify::Result<notify::Event>| {
         if event.is_ok_and(|e| !e.kind.is_access()) {
             let _ = tx.send(());
@@ -103,8 +108,9 @@ fn start_watcher(dirs: &BTreeSet<PathBuf>, tx: mpsc::Sender<()>) -> Option<notif
             return None;
         }
     };
-    for dir in dirs {
-        if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+    for (dir, recursive) in dirs {
+        let mode = if *recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+        if let Err(e) = watcher.watch(dir, mode) {
             tracing::warn!(dir = %dir.display(), "cannot watch {e}; changes there need SIGHUP");
         }
     }

@@ -1,0 +1,115 @@
+//! A detector that runs Sigma rules as they are written — no Rust needed — inside the
+//! sandbox. Rules are parsed and compiled once, at `init`, by the `rsigma` crates; each
+//! event is then matched against all of them, and every match raises an alert with the
+//! rule's id, title, level, tags (ATT&CK) and status, and the selections that matched.
+//!
+//! Settings:
+//!
+//! | key | what |
+//! |---|---|
+//! | `rules` | the rule files, `[{path, text}]`: the host fills it from the stage's `rules` paths |
+//! | `field_mapping` | Sigma field name → event field name (e.g. `Image` → `process.executable`); unmapped names are looked up as they are |
+//! | `disabled` | rule ids that do not run |
+//! | `logsources` | `[{when = {field = value}, logsource = {product, category, service}}]`: how to tell an event's logsource, so rules meet only the events they are for (see [`routing`]) |
+//!
+//! A rule file that does not parse, or a rule that does not compile, is refused alone: it
+//! is logged with its file and reason, and the other rules load.
+
+pub mod routing;
+mod ruleset;
+mod view;
+
+use std::collections::{BTreeMap, HashMap};
+
+use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, export_plugin, log};
+use serde::Deserialize;
+
+pub use ruleset::{Refusal, RuleFile, RuleSet, load};
+pub use view::SigmaView;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct SigmaSettings {
+    rules: Vec<RuleFile>,
+    field_mapping: BTreeMap<String, String>,
+    disabled: Vec<String>,
+    logsources: Vec<routing::Route>,
+}
+
+/// The Sigma detector.
+pub struct Sigma {
+    rules: RuleSet,
+    mapping: HashMap<String, String>,
+    router: routing::Router,
+}
+
+impl Sigma {
+    /// The loaded rule set.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+}
+
+fn level(level: Option<rsigma_parser::Level>) -> Level {
+    use rsigma_parser::Level as Sigma;
+    match level {
+        Some(Sigma::Informational) => Level::Informational,
+        Some(Sigma::Low) => Level::Low,
+        Some(Sigma::Medium) | None => Level::Medium,
+        Some(Sigma::High) => Level::High,
+        Some(Sigma::Critical) => Level::Critical,
+    }
+}
+
+impl Plugin for Sigma {
+    const METADATA: Metadata = Metadata::new("sigma", env!("CARGO_PKG_VERSION"), Kind::Detector, "runs Sigma rules");
+
+    fn init(settings: Settings) -> Result<Self, String> {
+        let settings: SigmaSettings = settings.parse()?;
+        let rules = load(&settings.rules, &settings.disabled);
+        for r in &rules.refused {
+            let rule = r.rule.as_deref().unwrap_or("-");
+            log::warn("sigma rule refused", &[("file", &r.path), ("rule", rule), ("reason", &r.reason)]);
+        }
+        let loaded = rules.loaded.to_string();
+        let refused = rules.refused.len().to_string();
+        log::info("sigma rules loaded", &[("rules", &loaded), ("refused", &refused)]);
+        let router = routing::Router::new(settings.logsources)?;
+        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router })
+    }
+
+    fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
+        let view = SigmaView::new(event, &self.mapping);
+        let results = if self.router.is_empty() {
+            self.rules.engine.evaluate(&view)
+        } else {
+            let mut all = Vec::new();
+            for logsource in self.router.route(event) {
+                for result in self.rules.engine.evaluate_with_logsource(&view, &logsource) {
+                    let same = |r: &rsigma_eval::EvaluationResult| {
+                        r.header.rule_id == result.header.rule_id && r.header.rule_title == result.header.rule_title
+                    };
+                    if !all.iter().any(same) {
+                        all.push(result);
+                    }
+                }
+            }
+            all
+        };
+        for result in results {
+            let header = &result.header;
+            let id = header.rule_id.clone().unwrap_or_else(|| header.rule_title.clone());
+            let mut alert = Alert::new(id.clone(), header.rule_title.clone(), level(header.level)).with_tags(header.tags.iter().cloned());
+            if let Some(status) = self.rules.info.get(&id).and_then(|i| i.status.clone()) {
+                alert = alert.with_status(status);
+            }
+            if let Some(detection) = result.as_detection() {
+                alert = alert.with_detail("sigma.selections", detection.matched_selections.join(","));
+            }
+            ctx.alert(alert);
+        }
+        Outcome::Pass
+    }
+}
+
+export_plugin!(Sigma);

@@ -1,0 +1,74 @@
+//! An event as the Sigma engine sees it: field names go through the configured mapping
+//! (Sigma's names, e.g. Sysmon's `Image`, to the event's, e.g. ECS `process.executable`),
+//! values are borrowed from the decoded event where they are text.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use logsift_sdk::{Event, Value};
+use rsigma_eval::EventValue;
+
+/// A read-only view of one event under a field mapping.
+pub struct SigmaView<'e, 'a> {
+    event: &'e Event<'a>,
+    mapping: &'e HashMap<String, String>,
+}
+
+impl<'e, 'a> SigmaView<'e, 'a> {
+    /// A view of `event`; names absent from `mapping` are looked up as they are.
+    pub fn new(event: &'e Event<'a>, mapping: &'e HashMap<String, String>) -> Self {
+        SigmaView { event, mapping }
+    }
+}
+
+fn to_sigma<'v>(value: &'v Value<'_>) -> EventValue<'v> {
+    match value {
+        Value::Null => EventValue::Null,
+        Value::Bool(b) => EventValue::Bool(*b),
+        Value::Int(i) => EventValue::Int(*i),
+        Value::Float(f) => EventValue::Float(*f),
+        Value::Str(s) => EventValue::Str(Cow::Borrowed(s)),
+        Value::Timestamp(_) | Value::Ip(_) => EventValue::Str(Cow::Owned(value.to_string())),
+        Value::Array(items) => EventValue::Array(items.iter().map(to_sigma).collect()),
+    }
+}
+
+fn text<'v>(value: &'v Value<'_>, out: &mut dyn FnMut(Cow<'v, str>)) {
+    match value {
+        Value::Str(s) => out(Cow::Borrowed(s)),
+        Value::Array(items) => items.iter().for_each(|v| text(v, out)),
+        Value::Null => {}
+        other => out(Cow::Owned(other.to_string())),
+    }
+}
+
+impl rsigma_eval::Event for SigmaView<'_, '_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        let name = self.mapping.get(path).map_or(path, String::as_str);
+        self.event.get(name).map(to_sigma)
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        let mut found = false;
+        for (_, value) in self.event.fields() {
+            text(value, &mut |s| found |= pred(&s));
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::new();
+        for (_, value) in self.event.fields() {
+            text(value, &mut |s| out.push(s));
+        }
+        out
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let fields = self.event.fields().map(|(name, value)| (name.to_owned(), serde_json::Value::String(value.to_string())));
+        serde_json::Value::Object(fields.collect())
+    }
+}

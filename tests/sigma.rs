@@ -1,0 +1,103 @@
+//! The Sigma detector in the host: SigmaHQ's Windows rules, handed over by the host from the
+//! stage's `rules` directory, run by `logsift run` over real attack telemetry
+//! (`../shared/data/security-datasets/`, JSON lines) after the JSON parser.
+
+mod support;
+
+use std::process::Command;
+
+/// Logsource routes for Sysmon and the Security log, as an operator would configure them.
+const ROUTES: &str = r#"
+[[pipeline.settings.logsources]]
+when = { Channel = "Microsoft-Windows-Sysmon/Operational", EventID = 1 }
+logsource = { product = "windows", service = "sysmon", category = "process_creation" }
+[[pipeline.settings.logsources]]
+when = { Channel = "Microsoft-Windows-Sysmon/Operational", EventID = 10 }
+logsource = { product = "windows", service = "sysmon", category = "process_access" }
+[[pipeline.settings.logsources]]
+when = { Channel = "Microsoft-Windows-Sysmon/Operational", EventID = 7 }
+logsource = { product = "windows", service = "sysmon", category = "image_load" }
+[[pipeline.settings.logsources]]
+when = { Channel = "Microsoft-Windows-Sysmon/Operational", EventID = [12, 13, 14] }
+logsource = { product = "windows", service = "sysmon", category = "registry_event" }
+[[pipeline.settings.logsources]]
+when = { Channel = "Security" }
+logsource = { product = "windows", service = "security" }
+"#;
+
+#[test]
+fn sigmahq_windows_rules_fire_on_a_real_lsass_dump_through_comsvcs() {
+    let Some(dataset) = support::shared_data(
+        "data/security-datasets/psh_lsass_memory_dump_comsvcs__psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json",
+    ) else {
+        return;
+    };
+    let Some(rules) = support::shared_data("sigma/rules/windows") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("logsift.toml");
+    let text = format!(
+        "[reload]\nwatch = false\n[[pipeline]]\nplugin = {json:?}\n[[pipeline]]\nplugin = {sigma:?}\nrules = [{rules:?}]\n[pipeline.limits]\nmemory_mb = 512\ntimeout_ms = 30000\n{ROUTES}",
+        json = support::plugin("json").display().to_string(),
+        sigma = support::plugin("sigma").display().to_string(),
+        rules = rules.display().to_string(),
+    );
+    std::fs::write(&config, text).expect("config");
+    let out = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .arg("--input")
+        .arg(&dataset)
+        .output()
+        .expect("logsift run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .filter(|j| j["output"] == "alerts")
+        .collect();
+    let fired: std::collections::BTreeSet<&str> = alerts.iter().filter_map(|a| a["rule"]["id"].as_str()).collect();
+    eprintln!("{} alerts from {} rules: {fired:?}", alerts.len(), fired.len());
+    for (id, title) in [
+        ("646ea171-dded-4578-8a4d-65e9822892e3", "Process Memory Dump Via Comsvcs.DLL"),
+        ("a49fa4d5-11db-418c-8473-1e014a8dd462", "Lsass Memory Dump via Comsvcs DLL"),
+    ] {
+        let alert =
+            alerts.iter().find(|a| a["rule"]["id"] == id).unwrap_or_else(|| panic!("{title} did not fire; fired: {fired:?}\n{stderr}"));
+        assert_eq!(alert["rule"]["title"], title);
+        assert!(
+            alert["rule"]["tags"].as_array().is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.starts_with("attack.t")))),
+            "{alert}"
+        );
+        assert!(
+            alert["event"]["original"].as_str().is_some_and(|o| o.to_lowercase().contains("comsvcs")),
+            "the alert carries the event it fired on"
+        );
+    }
+    assert!(stderr.contains("sigma rules loaded"), "{stderr}");
+}
+
+#[test]
+fn the_shipped_sigma_example_flags_the_sample_log_without_any_rust() {
+    let workspace = support::workspace();
+    let out = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["run", "--config"])
+        .arg(workspace.join("examples/sigma.toml"))
+        .arg("--input")
+        .arg(workspace.join("examples/sample.log"))
+        .output()
+        .expect("logsift run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut fired = std::collections::BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let json: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        if json["output"] == "alerts" {
+            *fired.entry(json["rule"]["id"].as_str().expect("rule id").to_owned()).or_insert(0) += 1;
+            assert_eq!(json["rule"]["status"], "experimental", "{json}");
+        }
+    }
+    // Three failed root password logins; two lines naming an invalid user ("Invalid user
+    // …" and "Failed password for invalid user …": Sigma matches without case).
+    let expected = [("2b9d6c1a-8e4f-4f7b-a3d2-6c5e1f0b9a47".to_owned(), 2), ("7f0c3f0e-1d55-4a53-9b0e-5a1f2c6d9e01".to_owned(), 3)];
+    assert_eq!(fired, expected.into_iter().collect());
+}
