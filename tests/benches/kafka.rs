@@ -20,7 +20,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
-use support::kafka::{Client, ServiceSpec, Tansu, metric_sum, scrape, service_config};
+use support::kafka::{Client, Service, ServiceSpec, Tansu, metric_sum, scrape, service_config};
 
 const RECORDS: usize = 200_000;
 const PASSES: usize = 3;
@@ -93,22 +93,8 @@ fn logsift(brokers: &str, pass: usize, workers: usize, dir: &std::path::Path) ->
         extra: &outputs,
     };
     let config = service_config(dir, &spec);
-    let settings = logsift::Settings::load(&config).expect("settings");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (listening, addr) = std::sync::mpsc::channel();
-    let service = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        runtime.block_on(logsift::kafka::serve(
-            settings,
-            async move {
-                let _ = stopped.await;
-            },
-            move |a| {
-                let _ = listening.send(a);
-            },
-        ))
-    });
-    let addr = addr.recv().expect("listening");
+    let service = Service::start(&config);
+    let addr = service.addr;
     let mut started = None;
     loop {
         let metrics = scrape(addr);
@@ -121,8 +107,7 @@ fn logsift(brokers: &str, pass: usize, workers: usize, dir: &std::path::Path) ->
         std::thread::sleep(Duration::from_millis(10));
     }
     let elapsed = started.expect("records").elapsed();
-    let _ = stop.send(());
-    service.join().expect("service thread").expect("service");
+    service.stop().expect("service");
     elapsed
 }
 
