@@ -179,7 +179,9 @@ fn a_process_killed_mid_stream_and_restarted_loses_nothing() {
     let client = Client::new(cluster.bootstrap_servers());
     let dir = tempfile::tempdir().expect("tempdir");
 
+    // Input starts once the first process is consuming, and lasts about 6 s.
     let first = Process::start(&client.brokers, dir.path(), "first");
+    first.wait_balanced();
     let feeder = feed_slowly(&client.brokers, lines.clone(), 50, Duration::from_millis(150));
     first.wait_until(Duration::from_secs(60), "the first outputs", |_| client.committed_total(GROUP, "logs") > 0);
     first.kill();
@@ -208,9 +210,9 @@ fn a_second_process_joining_the_group_takes_partitions_without_loss() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     let first = Process::start(&client.brokers, dir.path(), "first");
+    first.wait_balanced();
     // About 20 s of input: the second process joins, and the group rebalances, well before it ends.
     let feeder = feed_slowly(&client.brokers, lines.clone(), 20, Duration::from_millis(200));
-    first.wait_until(Duration::from_secs(60), "the first process to own partitions", |p| p.assigned() > 0.0);
     let second = Process::start(&client.brokers, dir.path(), "second");
     second.wait_until(Duration::from_secs(60), "the four partitions to be split between both processes", |p| {
         let (a, b) = (first.assigned(), p.assigned());
