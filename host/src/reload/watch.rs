@@ -64,20 +64,24 @@ pub fn watch(mut reloader: Reloader) -> std::io::Result<WatchHandle> {
         let mut watcher = None;
         let mut watching = BTreeSet::new();
         let mut changed_at: Option<Instant> = None;
+        // What to watch is worked out at start and after each reload, not on every turn.
+        let mut rearm = true;
         while !flag.load(Ordering::Relaxed) {
-            let settings = reloader.settings().reload.clone();
-            if settings.watch {
-                let dirs = watched_dirs(&reloader);
-                if watcher.is_none() || dirs != watching {
-                    watcher = start_watcher(&dirs, tx.clone());
-                    watching = dirs;
-                    // A change made before the watch was in place (while the first
-                    // generation compiled, say) has no event: look once anyway.
-                    changed_at.get_or_insert_with(Instant::now);
+            let (watch, debounce) = (reloader.settings().reload.watch, Duration::from_millis(reloader.settings().reload.debounce_ms));
+            if std::mem::take(&mut rearm) {
+                if watch {
+                    let dirs = watched_dirs(&reloader);
+                    if watcher.is_none() || dirs != watching {
+                        watcher = start_watcher(&dirs, tx.clone());
+                        watching = dirs;
+                        // A change made before the watch was in place (while the first
+                        // generation compiled, say) has no event: look once anyway.
+                        changed_at.get_or_insert_with(Instant::now);
+                    }
+                } else {
+                    watcher = None;
+                    watching.clear();
                 }
-            } else {
-                watcher = None;
-                watching.clear();
             }
             match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(()) => changed_at = Some(Instant::now()),
@@ -86,9 +90,11 @@ pub fn watch(mut reloader: Reloader) -> std::io::Result<WatchHandle> {
             if hangup.swap(false, Ordering::Relaxed) {
                 reloader.reload("sighup");
                 changed_at = None;
-            } else if changed_at.is_some_and(|t| t.elapsed() >= Duration::from_millis(settings.debounce_ms)) {
+                rearm = true;
+            } else if changed_at.is_some_and(|t| t.elapsed() >= debounce) {
                 changed_at = None;
                 reloader.reload("file change");
+                rearm = true;
             }
         }
     })?;
