@@ -10,6 +10,7 @@
 //! | `rules` | the rule files, `[{path, text}]`: the host fills it from the stage's `rules` paths |
 //! | `field_mapping` | Sigma field name → event field name (e.g. `Image` → `process.executable`); unmapped names are looked up as they are |
 //! | `disabled` | rule ids that do not run |
+//! | `throttle` | `{seconds, by = [fields], max_keys}`: hold back repeats of a rule for the same key within a window of event time (see [`throttle`]) |
 //! | `logsources` | `[{when = {field = value}, logsource = {product, category, service}}]`: how to tell an event's logsource, so rules meet only the events they are for (see [`routing`]) |
 //!
 //! A rule file that does not parse, or a rule that does not compile, is refused alone: it
@@ -17,6 +18,7 @@
 
 pub mod routing;
 mod ruleset;
+pub mod throttle;
 mod view;
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,6 +36,7 @@ struct SigmaSettings {
     field_mapping: BTreeMap<String, String>,
     disabled: Vec<String>,
     logsources: Vec<routing::Route>,
+    throttle: throttle::ThrottleConfig,
 }
 
 /// The Sigma detector.
@@ -41,6 +44,7 @@ pub struct Sigma {
     rules: RuleSet,
     mapping: HashMap<String, String>,
     router: routing::Router,
+    throttle: throttle::Throttle,
 }
 
 impl Sigma {
@@ -75,7 +79,8 @@ impl Plugin for Sigma {
         let refused = rules.refused.len().to_string();
         log::info("sigma rules loaded", &[("rules", &loaded), ("refused", &refused)]);
         let router = routing::Router::new(settings.logsources)?;
-        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router })
+        let throttle = throttle::Throttle::new(settings.throttle);
+        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router, throttle })
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
@@ -99,12 +104,16 @@ impl Plugin for Sigma {
         for result in results {
             let header = &result.header;
             let id = header.rule_id.clone().unwrap_or_else(|| header.rule_title.clone());
+            let throttle::Verdict::Send { held } = self.throttle.check(&id, event) else { continue };
             let mut alert = Alert::new(id.clone(), header.rule_title.clone(), level(header.level)).with_tags(header.tags.iter().cloned());
             if let Some(status) = self.rules.info.get(&id).and_then(|i| i.status.clone()) {
                 alert = alert.with_status(status);
             }
             if let Some(detection) = result.as_detection() {
                 alert = alert.with_detail("sigma.selections", detection.matched_selections.join(","));
+            }
+            if held > 0 {
+                alert = alert.with_detail("sigma.suppressed", held.to_string());
             }
             ctx.alert(alert);
         }

@@ -224,3 +224,32 @@ fn field_mapping_lets_a_sysmon_rule_match_an_ecs_event() {
     let results = testing::run(&mut sigma, &testing::events_batch(&[event]));
     assert_eq!(results[0].alerts.len(), 1);
 }
+
+#[test]
+fn repeated_alerts_are_throttled_per_rule_and_key_in_event_time() {
+    let rule = "title: Whoami\nid: 44444444-4444-4444-4444-444444444444\nlogsource:\n  product: linux\ndetection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\nlevel: low\n";
+    let settings = serde_json::json!({
+        "rules": [{"path": "whoami.yml", "text": rule}],
+        "throttle": {"seconds": 60, "by": ["user.name"]},
+    })
+    .to_string();
+    let mut sigma: Sigma = testing::plugin(&settings);
+    let at = |s: i64, user: &'static str| {
+        vec![("@timestamp", Value::Timestamp(s * 1_000_000_000)), ("user.name", Value::from(user)), ("CommandLine", Value::from("whoami"))]
+    };
+    let batch = testing::events_batch(&[at(0, "alice"), at(5, "alice"), at(6, "bob"), at(30, "alice"), at(61, "alice")]);
+    let alerts: Vec<Vec<String>> = testing::run(&mut sigma, &batch)
+        .iter()
+        .map(|r| {
+            r.alerts
+                .iter()
+                .map(|a| a.details.iter().find(|(k, _)| k == "sigma.suppressed").map_or("0".into(), |(_, v)| v.clone()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        alerts,
+        [vec!["0".to_owned()], vec![], vec!["0".to_owned()], vec![], vec!["2".to_owned()]],
+        "alice's repeats within 60 s are held, and counted in her next alert"
+    );
+}
