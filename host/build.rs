@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The plugin crates built for wasm32-wasip2.
-const PLUGINS: &[&str] = &["passthrough", "json", "syslog", "weblog", "ssh-root-login", "sigma", "faulty"];
+const PLUGINS: &[&str] = &["passthrough", "json", "syslog", "weblog", "ssh-root-login", "ssh-bruteforce", "sigma", "faulty"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -101,3 +101,58 @@ fn the_shipped_sigma_example_flags_the_sample_log_without_any_rust() {
     let expected = [("2b9d6c1a-8e4f-4f7b-a3d2-6c5e1f0b9a47".to_owned(), 2), ("7f0c3f0e-1d55-4a53-9b0e-5a1f2c6d9e01".to_owned(), 3)];
     assert_eq!(fired, expected.into_iter().collect());
 }
+
+/// Which of `commands` (JSON lines with a `CommandLine`) raise an alert in the running
+/// generation of `reloader`.
+fn alerting(reloader: &logsift::reload::Reloader, commands: &[&str]) -> Vec<usize> {
+    use logsift::pipeline::{Chain, InputRecord};
+    let mut chain = Chain::new(reloader.pipeline().current().stages.iter().cloned());
+    let inputs: Vec<InputRecord> = commands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| InputRecord {
+            raw: serde_json::json!({ "CommandLine": c }).to_string().into_bytes(),
+            origin: logsift_event::Origin::File { path: "test".into(), line: i as u64 + 1 },
+        })
+        .collect();
+    let mut fired: Vec<usize> =
+        chain.process(&inputs).routed.iter().filter(|r| &*r.output == "alerts").map(|r| r.source as usize).collect();
+    fired.dedup();
+    fired
+}
+
+#[test]
+fn a_rule_file_saved_broken_on_reload_keeps_its_previous_version_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("rules dir");
+    let rule = |needle: &str| {
+        format!(
+            "title: Recon\nid: 50000000-0000-0000-0000-000000000001\nlogsource: {{product: linux}}\ndetection:\n  sel: {{CommandLine|contains: {needle}}}\n  condition: sel\n"
+        )
+    };
+    std::fs::write(rules.join("recon.yml"), rule("whoami")).expect("rule");
+    let config = dir.path().join("logsift.toml");
+    let text = format!(
+        "[reload]\nwatch = false\n[[pipeline]]\nplugin = {json:?}\n[[pipeline]]\nplugin = {sigma:?}\nrules = [\"rules\"]\n",
+        json = support::plugin("json").display().to_string(),
+        sigma = support::plugin("sigma").display().to_string(),
+    );
+    std::fs::write(&config, text).expect("config");
+    let engine = logsift::wasm::new_engine().expect("engine");
+    let mut reloader = logsift::reload::Reloader::start(&engine, logsift::Settings::load(&config).expect("settings"), None).expect("start");
+    let commands = ["whoami", "hostname", "id"];
+    assert_eq!(alerting(&reloader, &commands), [0]);
+
+    std::fs::write(rules.join("recon.yml"), rule("hostname")).expect("rule");
+    assert_eq!(reloader.reload("test"), 2);
+    assert_eq!(alerting(&reloader, &commands), [1], "the edited rule runs");
+
+    std::fs::write(rules.join("recon.yml"), "title: Recon\ndetection:\n  sel: {CommandLine|contains: [id\n").expect("rule");
+    reloader.reload("test");
+    assert_eq!(alerting(&reloader, &commands), [1], "the broken save leaves the edited rule running");
+
+    std::fs::write(rules.join("recon.yml"), rule("' id'")).expect("rule");
+    reloader.reload("test");
+    assert_eq!(alerting(&reloader, &commands), Vec::<usize>::new(), "a fixed save runs: ' id' is in none of them");
+}

@@ -16,7 +16,7 @@ use wasmtime::component::Component;
 
 use super::generation::{Generation, Pipeline, Refusal};
 use super::selfcheck::self_check;
-use super::spec::{PluginSpec, resolve};
+use super::spec::{PluginSpec, RuleHistory, resolve};
 use crate::config::{ConfigError, Settings};
 use crate::metrics::{Metrics, ReloadLabels};
 use crate::pipeline::StageOptions;
@@ -46,6 +46,7 @@ pub struct Reloader {
     plugins: HashMap<PluginKey, Arc<LoadedPlugin>>,
     pipeline: Arc<Pipeline>,
     metrics: Option<Arc<Metrics>>,
+    rule_history: RuleHistory,
 }
 
 /// What happened to one plugin file in a reload.
@@ -74,8 +75,9 @@ impl Reloader {
             plugins: HashMap::new(),
             pipeline: placeholder,
             metrics,
+            rule_history: RuleHistory::default(),
         };
-        let specs = resolve(&reloader.settings, &[]);
+        let specs = resolve(&reloader.settings, &[], &mut reloader.rule_history);
         let previous = Generation::new(0, Vec::new());
         let (stages, refusals) = reloader.build(&specs, &previous, "start");
         if let Some(r) = refusals.into_iter().next() {
@@ -116,7 +118,7 @@ impl Reloader {
         }
         let current = self.pipeline.current();
         let running: Vec<PathBuf> = current.stages.iter().map(|(p, _)| p.path.clone()).collect();
-        let specs = resolve(&self.settings, &running);
+        let specs = resolve(&self.settings, &running, &mut self.rule_history);
         let (stages, refusals) = self.build(&specs, &current, trigger);
         self.pipeline.set_refusals(refusals);
         if current.same_stages(&stages) {

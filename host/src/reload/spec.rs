@@ -2,8 +2,10 @@
 //! settings, limits and options. A `directory` stage becomes one entry per `.wasm` file
 //! in it, in file-name order; its settings are the stage's, then the
 //! `[pipeline.plugins.<stem>]` section's, then a sidecar `<stem>.toml` next to the file.
-//! A stage's `rules` files are read here and handed over as the setting `rules`.
+//! A stage's `rules` files are read here and handed over as the setting `rules`, each with
+//! its earlier texts (see [`RuleHistory`]).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Settings, StageConfig};
@@ -83,26 +85,55 @@ pub fn rule_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The stage's rules as the `rules` setting: `[{path, text}]`.
-fn rules_setting(paths: &[PathBuf]) -> Result<serde_json::Value, String> {
+/// How many earlier texts of a rule file are kept.
+const RULE_HISTORY: usize = 3;
+
+/// The texts each rule file had in earlier generations, newest first, so that a rule
+/// plugin can keep running a file's previous version when the newest is saved broken (the
+/// plugin decides what "broken" is; the host only remembers). Bounded: the last
+/// [`RULE_HISTORY`] distinct texts per file, for the files still named.
+#[derive(Debug, Default)]
+pub struct RuleHistory {
+    texts: HashMap<PathBuf, Vec<String>>,
+}
+
+impl RuleHistory {
+    /// Records `text` as `path`'s newest; returns its earlier texts, newest first.
+    fn record(&mut self, path: &Path, text: &str) -> Vec<String> {
+        let texts = self.texts.entry(path.to_owned()).or_default();
+        if texts.first().is_none_or(|newest| newest != text) {
+            texts.insert(0, text.to_owned());
+            texts.truncate(RULE_HISTORY + 1);
+        }
+        texts[1..].to_vec()
+    }
+}
+
+/// The stage's rules as the `rules` setting: `[{path, text, previous}]`.
+fn rules_setting(paths: &[PathBuf], history: &mut RuleHistory) -> Result<serde_json::Value, String> {
     let files = rule_files(paths).map_err(|e| format!("cannot list the rules: {e}"))?;
     let rules: Result<Vec<serde_json::Value>, String> = files
         .iter()
         .map(|path| {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read rule file {}: {e}", path.display()))?;
-            Ok(serde_json::json!({"path": path.display().to_string(), "text": text}))
+            let previous = history.record(path, &text);
+            Ok(serde_json::json!({"path": path.display().to_string(), "text": text, "previous": previous}))
         })
         .collect();
     Ok(serde_json::Value::Array(rules?))
 }
 
 /// The stage's settings for `init`: its `settings`, plus the rules it names.
-fn stage_settings(stage: &StageConfig, own: &serde_json::Map<String, serde_json::Value>) -> (serde_json::Value, Option<String>) {
+fn stage_settings(
+    stage: &StageConfig,
+    own: &serde_json::Map<String, serde_json::Value>,
+    history: &mut RuleHistory,
+) -> (serde_json::Value, Option<String>) {
     let mut merged = stage.settings.clone();
     merged.extend(own.clone());
     let mut problem = None;
     if !stage.rules.is_empty() {
-        match rules_setting(&stage.rules) {
+        match rules_setting(&stage.rules, history) {
             Ok(rules) => {
                 merged.insert("rules".into(), rules);
             }
@@ -114,26 +145,33 @@ fn stage_settings(stage: &StageConfig, own: &serde_json::Map<String, serde_json:
 
 /// Resolves every stage. `previous` lists the files of the running generation: a file of a
 /// non-optional directory stage that has gone stays in the list (its load will find it
-/// missing and keep the running version).
-pub fn resolve(settings: &Settings, previous: &[PathBuf]) -> Vec<PluginSpec> {
+/// missing and keep the running version). `history` gives the rule files' earlier texts.
+pub fn resolve(settings: &Settings, previous: &[PathBuf], history: &mut RuleHistory) -> Vec<PluginSpec> {
     let mut specs = Vec::new();
     for stage in &settings.pipeline {
         let options = StageOptions { health: stage.health, on_reject: stage.on_reject };
         let limits = settings.limits_for(stage);
         let optional = stage.is_optional();
         if let Some(path) = &stage.plugin {
-            let (settings, problem) = stage_settings(stage, &serde_json::Map::new());
+            let (settings, problem) = stage_settings(stage, &serde_json::Map::new(), history);
             specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem });
         } else if let Some(dir) = &stage.directory {
             let template =
                 PluginSpec { name: None, path: dir.clone(), settings: serde_json::Value::Null, limits, options, optional, problem: None };
-            resolve_directory(stage, dir, previous, &template, &mut specs);
+            resolve_directory(stage, dir, previous, &template, &mut specs, history);
         }
     }
     specs
 }
 
-fn resolve_directory(stage: &StageConfig, dir: &Path, previous: &[PathBuf], template: &PluginSpec, specs: &mut Vec<PluginSpec>) {
+fn resolve_directory(
+    stage: &StageConfig,
+    dir: &Path,
+    previous: &[PathBuf],
+    template: &PluginSpec,
+    specs: &mut Vec<PluginSpec>,
+    history: &mut RuleHistory,
+) {
     let mut files = match plugin_files(dir) {
         Ok(files) => files,
         Err(e) => {
@@ -151,7 +189,7 @@ fn resolve_directory(stage: &StageConfig, dir: &Path, previous: &[PathBuf], temp
     for path in files {
         let stem = stem(&path);
         let own = stage.plugins.get(&stem).cloned().unwrap_or_default();
-        let (mut settings, mut problem) = stage_settings(stage, &own);
+        let (mut settings, mut problem) = stage_settings(stage, &own, history);
         match sidecar(&path) {
             Ok(sidecar) => {
                 if let serde_json::Value::Object(map) = &mut settings {

@@ -32,6 +32,9 @@
 //! `event.original` borrowed from the batch and adds the [`Parsed`] fields it returns;
 //! [`calendar`] has the date arithmetic timestamps need.
 //!
+//! A detector that needs memory across events ("five failures then a success", "once per
+//! ten minutes") keeps the bounded, event-time helpers of [`state`] in its struct.
+//!
 //! The same code runs natively: [`testing`] feeds a plugin batches in-process, which is how
 //! plugin unit tests and the Wasm/native benchmark call it.
 
@@ -43,6 +46,7 @@ mod event;
 pub mod log;
 mod plugin;
 mod runtime;
+pub mod state;
 pub mod testing;
 
 pub use alert::{Alert, Level};

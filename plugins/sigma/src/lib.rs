@@ -7,15 +7,20 @@
 //!
 //! | key | what |
 //! |---|---|
-//! | `rules` | the rule files, `[{path, text}]`: the host fills it from the stage's `rules` paths |
+//! | `rules` | the rule files, `[{path, text, previous}]`: the host fills it from the stage's `rules` paths |
 //! | `field_mapping` | Sigma field name → event field name (e.g. `Image` → `process.executable`); unmapped names are looked up as they are |
 //! | `disabled` | rule ids that do not run |
-//! | `throttle` | `{seconds, by = [fields], max_keys}`: hold back repeats of a rule for the same key within a window of event time (see [`throttle`]) |
+//! | `exceptions` | `[{rule, match, reason}]`: the rule does not fire on events that `match` (a Sigma selection) |
+//! | `throttle` | `{seconds, by = [fields], max_keys, rules = {<id> = {seconds, by}}}`: hold back repeats of a rule for the same key within a window of event time (see [`throttle`]) |
 //! | `logsources` | `[{when = {field = value}, logsource = {product, category, service}}]`: how to tell an event's logsource, so rules meet only the events they are for (see [`routing`]) |
+//! | `correlation` | `{max_groups, max_entries_per_group}`: the bounds of correlation state (see [`correlation`]) |
 //!
 //! A rule file that does not parse, or a rule that does not compile, is refused alone: it
-//! is logged with its file and reason, and the other rules load.
+//! is logged with its file and reason, and the other rules load. When the host hands over
+//! the file's earlier texts (`previous`, as it does on a reload), the newest earlier text
+//! that loads keeps running instead, and the log says so.
 
+pub mod correlation;
 pub mod routing;
 mod ruleset;
 pub mod throttle;
@@ -26,7 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, export_plugin, log};
 use serde::Deserialize;
 
-pub use ruleset::{Refusal, RuleFile, RuleSet, load};
+pub use ruleset::{Exception, Kept, LoadOptions, Refusal, RuleFile, RuleSet, load};
 pub use view::SigmaView;
 
 #[derive(Deserialize, Default)]
@@ -35,8 +40,10 @@ struct SigmaSettings {
     rules: Vec<RuleFile>,
     field_mapping: BTreeMap<String, String>,
     disabled: Vec<String>,
+    exceptions: Vec<Exception>,
     logsources: Vec<routing::Route>,
     throttle: throttle::ThrottleConfig,
+    correlation: correlation::CorrelationSettings,
 }
 
 /// The Sigma detector.
@@ -45,6 +52,7 @@ pub struct Sigma {
     mapping: HashMap<String, String>,
     router: routing::Router,
     throttle: throttle::Throttle,
+    correlator: Option<correlation::Correlator>,
 }
 
 impl Sigma {
@@ -70,17 +78,24 @@ impl Plugin for Sigma {
 
     fn init(settings: Settings) -> Result<Self, String> {
         let settings: SigmaSettings = settings.parse()?;
-        let rules = load(&settings.rules, &settings.disabled);
+        let options =
+            LoadOptions { disabled: &settings.disabled, exceptions: &settings.exceptions, correlation: settings.correlation.config() };
+        let mut rules = load(&settings.rules, options);
+        for k in &rules.kept {
+            log::warn("sigma rule file is broken; its previous version keeps running", &[("file", &k.path), ("reason", &k.reason)]);
+        }
         for r in &rules.refused {
             let rule = r.rule.as_deref().unwrap_or("-");
             log::warn("sigma rule refused", &[("file", &r.path), ("rule", rule), ("reason", &r.reason)]);
         }
         let loaded = rules.loaded.to_string();
+        let correlations = rules.correlation_rules.to_string();
         let refused = rules.refused.len().to_string();
-        log::info("sigma rules loaded", &[("rules", &loaded), ("refused", &refused)]);
+        log::info("sigma rules loaded", &[("rules", &loaded), ("correlations", &correlations), ("refused", &refused)]);
         let router = routing::Router::new(settings.logsources)?;
         let throttle = throttle::Throttle::new(settings.throttle);
-        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router, throttle })
+        let correlator = rules.correlations.take().map(correlation::Correlator::new);
+        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router, throttle, correlator })
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
@@ -101,9 +116,16 @@ impl Plugin for Sigma {
             }
             all
         };
+        let results = match &mut self.correlator {
+            Some(correlator) => correlator.process(event, &view, results),
+            None => results,
+        };
         for result in results {
             let header = &result.header;
             let id = header.rule_id.clone().unwrap_or_else(|| header.rule_title.clone());
+            if result.is_detection() && self.rules.silent.contains(&id) {
+                continue;
+            }
             let throttle::Verdict::Send { held } = self.throttle.check(&id, event) else { continue };
             let mut alert = Alert::new(id.clone(), header.rule_title.clone(), level(header.level)).with_tags(header.tags.iter().cloned());
             if let Some(status) = self.rules.info.get(&id).and_then(|i| i.status.clone()) {
@@ -111,6 +133,16 @@ impl Plugin for Sigma {
             }
             if let Some(detection) = result.as_detection() {
                 alert = alert.with_detail("sigma.selections", detection.matched_selections.join(","));
+            }
+            if let Some(correlation) = result.as_correlation() {
+                let group: Vec<String> = correlation.group_key.iter().map(|(field, value)| format!("{field}={value}")).collect();
+                let group = group.join(",");
+                alert = alert
+                    .with_dedupe_key(group.clone())
+                    .with_detail("sigma.correlation.type", correlation.correlation_type.as_str())
+                    .with_detail("sigma.correlation.group", group)
+                    .with_detail("sigma.correlation.value", correlation.aggregated_value.to_string())
+                    .with_detail("sigma.correlation.timespan_secs", correlation.timespan_secs.to_string());
             }
             if held > 0 {
                 alert = alert.with_detail("sigma.suppressed", held.to_string());

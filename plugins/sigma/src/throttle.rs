@@ -3,9 +3,10 @@
 //! event time (`@timestamp`) are held back and counted; the next alert that goes out for
 //! the key says how many were held back (`sigma.suppressed`). Event time, not wall time,
 //! so a replay throttles the same way. State is bounded by `max_keys`: when full, keys whose
-//! window has passed go first, then the oldest.
+//! window has passed go first, then the oldest. `rules` sets another window or key for
+//! single rules (by id).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use logsift_sdk::{Event, Value};
 use serde::Deserialize;
@@ -20,16 +21,30 @@ pub struct ThrottleConfig {
     pub by: Vec<String>,
     /// The most keys remembered.
     pub max_keys: usize,
+    /// Per rule id, its own window and key.
+    pub rules: BTreeMap<String, RuleThrottle>,
 }
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        ThrottleConfig { seconds: 0, by: Vec::new(), max_keys: 100_000 }
+        ThrottleConfig { seconds: 0, by: Vec::new(), max_keys: 100_000, rules: BTreeMap::new() }
     }
+}
+
+/// One rule's throttle, in place of the default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleThrottle {
+    /// The window, in seconds of event time; 0 turns throttling off for the rule.
+    pub seconds: u64,
+    /// The fields whose values make the key; the default's when left out.
+    #[serde(default)]
+    pub by: Option<Vec<String>>,
 }
 
 struct Window {
     opened_ns: i64,
+    window_ns: i64,
     held: u64,
 }
 
@@ -67,22 +82,25 @@ impl Throttle {
     /// Decides for an alert of `rule` on `event`. Events without a typed `@timestamp` are
     /// never held back.
     pub fn check(&mut self, rule: &str, event: &Event<'_>) -> Verdict {
-        let Some(now) = timestamp(event).filter(|_| self.config.seconds > 0) else { return Verdict::Send { held: 0 } };
-        let window_ns = i64::try_from(self.config.seconds.saturating_mul(1_000_000_000)).unwrap_or(i64::MAX);
-        let key = (rule.to_owned(), self.config.by.iter().map(|f| event.get(f).map(|v| v.to_string()).unwrap_or_default()).collect());
+        let own = self.config.rules.get(rule);
+        let seconds = own.map_or(self.config.seconds, |r| r.seconds);
+        let by = own.and_then(|r| r.by.as_ref()).unwrap_or(&self.config.by);
+        let Some(now) = timestamp(event).filter(|_| seconds > 0) else { return Verdict::Send { held: 0 } };
+        let window_ns = i64::try_from(seconds.saturating_mul(1_000_000_000)).unwrap_or(i64::MAX);
+        let key = (rule.to_owned(), by.iter().map(|f| event.get(f).map(|v| v.to_string()).unwrap_or_default()).collect());
         if let Some(w) = self.windows.get_mut(&key) {
             if now.saturating_sub(w.opened_ns) < window_ns {
                 w.held += 1;
                 return Verdict::Hold;
             }
             let held = w.held;
-            *w = Window { opened_ns: now, held: 0 };
+            *w = Window { opened_ns: now, window_ns, held: 0 };
             return Verdict::Send { held };
         }
         if self.windows.len() >= self.config.max_keys.max(1) {
-            self.evict(now, window_ns);
+            self.evict(now);
         }
-        self.windows.insert(key, Window { opened_ns: now, held: 0 });
+        self.windows.insert(key, Window { opened_ns: now, window_ns, held: 0 });
         Verdict::Send { held: 0 }
     }
 
@@ -96,8 +114,8 @@ impl Throttle {
         self.windows.is_empty()
     }
 
-    fn evict(&mut self, now: i64, window_ns: i64) {
-        self.windows.retain(|_, w| now.saturating_sub(w.opened_ns) < window_ns);
+    fn evict(&mut self, now: i64) {
+        self.windows.retain(|_, w| now.saturating_sub(w.opened_ns) < w.window_ns);
         while self.windows.len() >= self.config.max_keys.max(1) {
             let oldest = self.windows.iter().min_by_key(|(_, w)| w.opened_ns).map(|(k, _)| k.clone());
             match oldest {
@@ -120,7 +138,7 @@ mod tests {
     }
 
     fn throttle(seconds: u64, max_keys: usize) -> Throttle {
-        Throttle::new(ThrottleConfig { seconds, by: vec!["source.ip".into()], max_keys })
+        Throttle::new(ThrottleConfig { seconds, by: vec!["source.ip".into()], max_keys, rules: BTreeMap::new() })
     }
 
     #[test]

@@ -28,7 +28,10 @@ fn corpus(root: &Path) -> Vec<RuleFile> {
     for dir in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
         yaml_files(&root.join(dir), &mut files);
     }
-    files.into_iter().map(|p| RuleFile { path: p.display().to_string(), text: std::fs::read_to_string(&p).expect("rule file") }).collect()
+    files
+        .into_iter()
+        .map(|p| RuleFile { path: p.display().to_string(), text: std::fs::read_to_string(&p).expect("rule file"), previous: vec![] })
+        .collect()
 }
 
 fn settings(files: &[RuleFile]) -> String {
@@ -186,9 +189,13 @@ fn the_sigmahq_corpus_loads_and_every_regression_case_fires_its_rule() {
 fn a_broken_rule_is_refused_alone_with_its_file_and_reason() {
     let good = "title: Whoami\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: linux\ndetection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\nlevel: high\ntags:\n  - attack.t1033\n";
     let files = [
-        RuleFile { path: "good.yml".into(), text: good.into() },
-        RuleFile { path: "bad-yaml.yml".into(), text: "title: [unclosed\n".into() },
-        RuleFile { path: "bad-modifier.yml".into(), text: good.replace("contains", "nosuchmodifier").replace("1111", "2222") },
+        RuleFile { path: "good.yml".into(), text: good.into(), previous: vec![] },
+        RuleFile { path: "bad-yaml.yml".into(), text: "title: [unclosed\n".into(), previous: vec![] },
+        RuleFile {
+            path: "bad-modifier.yml".into(),
+            text: good.replace("contains", "nosuchmodifier").replace("1111", "2222"),
+            previous: vec![],
+        },
     ];
     let mut sigma: Sigma = testing::plugin(&settings(&files));
     assert_eq!(sigma.rules().loaded, 1);
@@ -211,7 +218,7 @@ fn a_broken_rule_is_refused_alone_with_its_file_and_reason() {
 #[test]
 fn field_mapping_lets_a_sysmon_rule_match_an_ecs_event() {
     let rule = "title: Certutil download\nid: 33333333-3333-3333-3333-333333333333\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  sel:\n    Image|endswith: '\\certutil.exe'\n    CommandLine|contains: urlcache\n  condition: sel\nlevel: high\n";
-    let files = [RuleFile { path: "certutil.yml".into(), text: rule.into() }];
+    let files = [RuleFile { path: "certutil.yml".into(), text: rule.into(), previous: vec![] }];
     let rules: Vec<_> = files.iter().map(|f| serde_json::json!({"path": f.path, "text": f.text})).collect();
     let settings =
         serde_json::json!({"rules": rules, "field_mapping": {"Image": "process.executable", "CommandLine": "process.command_line"}})
