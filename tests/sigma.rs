@@ -156,3 +156,74 @@ fn a_rule_file_saved_broken_on_reload_keeps_its_previous_version_running() {
     reloader.reload("test");
     assert_eq!(alerting(&reloader, &commands), Vec::<usize>::new(), "a fixed save runs: ' id' is in none of them");
 }
+
+/// Regression cases of SigmaHQ: (rule id, event file), the first `n` in path order.
+fn regression_cases(root: &std::path::Path, n: usize) -> Vec<(String, std::path::PathBuf)> {
+    fn find(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                find(&path, out);
+            } else if path.file_name().is_some_and(|f| f == "info.yml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut infos = Vec::new();
+    find(&root.join("regression_data/rules"), &mut infos);
+    infos.sort();
+    infos
+        .iter()
+        .take(n)
+        .map(|info| {
+            let text = std::fs::read_to_string(info).expect("info.yml");
+            let id = text.lines().find_map(|l| l.trim().strip_prefix("- id:")).expect("rule id").trim().to_owned();
+            let events = info.with_file_name(format!("{id}.json"));
+            (id, events)
+        })
+        .collect()
+}
+
+#[test]
+fn logsift_sigma_hunts_a_rule_directory_over_json_lines_and_windows_event_exports() {
+    let Some(root) = support::shared_data("sigma") else { return };
+    let Some(dataset) = support::shared_data(
+        "data/security-datasets/psh_lsass_memory_dump_comsvcs__psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json",
+    ) else {
+        return;
+    };
+    let cases = regression_cases(&root, 6);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"CommandLine\": \"whoami\"}\nnot json at all\n{\"CommandLine\": \"id\"}\n").expect("input");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_logsift"));
+    command.arg("sigma").arg("--rules").arg(root.join("rules")).arg("--input").arg(&dataset).arg("--input").arg(&broken);
+    for (_, events) in &cases {
+        command.arg("--input").arg(events);
+    }
+    let out = command.output().expect("logsift sigma");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let alerts: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON alert per line")).collect();
+    let fired: std::collections::BTreeSet<&str> = alerts.iter().filter_map(|a| a["rule"]["id"].as_str()).collect();
+    for a in &alerts {
+        assert!(a["rule"]["title"].is_string() && a["rule"]["level"].is_string(), "{a}");
+    }
+    // Flat JSON lines: the comsvcs dump, with the event it fired on.
+    let comsvcs = alerts.iter().find(|a| a["rule"]["id"] == "646ea171-dded-4578-8a4d-65e9822892e3").expect("comsvcs rule fires");
+    assert!(comsvcs["CommandLine"].as_str().is_some_and(|c| c.to_lowercase().contains("comsvcs")), "{comsvcs}");
+    // Windows event exports, pretty-printed: each case's rule fires, on a Windows event.
+    for (id, _) in &cases {
+        assert!(fired.contains(id.as_str()), "{id} did not fire; fired: {fired:?}");
+        let alert = alerts.iter().find(|a| a["rule"]["id"] == *id).expect("alert");
+        assert!(alert["EventID"].is_i64() && alert["Channel"].is_string(), "{alert}");
+    }
+    // The summary: a line per rule that fired, with its hits; the bad record, with where.
+    for id in &fired {
+        let hits = alerts.iter().filter(|a| a["rule"]["id"] == *id).count();
+        assert!(stderr.lines().any(|l| l.contains(id) && l.trim_start().starts_with(&hits.to_string())), "{id}: {hits}\n{stderr}");
+    }
+    assert!(stderr.contains("broken.json line 2"), "{stderr}");
+    assert!(stderr.contains("1 unreadable records"), "{stderr}");
+}

@@ -1,7 +1,8 @@
 //! The embedded default: lines from files or stdin in, JSON lines out.
 //!
 //! [`LineSource`] reads the inputs in order and hands out batches of records, each with its
-//! file and line number. [`JsonLinesSink`] writes each output's records as JSON lines,
+//! file and line number: a record per line, or (with [`Framing::Json`]) a record per JSON
+//! value, which may span lines (pretty-printed objects, several per file). [`JsonLinesSink`] writes each output's records as JSON lines,
 //! to that output's file or, interleaved, to one shared stream where every record of an
 //! output other than `events` carries an `output` field. Blank lines are not records; they
 //! are counted.
@@ -18,10 +19,25 @@ use crate::config::OutputConfig;
 use crate::pipeline::{ChainOutput, EVENTS, InputRecord};
 use crate::render::Renderer;
 
-/// Reads records, one per line, from files and stdin (`-`), in the order given.
+/// What makes one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// A line.
+    #[default]
+    Lines,
+    /// A JSON value, over as many lines as it takes. Text that is not JSON becomes a record
+    /// of its own once it cannot be completed (the parser then says why).
+    Json,
+}
+
+/// Reads records from files and stdin (`-`), in the order given.
 pub struct LineSource {
     pending: std::vec::IntoIter<PathBuf>,
     current: Option<(String, BufReader<Box<dyn Read>>)>,
+    framing: Framing,
+    /// A JSON value read so far, and the line it starts on.
+    partial: Vec<u8>,
+    partial_line: u64,
     line: u64,
     /// Blank lines skipped so far.
     pub blank: u64,
@@ -32,7 +48,36 @@ pub struct LineSource {
 impl LineSource {
     /// A source over these inputs; `-` is stdin.
     pub fn new(inputs: Vec<PathBuf>) -> Self {
-        LineSource { pending: inputs.into_iter(), current: None, line: 0, blank: 0, bytes: 0 }
+        Self::framed(inputs, Framing::Lines)
+    }
+
+    /// A source over these inputs cutting records by `framing`.
+    pub fn framed(inputs: Vec<PathBuf>, framing: Framing) -> Self {
+        LineSource {
+            pending: inputs.into_iter(),
+            current: None,
+            framing,
+            partial: Vec::new(),
+            partial_line: 0,
+            line: 0,
+            blank: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Adds a line to the JSON value being read; returns the value once complete (or once
+    /// it cannot become valid JSON), with the line it starts on.
+    fn frame_json(&mut self, line: &[u8]) -> Option<(Vec<u8>, u64)> {
+        if self.partial.is_empty() {
+            self.partial_line = self.line;
+        } else {
+            self.partial.push(b'\n');
+        }
+        self.partial.extend_from_slice(line);
+        match serde_json::from_slice::<serde::de::IgnoredAny>(&self.partial) {
+            Err(e) if e.is_eof() => None,
+            _ => Some((std::mem::take(&mut self.partial), self.partial_line)),
+        }
     }
 
     fn open(path: &Path) -> io::Result<(String, BufReader<Box<dyn Read>>)> {
@@ -66,7 +111,12 @@ impl LineSource {
             buf.clear();
             let n = reader.read_until(b'\n', &mut buf)?;
             if n == 0 {
+                let name = name.clone();
                 self.current = None;
+                if !self.partial.is_empty() {
+                    let raw = std::mem::take(&mut self.partial);
+                    batch.push(InputRecord { raw, origin: Origin::File { path: name.into(), line: self.partial_line } });
+                }
                 continue;
             }
             self.line += 1;
@@ -78,7 +128,15 @@ impl LineSource {
                 self.blank += 1;
                 continue;
             }
-            batch.push(InputRecord { raw: buf.clone(), origin: Origin::File { path: name.clone().into(), line: self.line } });
+            let name = name.clone();
+            let (raw, line) = match self.framing {
+                Framing::Lines => (buf.clone(), self.line),
+                Framing::Json => match self.frame_json(&buf) {
+                    Some(record) => record,
+                    None => continue,
+                },
+            };
+            batch.push(InputRecord { raw, origin: Origin::File { path: name.into(), line } });
         }
         Ok(batch)
     }

@@ -13,6 +13,7 @@
 //! - [`render`]: output records as ECS JSON (nested or flat).
 //! - [`files`]: the embedded default's source (lines of files or stdin) and sink (JSON lines).
 //! - [`run`]: file mode, end to end, with its summary.
+//! - [`hunt`]: `logsift sigma`, a Sigma rule directory over a log file.
 //! - [`kafka`]: service mode: per-core workers in one consumer group, output topics,
 //!   at-least-once offsets, graceful shutdown.
 //! - [`metrics`] and [`http`]: Prometheus metrics, `/health`, `/ready` and `/plugins`.
@@ -21,6 +22,7 @@
 pub mod config;
 pub mod files;
 pub mod http;
+pub mod hunt;
 pub mod kafka;
 pub mod metrics;
 pub mod pipeline;

@@ -32,6 +32,29 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Hunt: run a Sigma rule directory over JSON logs (flat JSON lines, or Windows events
+    /// as JSON) and print one JSON alert per line, then a per-rule hit summary on stderr.
+    Sigma {
+        /// A rule file or directory (searched recursively for .yml/.yaml); repeat for several.
+        #[arg(long, short, required = true)]
+        rules: Vec<PathBuf>,
+        /// An input file, or `-` for stdin; repeat for several. Default: stdin.
+        #[arg(long, short, default_value = "-")]
+        input: Vec<PathBuf>,
+        /// A TOML file of the sigma plugin's settings: field_mapping, logsources,
+        /// exceptions, disabled, throttle, correlation.
+        #[arg(long, short)]
+        settings: Option<PathBuf>,
+        /// The directory holding json.wasm and sigma.wasm.
+        #[arg(long, default_value = env!("SHIPPED_PLUGINS_DIR"))]
+        plugins: PathBuf,
+        /// Write dotted keys (`rule.id`) instead of nested objects.
+        #[arg(long)]
+        flat: bool,
+        /// Do not print the summary on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Run as a service: consume Kafka topics, produce events, alerts and dead letters,
     /// until SIGTERM or SIGINT (which drain in-flight records and commit).
     Serve {
@@ -62,6 +85,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let stdout = std::io::stdout().lock();
             let summary =
                 logsift::run_files(&settings, input, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("running the pipeline")?;
+            if !quiet {
+                eprint!("{summary}");
+            }
+            Ok(())
+        }
+        Command::Sigma { rules, input, settings, plugins, flat, quiet } => {
+            logsift::telemetry::init(&logsift::config::LogConfig { level: "warn".into(), ..Default::default() });
+            let settings = settings.map(|p| logsift::hunt::load_settings(&p)).transpose()?.unwrap_or_default();
+            let hunt = logsift::hunt::Hunt { rules, inputs: input, plugins, settings, flat };
+            let stdout = std::io::stdout().lock();
+            let summary = logsift::hunt::hunt(&hunt, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("hunting")?;
+            for problem in &summary.unreadable {
+                eprintln!("logsift sigma: skipped {problem}");
+            }
             if !quiet {
                 eprint!("{summary}");
             }

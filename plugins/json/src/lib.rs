@@ -11,6 +11,9 @@
 //! | RFC 3339 string in a `timestamp_fields` field | `Timestamp` |
 //! | IP string in an `ip_fields` field | `Ip` |
 //!
+//! A Windows event exported as JSON (`{"Event": {"System": …, "EventData": …}}`) gets the
+//! flat names Sigma rules use (`EventID`, `Channel`, `Image`, …; see `winevent`).
+//!
 //! `event.dataset` is set to `json` unless the object has its own (either way it marks the
 //! event as parsed for later parsers). A line that is not JSON, not an object, or nests
 //! deeper than `max_depth` is rejected with serde_json's message and its line and column;
@@ -20,7 +23,8 @@
 //! - [`settings`]: `timestamp_fields`, `ip_fields`, `max_depth`, checked by
 //!   [`JsonConfig::build`].
 //! - `flatten`: the one-pass object walk; `array`: arrays; `number`: Int or Float;
-//!   `typed`: timestamps and IPs; `rfc3339`: the timestamp reader.
+//!   `typed`: timestamps and IPs; `rfc3339`: the timestamp reader; `winevent`: Windows
+//!   events' names.
 //!
 //! The SDK's [`Event::parse_original`] takes the line from `event.original` and adds the
 //! fields.
@@ -31,6 +35,7 @@ mod number;
 mod rfc3339;
 pub mod settings;
 mod typed;
+mod winevent;
 
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, PARSED_MARK, Plugin, Settings};
 
@@ -70,6 +75,9 @@ impl Plugin for JsonLines {
                 return Ok(None);
             }
             let mut fields = flatten::flatten(line, config)?;
+            if winevent::is_windows_event(&fields) {
+                winevent::normalise(&mut fields);
+            }
             if !fields.iter().any(|(name, _)| name == PARSED_MARK) {
                 fields.push((PARSED_MARK.into(), DATASET.into()));
             }

@@ -145,19 +145,52 @@ fn cases(root: &Path) -> Vec<Case> {
         .collect()
 }
 
+/// Regression cases whose event file holds more events that meet the rule than its
+/// `match_count` (1) says, with how many do:
+/// - `0b9ad457…` (AnyDesk): three of the five events name `user.conf`;
+/// - `45e112d0…` (security zones): all three events set a `ZoneMap\Domains\` value to a
+///   zone other than 0, 1 or empty;
+/// - `c7dcacd0…` (administrative shares): the two events set `AutoShareServer` and
+///   `AutoShareWks` to 0, and the rule names both.
+const MORE_THAN_COUNTED: [(&str, usize); 3] =
+    [("0b9ad457-2554-44c1-82c2-d56a99c42377", 3), ("45e112d0-7759-4c2a-aa36-9f8fb79d3393", 3), ("c7dcacd0-cc59-4004-b0a4-1d6cdebe6f3e", 2)];
+
 #[test]
 fn the_sigmahq_corpus_loads_and_every_regression_case_fires_its_rule() {
     let Some(root) = shared_data("sigma") else { return };
     let files = corpus(&root);
     let started = Instant::now();
-    let mut sigma: Sigma = testing::plugin(&settings_with(&files, thor_routes(&root)));
+    let routes = thor_routes(&root);
+    let mut sigma: Sigma = testing::plugin(&settings_with(&files, routes.clone()));
+    let (loaded, refused) = (sigma.rules().loaded, sigma.rules().refused.len());
+    eprintln!("{} rule files: {loaded} rules loaded, {refused} refused, in {:?} (native test build)", files.len(), started.elapsed());
+    eprintln!("load rate over the whole corpus: {:.1} %", 100.0 * loaded as f64 / (loaded + refused) as f64);
+    // The logsources the routes cover (Windows channels by service and category): the
+    // rules for them that load, against those refused (a refused rule counts as covered).
+    let covered: std::collections::BTreeSet<&str> = routes
+        .as_array()
+        .expect("routes")
+        .iter()
+        .flat_map(|r| [r["logsource"]["service"].as_str(), r["logsource"]["category"].as_str()])
+        .flatten()
+        .collect();
+    let routed = sigma
+        .rules()
+        .engine
+        .rules()
+        .iter()
+        .filter(|r| [&r.logsource.service, &r.logsource.category].iter().any(|d| d.as_deref().is_some_and(|d| covered.contains(d))))
+        .count();
     eprintln!(
-        "{} rule files: {} rules loaded, {} refused, in {:?} (native, unoptimised test build)",
-        files.len(),
-        sigma.rules().loaded,
-        sigma.rules().refused.len(),
-        started.elapsed()
+        "load rate over the routed logsources ({} services and categories): {routed} rules loaded, {refused} refused at most: {:.1} %",
+        covered.len(),
+        100.0 * routed as f64 / (routed + refused) as f64
     );
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &sigma.rules().refused {
+        *reasons.entry(r.reason.split(':').next().unwrap_or_default().to_owned()).or_default() += 1;
+    }
+    eprintln!("refusals by reason: {reasons:?}");
     assert!(files.len() > 3_000, "the corpus is there");
     assert!(sigma.rules().loaded > 3_000, "nearly every rule loads: {:?}", &sigma.rules().refused[..sigma.rules().refused.len().min(5)]);
 
@@ -170,11 +203,15 @@ fn the_sigmahq_corpus_loads_and_every_regression_case_fires_its_rule() {
             events.iter().map(|e| e.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()).collect();
         let results = testing::run(&mut sigma, &testing::events_batch(&borrowed));
         let fired = results.iter().flat_map(|r| &r.alerts).filter(|a| a.rule_id == case.rule_id).count();
-        // At least as often as SigmaHQ counts: some event files hold more events than the
-        // count (e.g. AnyDesk's: three of its five events name user.conf, the count says 1).
-        let as_expected = fired >= case.match_count.unwrap_or(1);
+        // Exactly as often as SigmaHQ counts, except where the event file holds more events
+        // that meet the rule than the count says (checked by hand, see MORE_THAN_COUNTED).
+        let expected = case.match_count.unwrap_or(1);
+        let as_expected = match MORE_THAN_COUNTED.iter().find(|(id, _)| *id == case.rule_id) {
+            Some((_, matching)) => fired == *matching,
+            None => fired == expected,
+        };
         if !as_expected {
-            failures.insert(case.rule_id.clone(), (case.match_count, fired));
+            failures.insert(case.rule_id.clone(), (expected, fired));
         }
     }
     assert!(

@@ -22,6 +22,13 @@ pub fn at(seconds: i64, fields: &[(&'static str, &'static str)]) -> Vec<(&'stati
     event
 }
 
+/// An event at `seconds` of event time with typed `fields` (numbers, nulls, addresses, …).
+pub fn at_values(seconds: i64, fields: Vec<(&'static str, Value<'static>)>) -> Vec<(&'static str, Value<'static>)> {
+    let mut event = vec![("@timestamp", Value::Timestamp(seconds * 1_000_000_000))];
+    event.extend(fields);
+    event
+}
+
 /// Per event, the rule ids of the alerts it raised.
 pub fn fired(sigma: &mut Sigma, events: &[Vec<(&'static str, Value<'static>)>]) -> Vec<Vec<String>> {
     testing::run(sigma, &testing::events_batch(events)).iter().map(|r| r.alerts.iter().map(|a| a.rule_id.clone()).collect()).collect()
