@@ -59,7 +59,11 @@ fn main() {
         cap += 8;
         assert!(cap <= 1024, "the corpus does not load in 1 GiB");
     }
-    println!("Sigma: {} rule files ({} KiB handed over as settings), wasm component, release build", corpus.len(), all.to_string().len() / 1024);
+    println!(
+        "Sigma: {} rule files ({} KiB handed over as settings), wasm component, release build",
+        corpus.len(),
+        all.to_string().len() / 1024
+    );
     println!("  compile + first instance (parse and compile every rule)  {:>8.0} ms", ms(first));
     println!("  another instance (a worker, or a rebuild after a trap)   {:>8.0} ms median of 3", ms(inits[1]));
     println!("  smallest memory cap it loads under                       {:>8} MiB", cap);
@@ -79,7 +83,8 @@ fn main() {
         .collect();
 
     let windows_linux = rule_files(&["rules/windows", "rules/linux"].map(|d| root.join(d))).expect("rule files");
-    let comsvcs: Vec<PathBuf> = windows_linux.iter().filter(|p| p.ends_with("proc_creation_win_rundll32_process_dump_via_comsvcs.yml")).cloned().collect();
+    let comsvcs: Vec<PathBuf> =
+        windows_linux.iter().filter(|p| p.ends_with("proc_creation_win_rundll32_process_dump_via_comsvcs.yml")).cloned().collect();
     let hundred: Vec<PathBuf> =
         windows_linux.iter().filter(|p| p.to_string_lossy().contains("process_creation")).take(100).cloned().collect();
     println!("  events/s, json parser + rules, {RECORDS} events of Windows telemetry:");

@@ -20,6 +20,7 @@
 //! the file's earlier texts (`previous`, as it does on a reload), the newest earlier text
 //! that loads keeps running instead, and the log says so.
 
+pub mod base64offset;
 pub mod correlation;
 pub mod routing;
 mod ruleset;

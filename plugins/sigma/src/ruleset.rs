@@ -134,8 +134,9 @@ fn is_disabled(id: Option<&String>, disabled: &[String]) -> bool {
 
 fn compile_collection(collection: SigmaCollection, disabled: &[String]) -> FileRules {
     let mut out = FileRules { errors: collection.errors.into_iter().map(|e| (None, e)).collect(), ..FileRules::default() };
-    for rule in collection.rules.iter().filter(|r| !is_disabled(r.id.as_ref(), disabled)) {
-        match rsigma_eval::compile_rule(rule) {
+    for mut rule in collection.rules.into_iter().filter(|r| !is_disabled(r.id.as_ref(), disabled)) {
+        crate::base64offset::rewrite(&mut rule);
+        match rsigma_eval::compile_rule(&rule) {
             Ok(compiled) => out.rules.push(Loaded {
                 rule: compiled,
                 id: rule.id.clone(),

@@ -544,9 +544,6 @@ fn base64offset_finds_the_value_at_the_end_of_an_encoded_string() {
 }
 
 #[test]
-#[ignore = "rsigma 0.23 deviates from the spec: base64offset keeps the last encoded character, which depends on the \
-            byte after the value, so it finds the value only at the end of the encoded string; the spec matches the \
-            static middle part ('except the first and last byte')"]
 fn base64offset_finds_the_value_inside_an_encoded_string() {
     // The payloads are base64 of '/bin/bash -c id', 'x/bin/bash -c id', 'xy/bin/bash -c id'
     // (one per offset), then of '/bin/sh -c id', and '/bin/bash -c id' in plain text.
@@ -597,8 +594,6 @@ fn wide_is_an_alias_for_utf16le() {
 }
 
 #[test]
-#[ignore = "rsigma 0.23 deviates from the spec: base64offset keeps the last encoded character, which depends on the \
-            byte after the value, so it finds the value only at the end of the encoded string"]
 fn utf16le_and_base64offset_find_a_string_inside_an_encoded_powershell_command() {
     for modifiers in ["utf16le", "wide"] {
         let rule = one(&format!("CommandLine|{modifiers}|base64offset|contains: 'Net.WebClient'"));
