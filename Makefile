@@ -30,7 +30,7 @@ bench: tools ## Wasm vs native throughput, the cost of one passthrough hop, end 
 lint: ## formatting and clippy, natively and for the wasm target
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --target wasm32-wasip2 --target-dir target/wasm -p logsift-sdk -p logsift-passthrough -p logsift-json -p logsift-syslog -p logsift-weblog -p logsift-ssh-root-login -p logsift-ssh-bruteforce -p logsift-sigma -p logsift-faulty -- -D warnings
+	$(CARGO) clippy --target wasm32-wasip2 --target-dir target/wasm -p logsift-sdk -p logsift-passthrough -p logsift-json -p logsift-syslog -p logsift-weblog -p logsift-ssh-root-login -p logsift-ssh-bruteforce -p logsift-sigma -p logsift-geoip -p logsift-threat-intel -p logsift-asset -p logsift-faulty -- -D warnings
 
 fmt: ## format the code
 	$(CARGO) fmt --all

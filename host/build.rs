@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The plugin crates built for wasm32-wasip2.
-const PLUGINS: &[&str] = &["passthrough", "json", "syslog", "weblog", "ssh-root-login", "ssh-bruteforce", "sigma", "faulty"];
+const PLUGINS: &[&str] =
+    &["passthrough", "json", "syslog", "weblog", "ssh-root-login", "ssh-bruteforce", "sigma", "geoip", "threat-intel", "asset", "faulty"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -111,3 +111,39 @@ fn the_example_configuration_loads() {
     assert_eq!(s.pipeline.len(), 3);
     assert!(s.pipeline[0].plugin.as_ref().is_some_and(|p| p.ends_with("target/plugins/syslog.wasm")));
 }
+
+/// Every key path of a settings tree: maps with names of their own (`outputs`, `tables`)
+/// as `<name>`, free-form tables (plugin settings, librdkafka properties) as one key.
+fn key_paths(value: &serde_json::Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
+    const FREE_FORM: [&str; 5] = ["pipeline.settings", "pipeline.plugins", "kafka.consumer", "kafka.producer", "outputs.<name>.producer"];
+    const NAMED: [&str; 2] = ["outputs", "tables"];
+    match value {
+        serde_json::Value::Object(map) if !FREE_FORM.contains(&path) => {
+            for (key, child) in map {
+                let key = if NAMED.contains(&path) { "<name>" } else { key.as_str() };
+                let child_path = if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+                key_paths(child, &child_path, out);
+            }
+        }
+        serde_json::Value::Array(items) if items.first().is_some_and(serde_json::Value::is_object) => key_paths(&items[0], path, out),
+        _ => {
+            out.insert(path.to_owned());
+        }
+    }
+}
+
+#[test]
+fn the_configuration_reference_lists_every_key_and_no_other() {
+    let every_section = "batch_size = 10\n[outputs.NAME]\nfile = \"out.json\"\n[[pipeline]]\ndirectory = \"plugins\"\n[pipeline.plugins.NAME]\n\
+                         [tables.NAME]\nkind = \"ioc\"\npath = \"iocs.txt\"\n[kafka]\nbrokers = \"localhost:9092\"\n";
+    let settings = load(every_section, &[]).expect("settings");
+    let mut code = std::collections::BTreeSet::new();
+    key_paths(&serde_json::to_value(&settings).expect("JSON"), "", &mut code);
+    let code: std::collections::BTreeSet<String> = code.into_iter().map(|k| k.replace("NAME", "<name>")).collect();
+    let reference = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md")).expect("reference");
+    let documented: std::collections::BTreeSet<String> =
+        reference.lines().filter_map(|l| l.strip_prefix("| `")).filter_map(|l| l.split('`').next()).map(str::to_owned).collect();
+    let missing: Vec<&String> = code.difference(&documented).collect();
+    let stale: Vec<&String> = documented.difference(&code).collect();
+    assert!(missing.is_empty() && stale.is_empty(), "keys not in docs/configuration.md: {missing:?}; documented but gone: {stale:?}");
+}

@@ -156,3 +156,53 @@ fn a_missing_input_file_is_an_error_naming_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.log"));
     assert!(Path::new(&workspace()).join("examples/logsift.toml").exists());
 }
+
+/// The attributes OCSF 1.3.0 requires of every record, and of its class.
+fn assert_ocsf(record: &Json) {
+    for key in ["activity_id", "category_uid", "class_uid", "type_uid", "severity_id", "time"] {
+        assert!(record[key].is_i64(), "{key} missing: {record}");
+    }
+    assert_eq!(record["type_uid"].as_i64(), Some(record["class_uid"].as_i64().unwrap() * 100 + record["activity_id"].as_i64().unwrap()));
+    assert_eq!(record["metadata"]["version"], "1.3.0");
+    assert!(record["metadata"]["product"]["name"].is_string() && record["metadata"]["product"]["vendor_name"].is_string(), "{record}");
+    match record["class_uid"].as_i64() {
+        Some(3002) => {
+            assert!(record["user"]["name"].is_string(), "{record}");
+            assert!(record["dst_endpoint"]["hostname"].is_string() || record["service"]["name"].is_string(), "{record}");
+        }
+        Some(4002) => {
+            assert!(record["dst_endpoint"].is_object() && record["http_request"].is_object(), "{record}");
+            assert!(record["http_response"]["code"].is_i64(), "{record}");
+        }
+        Some(2004) => assert!(record["finding_info"]["uid"].is_string() && record["finding_info"]["title"].is_string(), "{record}"),
+        Some(0) => {}
+        other => panic!("unexpected class {other:?}: {record}"),
+    }
+}
+
+#[test]
+fn ocsf_output_gives_authentication_http_activity_and_detection_findings_with_their_required_attributes() {
+    let (Some(ssh), Some(web)) = (shared_data("data/loghub/OpenSSH_2k.log"), shared_data("data/web/webshell_access_log.txt")) else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["run", "--config", "examples/logsift.toml", "--input"])
+        .arg(&ssh)
+        .arg("--input")
+        .arg(&web)
+        .current_dir(workspace())
+        .env("LOGSIFT_FORMAT__SCHEMA", "ocsf")
+        .output()
+        .expect("logsift");
+    let l = lines(&out);
+    assert!(l.dead.is_empty(), "{:?}", l.dead.first());
+    l.events.iter().chain(&l.alerts).for_each(assert_ocsf);
+    let class = |uid: i64| l.events.iter().filter(|e| e["class_uid"] == uid).count();
+    let logins = class(3002);
+    assert!(logins > 500, "{logins} sshd logins as Authentication");
+    assert!(class(4002) > 0, "web access lines as HTTP Activity");
+    let failed_root = l.events.iter().filter(|e| e["class_uid"] == 3002 && e["status_id"] == 2 && e["user"]["name"] == "root").count();
+    assert_eq!(l.alerts.len(), 370);
+    assert!(failed_root >= 370, "each alert's login is there as a failed Authentication of root: {failed_root}");
+    assert!(l.alerts.iter().all(|a| a["class_uid"] == 2004 && a["finding_info"]["analytic"]["uid"] == "logsift.sshd.failed-root-password"));
+}

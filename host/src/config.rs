@@ -56,6 +56,10 @@ pub struct Settings {
     /// The chain, in order.
     #[serde(default)]
     pub pipeline: Vec<StageConfig>,
+    /// Lookup tables, by name: loaded from files, refreshed when the files change, and
+    /// readable by the stages that name them in their `tables`.
+    #[serde(default)]
+    pub tables: BTreeMap<String, crate::tables::TableConfig>,
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
@@ -213,6 +217,21 @@ pub struct FormatConfig {
     /// `nested` (default): dotted names expanded into objects, as Elastic and OpenSearch
     /// ingest them. `flat`: dotted names kept as keys.
     pub json: JsonStyle,
+    /// `ecs` (default): events as ECS documents. `ocsf`: events and alerts as OCSF 1.3.0
+    /// records (sshd logins as Authentication, web access lines as HTTP Activity, alerts as
+    /// Detection Finding, anything else as Base Event), always nested.
+    pub schema: Schema,
+}
+
+/// The schema events and alerts are written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schema {
+    /// Elastic Common Schema.
+    #[default]
+    Ecs,
+    /// Open Cybersecurity Schema Framework.
+    Ocsf,
 }
 
 /// Nested or flat JSON keys.
@@ -267,7 +286,8 @@ impl Settings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageConfig {
-    /// The component file (`.wasm`), relative to the configuration file's directory.
+    /// The component file (`.wasm`), relative to the configuration file's directory; or the
+    /// bare name of a plugin shipped with logsift (`syslog`, `sigma`, …).
     pub plugin: Option<PathBuf>,
     /// A directory of component files, relative to the configuration file's directory:
     /// dropping a `.wasm` file in deploys it, removing it undeploys it.
@@ -287,6 +307,9 @@ pub struct StageConfig {
     /// `rules = [{path, text}]` (a Sigma stage, say). They are watched like plugin files.
     #[serde(default)]
     pub rules: Vec<PathBuf>,
+    /// Lookup tables (names of `[tables.<name>]`) the stage's plugins may read.
+    #[serde(default)]
+    pub tables: Vec<String>,
     /// Whether the stage's plugin may leave the chain when its file is removed. Default:
     /// false for a `plugin` stage (a removal is refused and the plugin keeps running),
     /// true for a `directory` stage.
@@ -350,6 +373,14 @@ pub enum LogFormat {
     Json,
 }
 
+/// A plugin named by a bare name (`syslog`: no folder, no `.wasm`) is one of the plugins
+/// shipped with logsift, in the folder its build put them in.
+pub fn shipped_plugin(name: &Path) -> Option<PathBuf> {
+    let text = name.to_str()?;
+    let bare = !text.is_empty() && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    bare.then(|| Path::new(env!("SHIPPED_PLUGINS_DIR")).join(format!("{text}.wasm")))
+}
+
 impl Settings {
     /// Loads the file, applies `LOGSIFT_` environment overrides, checks values and resolves
     /// plugin paths.
@@ -373,10 +404,20 @@ impl Settings {
         settings.source = Some(path.to_owned());
         let base = path.parent().unwrap_or(Path::new("."));
         for stage in &mut settings.pipeline {
+            if let Some(plugin) = &mut stage.plugin
+                && let Some(shipped) = shipped_plugin(plugin)
+            {
+                *plugin = shipped;
+            }
             for path in [&mut stage.plugin, &mut stage.directory].into_iter().flatten().chain(&mut stage.rules) {
                 if path.is_relative() {
                     *path = base.join(&*path);
                 }
+            }
+        }
+        for table in settings.tables.values_mut() {
+            if table.path.is_relative() {
+                table.path = base.join(&table.path);
             }
         }
         Ok(settings)
@@ -393,6 +434,9 @@ impl Settings {
             }
             if stage.directory.is_none() && !stage.plugins.is_empty() {
                 return Err(value(&format!("pipeline[{i}].plugins"), "per-plugin settings belong to a `directory` stage"));
+            }
+            if let Some(unknown) = stage.tables.iter().find(|t| !self.tables.contains_key(*t)) {
+                return Err(value(&format!("pipeline[{i}].tables"), &format!("no table {unknown:?} is defined under [tables]")));
             }
         }
         let limits = std::iter::once(("limits".to_owned(), self.limits))

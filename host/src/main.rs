@@ -1,6 +1,6 @@
 //! The `logsift` command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -55,6 +55,38 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Create a plugin crate in ./NAME that builds, runs and passes its own test.
+    New {
+        /// What the plugin does.
+        #[arg(value_enum)]
+        kind: logsift::scaffold::Kind,
+        /// Its name (lowercase letters, digits, dashes).
+        name: String,
+        /// The logsift SDK's folder (default: the one this binary was built with).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Build the plugin crate in NAME (a folder) to a component, NAME/<name>.wasm.
+    Build {
+        /// The plugin's folder.
+        name: PathBuf,
+    },
+    /// Run rule tests (YAML): a plugin's folder (builds it, then runs NAME/tests/), a test
+    /// file, or a folder of tests. Exits non-zero if any fails.
+    Test {
+        /// Plugin folders, test files or folders of tests.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The directory holding the shipped plugins tests may name.
+        #[arg(long, default_value = env!("SHIPPED_PLUGINS_DIR"))]
+        plugins: PathBuf,
+    },
+    /// Validate a configuration, its plugins, rules and tables without running them.
+    Check {
+        /// The configuration file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Run as a service: consume Kafka topics, produce events, alerts and dead letters,
     /// until SIGTERM or SIGINT (which drain in-flight records and commit).
     Serve {
@@ -104,6 +136,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::New { kind, name, sdk } => {
+            let sdk = sdk.unwrap_or_else(logsift::scaffold::default_sdk);
+            let dir = logsift::scaffold::new_plugin(kind, &name, Path::new("."), &sdk)?;
+            println!("created {}: `logsift build {name}`, then `logsift test {name}`", dir.display());
+            Ok(())
+        }
+        Command::Build { name } => {
+            let out = logsift::scaffold::build(&name)?;
+            println!("built {}", out.display());
+            Ok(())
+        }
+        Command::Test { paths, plugins } => test(paths, plugins),
+        Command::Check { config } => {
+            let report = logsift::check::check(&config)?;
+            for problem in &report.problems {
+                eprintln!("{problem}");
+            }
+            if !report.problems.is_empty() {
+                anyhow::bail!("{} problems in {}", report.problems.len(), config.display());
+            }
+            println!("{}: ok ({} plugins, {} tables)", config.display(), report.plugins, report.tables);
+            Ok(())
+        }
         Command::Serve { config } => {
             let settings = logsift::Settings::load(&config)?;
             logsift::telemetry::init(&settings.log);
@@ -129,4 +184,39 @@ async fn shutdown_signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+}
+
+/// `logsift test`: builds each plugin folder named, then runs every test file; prints a line
+/// per test and the failures with their diffs.
+fn test(paths: Vec<PathBuf>, shipped: PathBuf) -> anyhow::Result<()> {
+    logsift::telemetry::init(&logsift::config::LogConfig { level: "warn".into(), ..Default::default() });
+    let (mut passed, mut failed) = (0, 0);
+    for path in paths {
+        let (own, tests) = if path.join("Cargo.toml").is_file() {
+            let built = logsift::scaffold::build(&path)?;
+            (Some(built), path.join("tests"))
+        } else {
+            (None, path.clone())
+        };
+        let plugins = logsift::ruletest::Plugins { shipped: shipped.clone(), own };
+        let files = logsift::ruletest::test_files(&tests)?;
+        anyhow::ensure!(!files.is_empty(), "no test files (*.yaml) in {}", tests.display());
+        for file in files {
+            let outcome = logsift::ruletest::run_file(&file, &plugins)?;
+            let what = outcome.description.as_deref().unwrap_or_default();
+            if outcome.passed() {
+                passed += 1;
+                println!("ok      {}  {what}", file.display());
+            } else {
+                failed += 1;
+                println!("FAILED  {}  {what}", file.display());
+                for failure in &outcome.failures {
+                    println!("  - {failure}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    anyhow::ensure!(failed == 0, "{failed} tests failed");
+    Ok(())
 }

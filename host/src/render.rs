@@ -2,6 +2,9 @@
 //! as the event they fired on plus `rule.*`, `alert.*` and `event.kind = "alert"`, dead
 //! letters as the original text plus `error.message`.
 //!
+//! With `schema = "ocsf"`, events and alerts are built as flat ECS first and then turned
+//! into OCSF records by [`crate::ocsf`].
+//!
 //! Every record carries where it came from (`log.file.path` and `log.file.line`, or
 //! `kafka.topic`, `kafka.partition` and `kafka.offset`) and a stable `event.id` derived from
 //! that position, so duplicates from a replay can be recognised downstream.
@@ -11,13 +14,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use logsift_event::{DecodeError, EventView, Origin, Value};
 use serde_json::{Map, Value as Json};
 
-use crate::config::JsonStyle;
+use crate::config::{FormatConfig, JsonStyle, Schema};
 use crate::pipeline::{AlertRecord, Content, DeadLetter, InputRecord, OutputItem, Payload, stable_id};
 
 /// Builds JSON objects in one key style.
 #[derive(Debug, Clone, Copy)]
 pub struct Renderer {
     style: JsonStyle,
+    schema: Schema,
 }
 
 fn to_json(value: &Value<'_>) -> Json {
@@ -58,7 +62,12 @@ fn insert_nested(map: &mut Map<String, Json>, key: &str, value: Json) {
 impl Renderer {
     /// A renderer for a key style.
     pub fn new(style: JsonStyle) -> Self {
-        Renderer { style }
+        Renderer { style, schema: Schema::Ecs }
+    }
+
+    /// A renderer for the configured output format.
+    pub fn for_format(format: &FormatConfig) -> Self {
+        Renderer { style: format.json, schema: format.schema }
     }
 
     fn put(&self, map: &mut Map<String, Json>, key: &str, value: Json) {
@@ -88,6 +97,15 @@ impl Renderer {
     /// Any output record as JSON; `inputs` are the batch's input records (dead letters carry
     /// their raw bytes).
     pub fn item(&self, item: &OutputItem<'_>, inputs: &[InputRecord]) -> Result<Map<String, Json>, DecodeError> {
+        if self.schema == Schema::Ocsf {
+            let flat = Renderer::new(JsonStyle::Flat);
+            return Ok(match item.content {
+                Content::Event { frame, ordinal } => crate::ocsf::event(flat.event(frame, ordinal)?),
+                Content::Routed(Payload::Event(frame)) => crate::ocsf::event(flat.event(frame, 0)?),
+                Content::Routed(Payload::Alert(alert)) => crate::ocsf::alert(flat.alert(alert)?),
+                Content::Routed(Payload::DeadLetter(dead)) => self.dead_letter(dead, &inputs[item.source as usize]),
+            });
+        }
         match item.content {
             Content::Event { frame, ordinal } => self.event(frame, ordinal),
             Content::Routed(Payload::Event(frame)) => self.event(frame, 0),

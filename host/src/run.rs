@@ -1,4 +1,6 @@
-//! File mode: the pipeline over files or stdin, JSON lines out, a summary at the end.
+//! File mode: the pipeline over files or stdin, JSON lines out, a progress bar while it
+//! reads big files (when stderr is a terminal), and a summary at the end with the hits per
+//! rule.
 //! Plugins reload while it runs, as in service mode (a long `--input -` is a service too).
 
 use std::collections::BTreeMap;
@@ -32,6 +34,19 @@ pub struct RunSummary {
     pub outputs: BTreeMap<String, u64>,
     /// Per stage: name, plugin version, counters.
     pub stages: Vec<(String, String, StageStats)>,
+    /// Per rule id that fired: its title, level and alerts.
+    pub rules: BTreeMap<String, RuleHits>,
+}
+
+/// The alerts of one rule in a run.
+#[derive(Debug, Clone, Default)]
+pub struct RuleHits {
+    /// The rule's title.
+    pub title: String,
+    /// Its level.
+    pub level: &'static str,
+    /// Alerts raised.
+    pub hits: u64,
 }
 
 impl RunSummary {
@@ -81,6 +96,11 @@ impl fmt::Display for RunSummary {
                 s.skipped
             )?;
         }
+        let mut rules: Vec<(&String, &RuleHits)> = self.rules.iter().collect();
+        rules.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
+        for (id, r) in rules {
+            writeln!(f, "  {:>8}  {:<13} {id}  {}", r.hits, r.level, r.title)?;
+        }
         Ok(())
     }
 }
@@ -96,9 +116,11 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
     let _reload = watch(reloader).context("starting the reload thread")?;
     let mut current = pipeline.current();
     let mut chain = Chain::new(current.stages.iter().cloned());
+    let progress = progress_bar(&inputs);
     let mut source = LineSource::new(inputs);
-    let mut sink = JsonLinesSink::new(Renderer::new(settings.format.json), out, &settings.outputs)?;
+    let mut sink = JsonLinesSink::new(Renderer::for_format(&settings.format), out, &settings.outputs)?;
     let mut records = 0;
+    let mut rules = BTreeMap::new();
     loop {
         let batch = source.next_batch(settings.batch_size)?;
         if batch.is_empty() {
@@ -110,10 +132,17 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
             chain.update(&current.stages);
         }
         let output = chain.process(&batch);
+        count_hits(&output, &mut rules);
+        if let Some(bar) = &progress {
+            bar.set_position(source.bytes);
+        }
         sink.write_batch(&batch, &output).context("writing output")?;
         sink.flush().context("flushing output")?;
     }
     sink.flush().context("flushing output")?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     Ok(RunSummary {
         records,
         blank: source.blank,
@@ -121,5 +150,33 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
         elapsed: started.elapsed(),
         outputs: sink.counts.clone(),
         stages: chain.stages().iter().map(|s| (s.plugin().name.to_string(), s.plugin().meta.version.clone(), s.stats.clone())).collect(),
+        rules,
     })
+}
+
+fn count_hits(output: &crate::pipeline::ChainOutput, rules: &mut BTreeMap<String, RuleHits>) {
+    for record in &output.routed {
+        if let crate::pipeline::Payload::Alert(alert) = &record.payload {
+            let entry = rules.entry(alert.rule_id.clone()).or_insert_with(|| RuleHits {
+                title: alert.title.clone(),
+                level: alert.level.as_str(),
+                hits: 0,
+            });
+            entry.hits += 1;
+        }
+    }
+}
+
+/// A progress bar over the inputs' bytes, when stderr is a terminal and every input is a
+/// file of known size (a pipe has no end to measure against).
+fn progress_bar(inputs: &[PathBuf]) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() || inputs.iter().any(|p| p.as_os_str() == "-") {
+        return None;
+    }
+    let total: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let bar = indicatif::ProgressBar::new(total);
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}").ok()?;
+    bar.set_style(style);
+    Some(bar)
 }

@@ -155,7 +155,7 @@ impl Worker {
             producers,
             acks,
             tracker: OffsetTracker::default(),
-            renderer: Renderer::new(settings.format.json),
+            renderer: Renderer::for_format(&settings.format),
             topics: HashMap::new(),
             outputs: HashMap::new(),
             delivered: HashMap::new(),

@@ -346,6 +346,9 @@ impl Stage {
         };
         let mut done = 0;
         let mut previous = None;
+        // Where in `next` the (first) event a record became is, so its alerts carry the
+        // event as the plugin left it (an enricher's alert shows what it added).
+        let mut became: Vec<(usize, usize)> = Vec::new();
         for change in result.changes {
             let at = change.record as usize;
             if at >= range.len() || previous.is_some_and(|p| change.record <= p) {
@@ -367,6 +370,7 @@ impl Stage {
                         applied.rejected += 1;
                         continue;
                     }
+                    became.push((at, next.len()));
                     for event in events {
                         next.push_parts(input.raw_origin(), event.raw_counted_fields(), source);
                     }
@@ -413,6 +417,10 @@ impl Stage {
             }
             let frame = batch.frame(range.start + at);
             let view = EventView::from_frame(frame).map_err(|e| contract(format!("input event: {e}")))?;
+            let shown = match became.binary_search_by_key(&at, |(record, _)| *record) {
+                Ok(i) => next.frame(became[i].1),
+                Err(_) => frame,
+            };
             // Without an origin the event's own content is what identifies it.
             let identity = if view.raw_origin() == [origin_tag::NONE] { frame } else { view.raw_origin() };
             let dedupe = alert.dedupe_key.as_deref().unwrap_or_default();
@@ -429,7 +437,7 @@ impl Stage {
                     tags: alert.tags,
                     status: alert.status,
                     details: alert.details,
-                    event: Some(frame.to_vec()),
+                    event: Some(shown.to_vec()),
                 }),
             });
             applied.alerts += 1;

@@ -20,6 +20,7 @@ use super::spec::{PluginSpec, RuleHistory, resolve};
 use crate::config::{ConfigError, Settings};
 use crate::metrics::{Metrics, ReloadLabels};
 use crate::pipeline::StageOptions;
+use crate::tables::{Refresh, TableError, Tables};
 use crate::wasm::{Limits, LoadedPlugin, compile, content_hash};
 
 /// Why the first generation could not be built: the service does not start.
@@ -33,9 +34,19 @@ pub enum StartError {
         /// Why.
         reason: String,
     },
+    /// A lookup table of the configuration did not load.
+    #[error("table {name:?} not loaded: {error}")]
+    Table {
+        /// The table.
+        name: String,
+        /// Why.
+        error: TableError,
+    },
 }
 
-type PluginKey = (String, Option<String>, String, Limits);
+/// A loaded plugin is reused when its bytes, stage name, settings, limits and granted tables
+/// are the same.
+type PluginKey = (String, Option<String>, String, Limits, Vec<String>);
 
 /// Builds and publishes generations. Lives on the reload thread; workers never wait on it.
 pub struct Reloader {
@@ -47,6 +58,7 @@ pub struct Reloader {
     pipeline: Arc<Pipeline>,
     metrics: Option<Arc<Metrics>>,
     rule_history: RuleHistory,
+    tables: Tables,
 }
 
 /// What happened to one plugin file in a reload.
@@ -67,6 +79,10 @@ impl Reloader {
     /// reloads read again). Any refusal is an error: a service does not start half-built.
     pub fn start(engine: &Engine, settings: Settings, metrics: Option<Arc<Metrics>>) -> Result<Self, StartError> {
         let placeholder = Arc::new(Pipeline::new(Generation::new(0, Vec::new())));
+        let tables = Tables::load(&settings.tables).map_err(|(name, error)| StartError::Table { name, error })?;
+        for (name, config) in &settings.tables {
+            tracing::info!(target: "logsift::audit", trigger = "start", table = %name, path = %config.path.display(), owner = %owner(&config.path), "table loaded");
+        }
         let mut reloader = Reloader {
             engine: engine.clone(),
             config: settings.source.clone(),
@@ -76,6 +92,7 @@ impl Reloader {
             pipeline: placeholder,
             metrics,
             rule_history: RuleHistory::default(),
+            tables,
         };
         let specs = resolve(&reloader.settings, &[], &mut reloader.rule_history);
         let previous = Generation::new(0, Vec::new());
@@ -116,6 +133,7 @@ impl Reloader {
                 }
             }
         }
+        self.refresh_tables(trigger);
         let current = self.pipeline.current();
         let running: Vec<PathBuf> = current.stages.iter().map(|(p, _)| p.path.clone()).collect();
         let specs = resolve(&self.settings, &running, &mut self.rule_history);
@@ -137,6 +155,27 @@ impl Reloader {
         self.pipeline.publish(next);
         self.forget_unused();
         id
+    }
+
+    /// Reloads the tables whose files changed (and those the configuration added); a table
+    /// that does not load is refused and its running version stays.
+    fn refresh_tables(&mut self, trigger: &str) {
+        for (name, outcome) in self.tables.refresh(&self.settings.tables) {
+            match outcome {
+                Refresh::Loaded(entries) => {
+                    tracing::info!(target: "logsift::audit", trigger, table = %name, entries, "table loaded");
+                }
+                Refresh::Refused(error) => {
+                    tracing::error!(target: "logsift::audit", trigger, table = %name, "table refused, its running version stays: {error}");
+                    self.count("refused");
+                }
+            }
+        }
+    }
+
+    /// The files of the lookup tables (watched like plugin files).
+    pub fn table_paths(&self) -> Vec<&Path> {
+        self.tables.paths()
     }
 
     fn refused_config(&self, e: &ConfigError) {
@@ -213,7 +252,7 @@ impl Reloader {
         if !allow.is_empty() && !allow.iter().any(|h| h.eq_ignore_ascii_case(&hash)) {
             return Err(format!("its content hash {hash} is not in reload.allow_hashes"));
         }
-        let key: PluginKey = (hash.clone(), spec.name.clone(), spec.settings.to_string(), spec.limits);
+        let key: PluginKey = (hash.clone(), spec.name.clone(), spec.settings.to_string(), spec.limits, spec.tables.clone());
         if let Some(plugin) = self.plugins.get(&key) {
             return Ok(Step::Run(Arc::clone(plugin), spec.options));
         }
@@ -225,9 +264,18 @@ impl Reloader {
                 c
             }
         };
-        let plugin =
-            LoadedPlugin::from_component(&self.engine, spec.name.as_deref(), &spec.path, &hash, &component, &spec.settings, spec.limits)
-                .map_err(|e| e.to_string())?;
+        let grants = self.tables.grants(&spec.tables)?;
+        let plugin = LoadedPlugin::from_component(
+            &self.engine,
+            spec.name.as_deref(),
+            &spec.path,
+            &hash,
+            &component,
+            &spec.settings,
+            spec.limits,
+            grants,
+        )
+        .map_err(|e| e.to_string())?;
         self_check(&plugin)?;
         tracing::info!(
             target: "logsift::audit",

@@ -30,6 +30,8 @@ pub struct PluginSpec {
     /// Why it cannot be loaded as configured (a broken sidecar, an unreadable directory):
     /// the running version, if any, is kept.
     pub problem: Option<String>,
+    /// The lookup tables it may read.
+    pub tables: Vec<String>,
 }
 
 /// Whether a directory entry is a plugin to run: `*.wasm`, not hidden (editors and copy
@@ -154,10 +156,19 @@ pub fn resolve(settings: &Settings, previous: &[PathBuf], history: &mut RuleHist
         let optional = stage.is_optional();
         if let Some(path) = &stage.plugin {
             let (settings, problem) = stage_settings(stage, &serde_json::Map::new(), history);
-            specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem });
+            let tables = stage.tables.clone();
+            specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem, tables });
         } else if let Some(dir) = &stage.directory {
-            let template =
-                PluginSpec { name: None, path: dir.clone(), settings: serde_json::Value::Null, limits, options, optional, problem: None };
+            let template = PluginSpec {
+                name: None,
+                path: dir.clone(),
+                settings: serde_json::Value::Null,
+                limits,
+                options,
+                optional,
+                problem: None,
+                tables: stage.tables.clone(),
+            };
             resolve_directory(stage, dir, previous, &template, &mut specs, history);
         }
     }

@@ -34,7 +34,7 @@ impl Drop for WatchHandle {
 }
 
 /// The directories to watch: the configuration file's, each plugin file's, each
-/// directory stage's. Directories rather than files, so atomic replacements (write a
+/// directory stage's, each lookup table's. Directories rather than files, so atomic replacements (write a
 /// temporary file, rename it over) are seen.
 /// Rule directories are watched with their subdirectories (`true`).
 fn watched_dirs(reloader: &Reloader) -> BTreeSet<(PathBuf, bool)> {
@@ -49,6 +49,9 @@ fn watched_dirs(reloader: &Reloader) -> BTreeSet<(PathBuf, bool)> {
         for rules in &stage.rules {
             dirs.insert(if rules.is_dir() { (rules.clone(), true) } else { (parent(rules).unwrap_or_default(), false) });
         }
+    }
+    for table in reloader.table_paths() {
+        dirs.extend(parent(table).map(|d| (d, false)));
     }
     dirs.into_iter().map(|(d, r)| (if d.as_os_str().is_empty() { PathBuf::from(".") } else { d }, r)).collect()
 }

@@ -9,4 +9,5 @@ wasmtime::component::bindgen!({
 });
 
 pub use self::logsift::plugin::log::{Host as LogHost, LogLevel};
+pub use self::logsift::plugin::lookup::Host as LookupHost;
 pub use self::logsift::plugin::types::{Action, Alert, Change, Host as TypesHost, Level, PluginKind};

@@ -73,8 +73,13 @@ pub struct PluginInstance {
 
 impl PluginInstance {
     /// Instantiates the component in a fresh store with the plugin's limits.
-    pub(crate) fn new(pre: &PluginPre<PluginState>, name: std::sync::Arc<str>, limits: Limits) -> Result<Self, Fault> {
-        let mut store = Store::new(pre.engine(), PluginState::new(name, limits.memory_bytes()));
+    pub(crate) fn new(
+        pre: &PluginPre<PluginState>,
+        name: std::sync::Arc<str>,
+        limits: Limits,
+        tables: crate::tables::Grants,
+    ) -> Result<Self, Fault> {
+        let mut store = Store::new(pre.engine(), PluginState::new(name, limits.memory_bytes(), tables));
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(limits.deadline_ticks());
         match pre.instantiate(&mut store) {

@@ -15,6 +15,7 @@ use super::bindings::{Plugin, PluginKind, PluginPre};
 use super::instance::{Fault, PluginInstance};
 use super::limits::Limits;
 use super::state::PluginState;
+use crate::tables::Grants;
 
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +113,7 @@ pub struct LoadedPlugin {
     /// What every worker did with it, added once per batch.
     pub counters: PluginCounters,
     settings: String,
+    tables: Grants,
     pre: PluginPre<PluginState>,
 }
 
@@ -178,10 +180,12 @@ impl LoadedPlugin {
         limits: Limits,
     ) -> Result<Arc<Self>, LoadError> {
         let component = compile(engine, path, bytes)?;
-        Self::from_component(engine, name, path, &content_hash(bytes), &component, settings, limits)
+        Self::from_component(engine, name, path, &content_hash(bytes), &component, settings, limits, Grants::default())
     }
 
-    /// Links an already compiled component, asks it who it is and runs its `init`.
+    /// Links an already compiled component, asks it who it is and runs its `init`. Its
+    /// instances may read the lookup tables in `tables`.
+    #[allow(clippy::too_many_arguments)]
     pub fn from_component(
         engine: &Engine,
         name: Option<&str>,
@@ -190,6 +194,7 @@ impl LoadedPlugin {
         component: &Component,
         settings: &serde_json::Value,
         limits: Limits,
+        tables: Grants,
     ) -> Result<Arc<Self>, LoadError> {
         let path_buf = || path.to_owned();
         let mut linker = Linker::<PluginState>::new(engine);
@@ -202,7 +207,7 @@ impl LoadedPlugin {
         let settings = settings.to_string();
         let fault = |step| move |fault| LoadError::Fault { path: path_buf(), step, fault };
         let provisional: Arc<str> = Arc::from(name.unwrap_or("(loading)"));
-        let mut instance = PluginInstance::new(&pre, provisional, limits).map_err(fault("instantiate"))?;
+        let mut instance = PluginInstance::new(&pre, provisional, limits, tables.clone()).map_err(fault("instantiate"))?;
         let meta = instance.describe().map_err(fault("describe"))?;
         instance.init(&settings).map_err(fault("init"))?.map_err(|reason| LoadError::Init { path: path_buf(), reason })?;
 
@@ -215,10 +220,16 @@ impl LoadedPlugin {
             meta,
             limits,
             settings,
+            tables,
             loaded_at: std::time::SystemTime::now(),
             counters: PluginCounters::default(),
             pre,
         }))
+    }
+
+    /// The lookup tables its instances may read.
+    pub fn tables(&self) -> &Grants {
+        &self.tables
     }
 
     /// The settings JSON handed to `init`.
@@ -229,11 +240,8 @@ impl LoadedPlugin {
     /// A new, initialised instance for one worker.
     pub fn instantiate(&self) -> Result<PluginInstance, LoadError> {
         let path_buf = || self.path.clone();
-        let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits).map_err(|fault| LoadError::Fault {
-            path: path_buf(),
-            step: "instantiate",
-            fault,
-        })?;
+        let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits, self.tables.clone())
+            .map_err(|fault| LoadError::Fault { path: path_buf(), step: "instantiate", fault })?;
         instance
             .init(&self.settings)
             .map_err(|fault| LoadError::Fault { path: path_buf(), step: "init", fault })?

@@ -1,5 +1,6 @@
 //! What each store holds: a WASI context that grants nothing, the memory limiter, the
-//! plugin's captured stderr, and the rate limiter for its log lines.
+//! plugin's captured stderr, the rate limiter for its log lines, and the lookup tables it
+//! is granted.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,8 +9,9 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{LogHost, LogLevel, TypesHost};
+use super::bindings::{LogHost, LogLevel, LookupHost, TypesHost};
 use super::limits::MemoryLimiter;
+use crate::tables::Grants;
 
 /// How much of a plugin's stderr is kept (its panic messages become dead-letter reasons).
 const STDERR_CAPACITY: usize = 64 * 1024;
@@ -27,13 +29,14 @@ pub struct PluginState {
     log_tokens: f64,
     log_refilled: Instant,
     log_suppressed: u64,
+    tables: Grants,
 }
 
 impl PluginState {
     /// A state for `plugin` with a memory cap in bytes. The WASI context has no
     /// environment, arguments, preopened directories, sockets or name lookups; stdin is
     /// closed and stdout is discarded.
-    pub fn new(plugin: Arc<str>, memory_bytes: usize) -> Self {
+    pub fn new(plugin: Arc<str>, memory_bytes: usize, tables: Grants) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
         PluginState {
@@ -45,6 +48,7 @@ impl PluginState {
             log_tokens: LOG_LINES_PER_SEC,
             log_refilled: Instant::now(),
             log_suppressed: 0,
+            tables,
         }
     }
 
@@ -97,5 +101,11 @@ impl LogHost for PluginState {
             LogLevel::Warn => tracing::warn!(plugin, fields, suppressed, "{message}"),
             LogLevel::Error => tracing::error!(plugin, fields, suppressed, "{message}"),
         }
+    }
+}
+
+impl LookupHost for PluginState {
+    fn get(&mut self, table: String, keys: Vec<String>) -> Result<Vec<Option<String>>, String> {
+        self.tables.get(&table, &keys)
     }
 }

@@ -10,11 +10,12 @@
 //! [`EventWriter`] encodes, [`EventView`] decodes without copying strings, and [`Batch`]
 //! walks a framed batch. Decoding never panics on bad input; it returns a [`DecodeError`]
 //! that says at which byte and why. [`calendar`] holds the civil-date arithmetic that
-//! timestamps are written and read with.
+//! timestamps are written and read with, [`rfc3339`] the date-time reader parsers share.
 
 pub mod calendar;
 mod decode;
 mod encode;
+pub mod rfc3339;
 mod value;
 
 pub use decode::{Batch, DecodeError, EventView};

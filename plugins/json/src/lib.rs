@@ -23,7 +23,7 @@
 //! - [`settings`]: `timestamp_fields`, `ip_fields`, `max_depth`, checked by
 //!   [`JsonConfig::build`].
 //! - `flatten`: the one-pass object walk; `array`: arrays; `number`: Int or Float;
-//!   `typed`: timestamps and IPs; `rfc3339`: the timestamp reader; `winevent`: Windows
+//!   `typed`: timestamps and IPs (RFC 3339 read by the SDK's `rfc3339`); `winevent`: Windows
 //!   events' names.
 //!
 //! The SDK's [`Event::parse_original`] takes the line from `event.original` and adds the
@@ -32,7 +32,6 @@
 mod array;
 mod flatten;
 mod number;
-mod rfc3339;
 pub mod settings;
 mod typed;
 mod winevent;

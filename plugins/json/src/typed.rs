@@ -9,8 +9,8 @@ use std::net::IpAddr;
 
 use logsift_sdk::Value;
 
-use crate::rfc3339;
 use crate::settings::JsonConfig;
+use logsift_sdk::rfc3339;
 
 /// The value a field named `name` gets.
 pub(crate) fn convert<'t>(config: &JsonConfig, name: &str, value: Value<'t>) -> Value<'t> {

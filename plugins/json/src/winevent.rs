@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use logsift_sdk::Value;
 
 use crate::flatten::Fields;
-use crate::rfc3339;
+use logsift_sdk::rfc3339;
 
 const SYSTEM: &str = "Event.System.";
 

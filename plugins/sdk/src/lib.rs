@@ -44,6 +44,7 @@ extern crate self as logsift_sdk;
 mod alert;
 mod event;
 pub mod log;
+pub mod lookup;
 mod plugin;
 mod runtime;
 pub mod state;
@@ -51,8 +52,8 @@ pub mod testing;
 
 pub use alert::{Alert, Level};
 pub use event::{Event, Parsed};
-pub use logsift_event::calendar;
 pub use logsift_event::{ORIGINAL, Origin, Value};
+pub use logsift_event::{calendar, rfc3339};
 pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, Settings};
 pub use runtime::{Action, BatchOutput, Change, PARSED_MARK, process_batch};
 

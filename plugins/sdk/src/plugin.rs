@@ -105,6 +105,14 @@ pub trait Plugin: Sized + 'static {
     /// Builds an instance from its settings; an error refuses the plugin at load.
     fn init(settings: Settings) -> Result<Self, String>;
 
+    /// Called once per batch, with all its events, before [`process`](Self::process) is
+    /// called on each: the place to fetch what the batch needs from lookup tables in one
+    /// call (see [`lookup::BatchLookup`](crate::lookup::BatchLookup)). Does nothing unless
+    /// implemented.
+    fn prepare(&mut self, events: &[Event<'_>]) {
+        let _ = events;
+    }
+
     /// Processes one event.
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome;
 }

@@ -1,4 +1,5 @@
-//! The batch loop: decode a batch, run the plugin on each event, collect the changes.
+//! The batch loop: decode a batch, let the plugin prepare for it, run the plugin on each
+//! event, collect the changes.
 //!
 //! The export macro calls this inside the component, and [`testing`](crate::testing) and
 //! the native benchmark call it in-process, so both run exactly the same code.
@@ -53,17 +54,21 @@ pub struct BatchOutput {
 /// earlier parser already claimed (they carry [`PARSED_MARK`]).
 pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
     let mut out = BatchOutput::default();
+    let mut events = Vec::new();
+    let mut broken = None;
     for (index, item) in Batch::new(batch).enumerate() {
-        let record = u32::try_from(index).unwrap_or(u32::MAX);
-        let view = match item {
-            Ok(view) => view,
+        match item {
+            Ok(view) => events.push(Event::from_view(view)),
             Err(e) => {
                 // The framing is broken: nothing after this point can be read.
-                out.changes.push(Change { record, action: Action::Reject(e.to_string()) });
+                broken = Some((index, e.to_string()));
                 break;
             }
-        };
-        let mut event = Event::from_view(view);
+        }
+    }
+    plugin.prepare(&events);
+    for (index, mut event) in events.into_iter().enumerate() {
+        let record = u32::try_from(index).unwrap_or(u32::MAX);
         if P::METADATA.kind == Kind::Parser && event.contains(PARSED_MARK) {
             continue;
         }
@@ -98,6 +103,9 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
             }
         };
         out.changes.push(Change { record, action });
+    }
+    if let Some((index, reason)) = broken {
+        out.changes.push(Change { record: u32::try_from(index).unwrap_or(u32::MAX), action: Action::Reject(reason) });
     }
     out
 }

@@ -145,3 +145,33 @@ pub fn shared_data(relative: &str) -> Option<std::path::PathBuf> {
     eprintln!("skipped: shared test data {} is absent (it lives beside the checkout as ../shared)", path.display());
     None
 }
+
+type LookupFn = Box<dyn Fn(&str, &[&str]) -> Result<Vec<Option<String>>, String>>;
+
+thread_local! {
+    static LOOKUP: std::cell::RefCell<Option<LookupFn>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Answers the [`lookup`](crate::lookup) calls of plugins run natively on this thread: `f`
+/// gets the table and the keys and returns, per key, a record's JSON text or none (or an
+/// error, as the host does for a table that is not granted).
+pub fn set_lookup(f: impl Fn(&str, &[&str]) -> Result<Vec<Option<String>>, String> + 'static) {
+    LOOKUP.with(|l| *l.borrow_mut() = Some(Box::new(f)));
+}
+
+/// Answers lookups from fixed tables, `{"table": {"key": {record}}}`, by exact key; a table
+/// not named is not granted.
+pub fn set_tables(tables: serde_json::Value) {
+    set_lookup(move |table, keys| {
+        let table = tables.get(table).ok_or_else(|| format!("table {table} is not granted to this plugin"))?;
+        Ok(keys.iter().map(|k| table.get(*k).map(|r| r.to_string())).collect())
+    });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn lookup(table: &str, keys: &[&str]) -> Result<Vec<Option<String>>, String> {
+    LOOKUP.with(|l| match &*l.borrow() {
+        Some(f) => f(table, keys),
+        None => Err(format!("table {table} is not granted (natively, give tables with testing::set_lookup)")),
+    })
+}

@@ -6,10 +6,10 @@
 //! to the nanosecond); anything else, including a missing offset or an impossible date,
 //! is `None`, never a guess.
 
-use logsift_sdk::calendar::{days_from_civil, days_in_month};
+use crate::calendar::{days_from_civil, days_in_month};
 
 /// Parses an RFC 3339 date-time.
-pub(crate) fn parse(text: &str) -> Option<i64> {
+pub fn parse(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;

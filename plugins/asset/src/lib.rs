@@ -1,0 +1,112 @@
+//! An enricher that adds what the organisation knows about a host or a user — owner,
+//! criticality, department, manager — from key→record tables the host loads and grants to
+//! the stage (`tables = ["assets", "users"]`; the `records` table kind: CSV or JSON).
+//!
+//! Each entry of `lookups` names an event field whose value is the key, a table, and where
+//! the record's columns go (`into`, default `<entity>.asset` — `host.asset` for `host.name`):
+//!
+//! ```toml
+//! [[pipeline.settings.lookups]]
+//! field = "host.name"
+//! table = "assets"                 # columns owner, criticality → host.asset.owner, …
+//! [[pipeline.settings.lookups]]
+//! field = "user.name"
+//! table = "users"
+//! into = "user"                    # columns full_name, email → user.full_name, user.email
+//! ```
+//!
+//! Fields the event already has are not overwritten. All lookups of a batch are one call per
+//! table.
+
+use std::collections::BTreeMap;
+
+use logsift_sdk::lookup::BatchLookup;
+use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, Value, lookup};
+use serde::Deserialize;
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Lookup {
+    field: String,
+    table: String,
+    #[serde(default)]
+    into: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct AssetSettings {
+    lookups: Vec<Lookup>,
+}
+
+/// The asset enricher.
+pub struct Asset {
+    lookups: Vec<(Lookup, String)>,
+    found: BTreeMap<String, BatchLookup>,
+}
+
+fn key(event: &Event<'_>, field: &str) -> Option<String> {
+    match event.get(field)? {
+        Value::Str(s) if !s.is_empty() => Some(s.to_string()),
+        Value::Ip(ip) => Some(ip.to_string()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+fn json_value(value: &serde_json::Value) -> Option<Value<'static>> {
+    Some(match value {
+        serde_json::Value::String(s) => Value::from(s.clone()),
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => n.as_i64().map(Value::Int).or_else(|| n.as_f64().map(Value::Float))?,
+        serde_json::Value::Array(items) => Value::Array(items.iter().filter_map(json_value).collect()),
+        _ => return None,
+    })
+}
+
+impl Plugin for Asset {
+    const METADATA: Metadata =
+        Metadata::new("asset", env!("CARGO_PKG_VERSION"), Kind::Enricher, "adds host and user context from inventory tables");
+
+    fn init(settings: Settings) -> Result<Self, String> {
+        let settings: AssetSettings = settings.parse()?;
+        if settings.lookups.is_empty() {
+            return Err("invalid settings: `lookups` is empty; name at least one {field, table}".into());
+        }
+        let mut lookups = Vec::new();
+        for l in settings.lookups {
+            lookup::get(&l.table, &[])?;
+            let entity = l.field.split('.').next().unwrap_or(&l.field).to_owned();
+            let into = l.into.clone().unwrap_or_else(|| format!("{entity}.asset"));
+            lookups.push((l, into));
+        }
+        Ok(Asset { lookups, found: BTreeMap::new() })
+    }
+
+    fn prepare(&mut self, events: &[Event<'_>]) {
+        let mut keys: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (l, _) in &self.lookups {
+            keys.entry(&l.table).or_default().extend(events.iter().filter_map(|e| key(e, &l.field)));
+        }
+        self.found = keys.into_iter().map(|(t, k)| (t.to_owned(), BatchLookup::fetch(t, k).unwrap_or_default())).collect();
+    }
+
+    fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
+        for (l, into) in &self.lookups {
+            let Some(k) = key(event, &l.field) else { continue };
+            let Some(record) = self.found.get(&l.table).and_then(|f| f.get(&k)) else { continue };
+            for (column, value) in record {
+                let name = format!("{into}.{column}");
+                if event.contains(&name) {
+                    continue;
+                }
+                if let Some(value) = json_value(value) {
+                    event.set(name, value);
+                }
+            }
+        }
+        Outcome::Pass
+    }
+}
+
+logsift_sdk::export_plugin!(Asset);

@@ -1,0 +1,87 @@
+//! Lookup tables the host grants to this plugin's stage (`tables = [...]` in its
+//! configuration): GeoIP databases, threat-intel indicator sets, key→record tables. One call
+//! looks up many keys, so a plugin fetches what a whole batch needs in
+//! [`Plugin::prepare`](crate::Plugin::prepare) and reads the answers per event:
+//!
+//! ```
+//! use logsift_sdk::lookup::BatchLookup;
+//! # logsift_sdk::testing::set_lookup(|_, keys| Ok(keys.iter().map(|k| (*k == "10.0.0.1").then(|| r#"{"owner":"it"}"#.to_owned())).collect()));
+//! let found = BatchLookup::fetch("assets", ["10.0.0.1", "10.0.0.2", "10.0.0.1"]).unwrap();
+//! assert_eq!(found.get("10.0.0.1").unwrap()["owner"], "it");
+//! assert!(found.get("10.0.0.2").is_none());
+//! ```
+//!
+//! Inside the component each call crosses to the host once. Natively (tests), answers come
+//! from the function given to [`testing::set_lookup`](crate::testing::set_lookup).
+
+use std::collections::{BTreeSet, HashMap};
+
+/// A record a table holds for a key: a JSON object.
+pub type Record = serde_json::Map<String, serde_json::Value>;
+
+/// The host's answer: per key, the record's JSON text, or none.
+pub(crate) type RawAnswer = Result<Vec<Option<String>>, String>;
+
+#[cfg(target_arch = "wasm32")]
+fn raw_get(table: &str, keys: &[String]) -> RawAnswer {
+    crate::bindings::logsift::plugin::lookup::get(table, keys)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn raw_get(table: &str, keys: &[String]) -> RawAnswer {
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    crate::testing::lookup(table, &keys)
+}
+
+/// Looks up `keys` in `table`: per key, its record or none. An error says the table is not
+/// granted to this plugin (or a record the host sent is not a JSON object).
+pub fn get(table: &str, keys: &[String]) -> Result<Vec<Option<Record>>, String> {
+    let answer = raw_get(table, keys)?;
+    if answer.len() != keys.len() {
+        return Err(format!("table {table}: {} answers for {} keys", answer.len(), keys.len()));
+    }
+    answer
+        .into_iter()
+        .map(|text| {
+            text.map(|t| match serde_json::from_str(&t) {
+                Ok(serde_json::Value::Object(record)) => Ok(record),
+                _ => Err(format!("table {table}: a record is not a JSON object")),
+            })
+            .transpose()
+        })
+        .collect()
+}
+
+/// The records a table holds for the keys of one batch, fetched in one call.
+#[derive(Debug, Default)]
+pub struct BatchLookup {
+    found: HashMap<String, Record>,
+}
+
+impl BatchLookup {
+    /// Fetches the records of `keys` (repeats are asked once) from `table`.
+    pub fn fetch<K: Into<String>>(table: &str, keys: impl IntoIterator<Item = K>) -> Result<Self, String> {
+        let keys: Vec<String> = keys.into_iter().map(Into::into).collect::<BTreeSet<_>>().into_iter().collect();
+        if keys.is_empty() {
+            return Ok(BatchLookup::default());
+        }
+        let records = get(table, &keys)?;
+        let found = keys.into_iter().zip(records).filter_map(|(k, r)| Some((k, r?))).collect();
+        Ok(BatchLookup { found })
+    }
+
+    /// The record of `key`, if the table holds one.
+    pub fn get(&self, key: &str) -> Option<&Record> {
+        self.found.get(key)
+    }
+
+    /// How many keys were found.
+    pub fn len(&self) -> usize {
+        self.found.len()
+    }
+
+    /// Whether no key was found.
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+}

@@ -1,0 +1,169 @@
+//! An enricher that checks events against threat-intel indicators the host loads and grants
+//! to the stage (`tables = ["iocs"]`; the `ioc` table kind: IPs, ranges, domains with their
+//! subdomains, file hashes). On a hit it marks the event with ECS threat fields and raises
+//! an alert:
+//!
+//! - `threat.indicator.type` (`ipv4-addr`, `ipv6-addr`, `domain-name`, `file`),
+//!   `threat.indicator.ip` / `threat.indicator.url.domain` / `threat.indicator.file.hash.<algo>`
+//!   (the listed indicator), `threat.indicator.provider`, `threat.indicator.description`,
+//!   `threat.indicator.confidence` (from the list's columns of those names);
+//! - `threat.enrichments.matched.field` and `threat.enrichments.matched.atomic`: which field
+//!   of the event matched, with what value;
+//! - an alert `logsift.threat-intel.match` ("Threat intel match: source.ip 203.0.113.7"), at
+//!   the list's `severity` column when it names a level, else the `level` setting (`high`),
+//!   tagged `threat-intel`, with the field, value, indicator and provider as details.
+//!
+//! Settings: `table` (default `iocs`), `fields` (the fields to check, in order; the first hit
+//! marks the event, every hit raises an alert), `level`, `alert` (false: mark only). All
+//! lookups of a batch are one call.
+
+use logsift_sdk::lookup::{BatchLookup, Record};
+use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, Value, lookup};
+use serde::Deserialize;
+
+/// The rule id of the alerts.
+pub const RULE_ID: &str = "logsift.threat-intel.match";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct IntelSettings {
+    table: String,
+    fields: Vec<String>,
+    level: String,
+    alert: bool,
+}
+
+impl Default for IntelSettings {
+    fn default() -> Self {
+        IntelSettings {
+            table: "iocs".into(),
+            fields: [
+                "source.ip",
+                "destination.ip",
+                "client.ip",
+                "server.ip",
+                "url.domain",
+                "destination.domain",
+                "dns.question.name",
+                "file.hash.md5",
+                "file.hash.sha1",
+                "file.hash.sha256",
+                "process.hash.md5",
+                "process.hash.sha1",
+                "process.hash.sha256",
+            ]
+            .map(String::from)
+            .to_vec(),
+            level: "high".into(),
+            alert: true,
+        }
+    }
+}
+
+fn level(name: &str) -> Option<Level> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "informational" | "info" => Level::Informational,
+        "low" => Level::Low,
+        "medium" => Level::Medium,
+        "high" => Level::High,
+        "critical" => Level::Critical,
+        _ => return None,
+    })
+}
+
+/// The threat-intel enricher.
+pub struct ThreatIntel {
+    settings: IntelSettings,
+    level: Level,
+    found: BatchLookup,
+}
+
+fn value_text(event: &Event<'_>, field: &str) -> Option<String> {
+    match event.get(field)? {
+        Value::Ip(ip) => Some(ip.to_string()),
+        Value::Str(s) if !s.is_empty() => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn column<'r>(record: &'r Record, name: &str) -> Option<&'r str> {
+    record.get(name).and_then(serde_json::Value::as_str)
+}
+
+/// The ECS field naming the listed indicator, for its type and the field that matched.
+fn indicator_field(kind: &str, matched_field: &str) -> String {
+    match kind {
+        "ipv4-addr" | "ipv6-addr" => "threat.indicator.ip".into(),
+        "domain-name" => "threat.indicator.url.domain".into(),
+        _ => match matched_field.rsplit_once('.') {
+            Some((_, algo)) if matches!(algo, "md5" | "sha1" | "sha256") => format!("threat.indicator.file.hash.{algo}"),
+            _ => "threat.indicator.name".into(),
+        },
+    }
+}
+
+impl ThreatIntel {
+    fn mark(event: &mut Event<'_>, field: &str, value: &str, record: &Record) {
+        let kind = column(record, "type").unwrap_or("unknown").to_owned();
+        let indicator = column(record, "indicator").unwrap_or(value).to_owned();
+        event.set("threat.indicator.type", Value::from(kind.clone()));
+        event.set(indicator_field(&kind, field), Value::from(indicator));
+        for name in ["provider", "description", "confidence"] {
+            if let Some(v) = column(record, name) {
+                event.set(format!("threat.indicator.{name}"), Value::from(v.to_owned()));
+            }
+        }
+        event.set("threat.enrichments.matched.field", Value::from(field.to_owned()));
+        event.set("threat.enrichments.matched.atomic", Value::from(value.to_owned()));
+    }
+}
+
+impl Plugin for ThreatIntel {
+    const METADATA: Metadata = Metadata::new(
+        "threat-intel",
+        env!("CARGO_PKG_VERSION"),
+        Kind::Enricher,
+        "marks events matching threat-intel indicators and raises an alert",
+    );
+
+    fn init(settings: Settings) -> Result<Self, String> {
+        let settings: IntelSettings = settings.parse()?;
+        let level = level(&settings.level).ok_or_else(|| format!("unknown level {:?}", settings.level))?;
+        lookup::get(&settings.table, &[])?;
+        Ok(ThreatIntel { settings, level, found: BatchLookup::default() })
+    }
+
+    fn prepare(&mut self, events: &[Event<'_>]) {
+        let values = events.iter().flat_map(|e| self.settings.fields.iter().filter_map(move |f| value_text(e, f)));
+        self.found = BatchLookup::fetch(&self.settings.table, values).unwrap_or_default();
+    }
+
+    fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
+        let mut marked = false;
+        for field in &self.settings.fields {
+            let Some(value) = value_text(event, field) else { continue };
+            let Some(record) = self.found.get(&value) else { continue };
+            if !marked {
+                Self::mark(event, field, &value, record);
+                marked = true;
+            }
+            if self.settings.alert {
+                let indicator = column(record, "indicator").unwrap_or(&value);
+                let level = column(record, "severity").and_then(level).unwrap_or(self.level);
+                let mut alert = Alert::new(RULE_ID, format!("Threat intel match: {field} {value}"), level)
+                    .with_tags(["threat-intel"])
+                    .with_dedupe_key(field.clone())
+                    .with_detail("field", field.clone())
+                    .with_detail("value", value.clone())
+                    .with_detail("indicator", indicator.to_owned());
+                if let Some(provider) = column(record, "provider") {
+                    alert = alert.with_detail("provider", provider.to_owned());
+                }
+                ctx.alert(alert);
+            }
+        }
+        Outcome::Pass
+    }
+}
+
+logsift_sdk::export_plugin!(ThreatIntel);

@@ -1,0 +1,119 @@
+//! The analyst's workflow end to end, through the `logsift` binary: the rule tests shipped
+//! with every plugin pass, a failing test says what differed and exits non-zero, `logsift
+//! check` reports problems with where they are, and the "first detection" guide works
+//! exactly as written (its commands are taken from the guide itself).
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn logsift(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_logsift")).args(args).current_dir(dir).env_remove("RUST_LOG").output().expect("logsift")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn the_rule_tests_shipped_with_every_plugin_pass() {
+    let root = support::workspace();
+    let dirs: Vec<String> = std::fs::read_dir(root.join("plugins"))
+        .expect("plugins")
+        .map(|e| e.expect("entry").path().join("tests"))
+        .filter(|t| std::fs::read_dir(t).is_ok_and(|mut d| d.any(|f| f.is_ok_and(|f| f.path().extension().is_some_and(|e| e == "yaml")))))
+        .map(|t| t.display().to_string())
+        .collect();
+    assert!(dirs.len() >= 10, "{dirs:?}");
+    let mut args = vec!["test"];
+    args.extend(dirs.iter().map(String::as_str));
+    let out = logsift(&root, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{} passed, 0 failed", dirs.len())), "{}", text(&out));
+}
+
+#[test]
+fn a_failing_rule_test_shows_what_differed_and_exits_non_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("wrong.yaml"),
+        "pipeline:\n  - plugin: syslog\n  - plugin: ssh-root-login\ninput:\n  - \"Dec 10 07:27:50 LabSZ sshd[1]: Failed password for root from 112.95.230.3 port 45378 ssh2\"\n\
+         expect:\n  alerts:\n    - { rule.id: logsift.sshd.failed-root-password, rule.level: critical }\n  not_alerts:\n    - { user.name: root }\n",
+    )
+    .expect("test file");
+    let out = logsift(dir.path(), &["test", "wrong.yaml"]);
+    let output = text(&out);
+    assert!(!out.status.success(), "{output}");
+    assert!(output.contains("FAILED  wrong.yaml"), "{output}");
+    assert!(output.contains("✗ rule.level: expected \"critical\", got \"medium\""), "{output}");
+    assert!(output.contains("an alert that must not fire did"), "{output}");
+    assert!(output.contains("0 passed, 1 failed"), "{output}");
+}
+
+#[test]
+fn check_reports_each_problem_with_its_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let check = |name: &str, config: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, config).expect("config");
+        let out = logsift(dir.path(), &["check", "--config", name]);
+        (out.status.success(), text(&out))
+    };
+    let (ok, output) = check("syntax.toml", "[[pipeline]]\nplugin = \"syslog\n");
+    assert!(!ok && output.contains("syntax.toml:2:"), "{output}");
+    let (ok, output) = check("unknown.toml", "batch_size = 10\n\n[limits]\n  memory_mbb = 64\n");
+    assert!(!ok && output.contains("unknown.toml:4:3") && output.contains("memory_mbb"), "{output}");
+    std::fs::create_dir(dir.path().join("rules")).expect("rules");
+    std::fs::write(
+        dir.path().join("rules/broken.yml"),
+        "title: Broken\nlogsource: {product: linux}\ndetection:\n  sel: {a: [b\n  condition: sel\n",
+    )
+    .expect("rule");
+    let (ok, output) = check("rules.toml", "[[pipeline]]\nplugin = \"syslog\"\n[[pipeline]]\nplugin = \"sigma\"\nrules = [\"rules\"]\n");
+    assert!(!ok && output.contains("broken.yml"), "{output}");
+    let (ok, output) = check("good.toml", "[[pipeline]]\nplugin = \"syslog\"\n[[pipeline]]\nplugin = \"ssh-root-login\"\n");
+    assert!(ok && output.contains("good.toml: ok (2 plugins"), "{output}");
+}
+
+/// The commands of the guide's `sh` blocks, in order.
+fn guide_script(guide: &str) -> String {
+    let mut script = String::new();
+    let mut inside = false;
+    for line in guide.lines() {
+        if line.trim_end() == "```sh" {
+            inside = true;
+        } else if inside && line.trim_end() == "```" {
+            inside = false;
+        } else if inside {
+            script.push_str(line);
+            script.push('\n');
+        }
+    }
+    script
+}
+
+#[test]
+fn the_first_detection_guide_works_as_written() {
+    let guide = std::fs::read_to_string(support::workspace().join("docs/first-detection.md")).expect("guide");
+    let script = guide_script(&guide);
+    for step in ["logsift new detector", "logsift build", "logsift test", "logsift run"] {
+        assert!(script.contains(step), "the guide runs `{step}`");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = Path::new(env!("CARGO_BIN_EXE_logsift")).parent().expect("bin dir").to_owned();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env_remove("RUST_LOG")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("bash");
+    let output = text(&out);
+    assert!(out.status.success(), "the guide's commands failed:\n{output}");
+    assert!(output.contains("0e2a6c1e-5d4b-4b8a-9a57-2f1d7c3e8b10"), "the Sigma rule's alert: {output}");
+    assert!(output.contains("root-watch.failed-login"), "the Rust rule's alert: {output}");
+    assert!(dir.path().join("root-watch/root-watch.wasm").is_file());
+}
