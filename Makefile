@@ -25,7 +25,7 @@ test: tools ## build the plugins and run every test of the workspace
 	$(CARGO) test --workspace
 
 bench: tools ## Wasm vs native throughput, the cost of one passthrough hop, end to end through a broker
-	$(CARGO) bench -p logsift --bench pipeline --bench kafka --bench reload --bench sigma
+	$(CARGO) bench -p logsift --bench pipeline --bench kafka --bench reload --bench sigma --bench enrich
 
 lint: ## formatting and clippy, natively and for the wasm target
 	$(CARGO) fmt --all --check
