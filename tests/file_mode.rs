@@ -68,7 +68,8 @@ fn the_readme_command_turns_the_openssh_sample_into_2000_events_and_370_alerts()
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains("2000 records"), "{summary}");
     assert!(summary.contains("alerts 370, events 2000"), "{summary}");
-    let hits = summary.lines().find(|l| l.contains("logsift.sshd.failed-root-password")).unwrap_or_else(|| panic!("no rule line: {summary}"));
+    let hits =
+        summary.lines().find(|l| l.contains("logsift.sshd.failed-root-password")).unwrap_or_else(|| panic!("no rule line: {summary}"));
     assert!(hits.trim_start().starts_with("370  medium"), "the hits per rule: {hits}");
 }
 

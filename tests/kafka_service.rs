@@ -76,12 +76,14 @@ fn every_record_becomes_an_event_or_dead_letter_with_provenance_and_offsets_are_
     let service = Service::start(&config);
     service.wait_balanced(2);
     client.produce("logs", &lines);
-    let out = read_outputs(&client, lines.len() - BROKEN);
+    // An offset is committed only once every output of it is acknowledged: read after that,
+    // so outputs still being retried are not missed.
     assert!(
-        client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(30)),
+        client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(90)),
         "offsets committed: {:?}",
         client.committed(GROUP, "logs")
     );
+    let out = read_outputs(&client, lines.len() - BROKEN);
     let metrics = scrape(service.addr);
     service.stop().expect("the service stops cleanly");
 
@@ -156,8 +158,10 @@ fn failed_produce_and_fetch_requests_are_retried_without_loss() {
     cluster.request_errors(RDKafkaApiKey::Fetch, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION; 6]);
     let service = Service::start(&config);
 
+    // Committed means every output of it was acknowledged: read after that, so alerts whose
+    // produce requests were still being retried are not missed.
+    assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(90)));
     let out = read_outputs(&client, lines.len() - BROKEN);
-    assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(30)));
     service.stop().expect("clean stop");
 
     assert!(produce_once_without_retries(&client), "all {PRODUCE_ERRORS} injected produce errors struck the service's requests");

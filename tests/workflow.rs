@@ -117,3 +117,20 @@ fn the_first_detection_guide_works_as_written() {
     assert!(output.contains("root-watch.failed-login"), "the Rust rule's alert: {output}");
     assert!(dir.path().join("root-watch/root-watch.wasm").is_file());
 }
+
+#[test]
+fn every_kind_of_scaffold_builds_and_passes_its_own_test() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for kind in ["parser", "enricher"] {
+        let name = format!("my-{kind}");
+        let out = logsift(dir.path(), &["new", kind, &name]);
+        assert!(out.status.success(), "{}", text(&out));
+        let manifest = std::fs::read_to_string(dir.path().join(&name).join("Cargo.toml")).expect("manifest");
+        assert!(manifest.contains("[workspace]") && manifest.contains("serde = { version = \"="), "{manifest}");
+        let out = logsift(dir.path(), &["test", &name]);
+        assert!(out.status.success(), "{kind}: {}", text(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed, 0 failed"), "{}", text(&out));
+    }
+    let out = logsift(dir.path(), &["new", "detector", "Bad Name"]);
+    assert!(!out.status.success() && text(&out).contains("not a plugin name"), "{}", text(&out));
+}

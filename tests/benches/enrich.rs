@@ -41,7 +41,10 @@ fn main() {
     let text = std::fs::read_to_string(log).expect("log");
     let lines: Vec<&str> = text.lines().collect();
     let batches: Vec<Vec<InputRecord>> = (0..RECORDS)
-        .map(|i| InputRecord { raw: lines[i % lines.len()].as_bytes().to_vec(), origin: Origin::File { path: "ssh".into(), line: i as u64 } })
+        .map(|i| InputRecord {
+            raw: lines[i % lines.len()].as_bytes().to_vec(),
+            origin: Origin::File { path: "ssh".into(), line: i as u64 },
+        })
         .collect::<Vec<_>>()
         .chunks(256)
         .map(<[InputRecord]>::to_vec)
