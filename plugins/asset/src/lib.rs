@@ -46,12 +46,7 @@ pub struct Asset {
 }
 
 fn key(event: &Event<'_>, field: &str) -> Option<String> {
-    match event.get(field)? {
-        Value::Str(s) if !s.is_empty() => Some(s.to_string()),
-        Value::Ip(ip) => Some(ip.to_string()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
+    event.get(field).and_then(lookup::key)
 }
 
 fn json_value(value: &serde_json::Value) -> Option<Value<'static>> {
@@ -75,7 +70,7 @@ impl Plugin for Asset {
         }
         let mut lookups = Vec::new();
         for l in settings.lookups {
-            lookup::get(&l.table, &[])?;
+            lookup::check_granted(&l.table)?;
             let entity = l.field.split('.').next().unwrap_or(&l.field).to_owned();
             let into = l.into.clone().unwrap_or_else(|| format!("{entity}.asset"));
             lookups.push((l, into));

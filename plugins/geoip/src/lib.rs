@@ -45,13 +45,9 @@ pub struct GeoIp {
     asn: BatchLookup,
 }
 
-/// The address text of a field (an IP value, or a string).
+/// The address text of a field.
 fn address(event: &Event<'_>, field: &str) -> Option<String> {
-    match event.get(field)? {
-        Value::Ip(ip) => Some(ip.to_string()),
-        Value::Str(s) => Some(s.to_string()),
-        _ => None,
-    }
+    event.get(field).and_then(lookup::key)
 }
 
 /// The value at a dotted path of a MaxMind record (`country.names.en`).
@@ -116,9 +112,8 @@ impl Plugin for GeoIp {
 
     fn init(settings: Settings) -> Result<Self, String> {
         let settings: GeoSettings = settings.parse()?;
-        // Asking for nothing checks that the tables are granted.
         for table in std::iter::once(&settings.table).chain(&settings.asn_table) {
-            lookup::get(table, &[])?;
+            lookup::check_granted(table)?;
         }
         Ok(GeoIp { settings, geo: BatchLookup::default(), asn: BatchLookup::default() })
     }

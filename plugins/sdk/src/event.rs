@@ -78,6 +78,20 @@ impl<'a> Event<'a> {
         self.get(name).and_then(Value::as_int)
     }
 
+    /// The event time: a typed `@timestamp`, in nanoseconds since the epoch. Rules that keep
+    /// state measure windows in it, so a replay decides as the live run did.
+    pub fn timestamp(&self) -> Option<i64> {
+        match self.get("@timestamp")? {
+            Value::Timestamp(nanos) => Some(*nanos),
+            _ => None,
+        }
+    }
+
+    /// The event time in whole seconds (see [`timestamp`](Self::timestamp)).
+    pub fn timestamp_secs(&self) -> Option<i64> {
+        self.timestamp().map(|nanos| nanos.div_euclid(1_000_000_000))
+    }
+
     /// The raw text of the record (`event.original`).
     pub fn original(&self) -> Option<&str> {
         self.get_str(ORIGINAL)

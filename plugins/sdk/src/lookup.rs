@@ -16,6 +16,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::Value;
+
 /// A record a table holds for a key: a JSON object.
 pub type Record = serde_json::Map<String, serde_json::Value>;
 
@@ -50,6 +52,23 @@ pub fn get(table: &str, keys: &[String]) -> Result<Vec<Option<Record>>, String> 
             .transpose()
         })
         .collect()
+}
+
+/// Checks that `table` is granted to this plugin, by asking it for no keys: for `init`, so
+/// a stage configured without its table is refused at load with the reason.
+pub fn check_granted(table: &str) -> Result<(), String> {
+    get(table, &[]).map(drop)
+}
+
+/// The text a field's value is looked up by: a non-empty string, an IP address or a whole
+/// number; none for anything else.
+pub fn key(value: &Value<'_>) -> Option<String> {
+    match value {
+        Value::Str(s) if !s.is_empty() => Some(s.to_string()),
+        Value::Ip(ip) => Some(ip.to_string()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
 }
 
 /// The records a table holds for the keys of one batch, fetched in one call.

@@ -12,7 +12,7 @@
 //! when the events of one key reach the same worker — in service mode, when the input topic
 //! is partitioned by that key.
 
-use logsift_sdk::{Event, Value};
+use logsift_sdk::Event;
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, EvaluationResult, TimestampFallback};
 use serde::Deserialize;
 
@@ -35,15 +35,17 @@ impl Default for CorrelationSettings {
 }
 
 impl CorrelationSettings {
-    /// The engine's configuration: event time only; rules that only feed correlations
-    /// (`generate: false`, the default) raise no alerts of their own.
+    /// The engine's configuration: event time only. The engine passes every detection on:
+    /// which rules only feed correlations (`generate: false`, the default) and raise no
+    /// alerts of their own is decided by the plugin ([`RuleSet::silent`](crate::RuleSet)),
+    /// which knows rules referenced by name as well as by id.
     pub fn config(&self) -> CorrelationConfig {
         CorrelationConfig {
             timestamp_fields: Vec::new(),
             timestamp_fallback: TimestampFallback::Skip,
             max_state_entries: self.max_groups.max(1),
             max_group_entries: Some(self.max_entries_per_group.max(1)),
-            emit_detections: false,
+            emit_detections: true,
             ..CorrelationConfig::default()
         }
     }
@@ -58,14 +60,6 @@ pub struct Correlator {
     swept_at: i64,
 }
 
-/// An event's `@timestamp`, in whole seconds.
-pub fn event_seconds(event: &Event<'_>) -> Option<i64> {
-    match event.get("@timestamp")? {
-        Value::Timestamp(ns) => Some(ns.div_euclid(1_000_000_000)),
-        _ => None,
-    }
-}
-
 impl Correlator {
     /// A correlator over a loaded correlation engine.
     pub fn new(engine: CorrelationEngine) -> Self {
@@ -75,7 +69,7 @@ impl Correlator {
     /// Feeds one event's detections to the correlations; returns the detections that raise
     /// alerts of their own, then the correlations that fired.
     pub fn process(&mut self, event: &Event<'_>, view: &SigmaView<'_, '_>, detections: Vec<EvaluationResult>) -> Vec<EvaluationResult> {
-        let Some(at) = event_seconds(event) else { return self.engine.correlate_detections(view, detections) };
+        let Some(at) = event.timestamp_secs() else { return self.engine.correlate_detections(view, detections) };
         if at.saturating_sub(self.swept_at) >= SWEEP_SECS {
             self.engine.evict_expired(at);
             self.swept_at = at;

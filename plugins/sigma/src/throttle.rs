@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use logsift_sdk::{Event, Value};
+use logsift_sdk::Event;
 use serde::Deserialize;
 
 /// Throttle settings.
@@ -66,13 +66,6 @@ pub enum Verdict {
     Hold,
 }
 
-fn timestamp(event: &Event<'_>) -> Option<i64> {
-    match event.get("@timestamp")? {
-        Value::Timestamp(ns) => Some(*ns),
-        _ => None,
-    }
-}
-
 impl Throttle {
     /// A throttle with these settings.
     pub fn new(config: ThrottleConfig) -> Self {
@@ -85,7 +78,7 @@ impl Throttle {
         let own = self.config.rules.get(rule);
         let seconds = own.map_or(self.config.seconds, |r| r.seconds);
         let by = own.and_then(|r| r.by.as_ref()).unwrap_or(&self.config.by);
-        let Some(now) = timestamp(event).filter(|_| seconds > 0) else { return Verdict::Send { held: 0 } };
+        let Some(now) = event.timestamp().filter(|_| seconds > 0) else { return Verdict::Send { held: 0 } };
         let window_ns = i64::try_from(seconds.saturating_mul(1_000_000_000)).unwrap_or(i64::MAX);
         let key = (rule.to_owned(), by.iter().map(|f| event.get(f).map(|v| v.to_string()).unwrap_or_default()).collect());
         if let Some(w) = self.windows.get_mut(&key) {
@@ -129,6 +122,7 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logsift_sdk::Value;
 
     fn event(seconds: i64, ip: &str) -> Event<'static> {
         let mut e = Event::new();

@@ -110,10 +110,7 @@ impl Attempt {
             Value::Str(text) => text.parse().ok()?,
             _ => return None,
         };
-        let at = match event.get("@timestamp")? {
-            Value::Timestamp(nanos) => nanos.div_euclid(1_000_000_000),
-            _ => return None,
-        };
+        let at = event.timestamp_secs()?;
         Some(Attempt { source, at, succeeded })
     }
 }

@@ -79,11 +79,7 @@ pub struct ThreatIntel {
 }
 
 fn value_text(event: &Event<'_>, field: &str) -> Option<String> {
-    match event.get(field)? {
-        Value::Ip(ip) => Some(ip.to_string()),
-        Value::Str(s) if !s.is_empty() => Some(s.to_string()),
-        _ => None,
-    }
+    event.get(field).and_then(lookup::key)
 }
 
 fn column<'r>(record: &'r Record, name: &str) -> Option<&'r str> {
@@ -129,7 +125,7 @@ impl Plugin for ThreatIntel {
     fn init(settings: Settings) -> Result<Self, String> {
         let settings: IntelSettings = settings.parse()?;
         let level = level(&settings.level).ok_or_else(|| format!("unknown level {:?}", settings.level))?;
-        lookup::get(&settings.table, &[])?;
+        lookup::check_granted(&settings.table)?;
         Ok(ThreatIntel { settings, level, found: BatchLookup::default() })
     }
 
