@@ -123,8 +123,6 @@ pub fn check(path: &Path) -> anyhow::Result<Report> {
     let subscriber = tracing_subscriber::registry().with(Capture(Arc::clone(&captured)));
     let engine = new_engine().map_err(anyhow::Error::from)?;
     let _ticker = EpochTicker::start(&engine)?;
-    let mut settings = settings;
-    settings.reload.watch = false;
     let started = tracing::subscriber::with_default(subscriber, || Reloader::start(&engine, settings, None));
     match started {
         Ok(reloader) => report.plugins = reloader.pipeline().current().stages.len(),

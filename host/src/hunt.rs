@@ -16,6 +16,7 @@ use crate::files::{Framing, LineSource};
 use crate::pipeline::{Chain, Payload};
 use crate::reload::Reloader;
 use crate::render::Renderer;
+use crate::run::{RuleHits, count_hits};
 use crate::wasm::{EpochTicker, new_engine};
 
 /// What a hunt runs.
@@ -30,17 +31,6 @@ pub struct Hunt {
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// Flat (`rule.id`) rather than nested JSON.
     pub flat: bool,
-}
-
-/// Hits of one rule.
-#[derive(Debug, Clone)]
-pub struct RuleHits {
-    /// The rule's title.
-    pub title: String,
-    /// Its level.
-    pub level: String,
-    /// Alerts raised.
-    pub hits: u64,
 }
 
 /// What a hunt found.
@@ -65,12 +55,7 @@ impl fmt::Display for HuntSummary {
             self.rules.len(),
             self.unreadable.len()
         )?;
-        let mut rules: Vec<(&String, &RuleHits)> = self.rules.iter().collect();
-        rules.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
-        for (id, r) in rules {
-            writeln!(f, "  {:>7}  {:<13} {}  {}", r.hits, r.level, id, r.title)?;
-        }
-        Ok(())
+        crate::run::write_rule_hits(f, &self.rules)
     }
 }
 
@@ -82,7 +67,6 @@ fn settings(hunt: &Hunt) -> anyhow::Result<Settings> {
         Ok(path)
     };
     let config = serde_json::json!({
-        "reload": { "watch": false },
         "pipeline": [
             { "plugin": plugin("json")?, "on_reject": "dead-letter" },
             { "plugin": plugin("sigma")?, "rules": hunt.rules, "settings": hunt.settings, "limits": { "memory_mb": 512, "timeout_ms": 30000 } },
@@ -111,15 +95,10 @@ pub fn hunt<W: Write>(hunt: &Hunt, mut out: W) -> anyhow::Result<HuntSummary> {
         }
         summary.events += batch.len() as u64;
         let output = chain.process(&batch);
+        count_hits(&output, &mut summary.rules);
         for record in &output.routed {
             match &record.payload {
                 Payload::Alert(alert) => {
-                    let entry = summary.rules.entry(alert.rule_id.clone()).or_insert_with(|| RuleHits {
-                        title: alert.title.clone(),
-                        level: alert.level.as_str().to_owned(),
-                        hits: 0,
-                    });
-                    entry.hits += 1;
                     let json = renderer.alert(alert).context("rendering an alert")?;
                     serde_json::to_writer(&mut out, &json)?;
                     out.write_all(b"\n")?;

@@ -38,7 +38,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use crate::config::{JsonStyle, Settings};
-use crate::pipeline::{Chain, InputRecord};
+use crate::pipeline::{ALERTS, Chain, DEAD_LETTER, InputRecord};
 use crate::reload::Reloader;
 use crate::render::Renderer;
 use crate::tables::TableConfig;
@@ -110,25 +110,13 @@ impl Outcome {
     }
 }
 
-/// The test files under `path` (itself if a file; `*.yaml`/`*.yml` below it if a folder).
+/// The test files under `path` (itself if a file; `*.yaml`/`*.yml` below it if a folder,
+/// found as rule files are).
 pub fn test_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if path.is_file() {
         return Ok(vec![path.to_owned()]);
     }
-    let mut files = Vec::new();
-    let mut dirs = vec![path.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-            let p = entry?.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
+    crate::reload::spec::rule_files(&[path.to_owned()]).with_context(|| format!("reading {}", path.display()))
 }
 
 fn plugin_path(name: &str, base: &Path, plugins: &Plugins) -> anyhow::Result<PathBuf> {
@@ -155,7 +143,7 @@ fn settings(test: &TestFile, base: &Path, plugins: &Plugins) -> anyhow::Result<S
     }
     let tables: BTreeMap<&String, TableConfig> =
         test.tables.iter().map(|(name, t)| (name, TableConfig { path: base.join(&t.path), ..t.clone() })).collect();
-    let config = serde_json::json!({ "reload": { "watch": false }, "pipeline": pipeline, "tables": tables });
+    let config = serde_json::json!({ "pipeline": pipeline, "tables": tables });
     serde_json::from_value(config).context("the test's pipeline")
 }
 
@@ -273,8 +261,8 @@ pub fn run_file(path: &Path, plugins: &Plugins) -> anyhow::Result<Outcome> {
         for item in output.items() {
             let map = renderer.item(&item, batch)?;
             match item.output {
-                "alerts" => alerts.push(map),
-                "dead_letter" => dead.push(map),
+                ALERTS => alerts.push(map),
+                DEAD_LETTER => dead.push(map),
                 _ => events.push(map),
             }
         }

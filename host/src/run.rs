@@ -96,13 +96,18 @@ impl fmt::Display for RunSummary {
                 s.skipped
             )?;
         }
-        let mut rules: Vec<(&String, &RuleHits)> = self.rules.iter().collect();
-        rules.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
-        for (id, r) in rules {
-            writeln!(f, "  {:>8}  {:<13} {id}  {}", r.hits, r.level, r.title)?;
-        }
-        Ok(())
+        write_rule_hits(f, &self.rules)
     }
+}
+
+/// The hits per rule, a line each, most hits first.
+pub(crate) fn write_rule_hits(f: &mut fmt::Formatter<'_>, rules: &BTreeMap<String, RuleHits>) -> fmt::Result {
+    let mut rules: Vec<(&String, &RuleHits)> = rules.iter().collect();
+    rules.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
+    for (id, r) in rules {
+        writeln!(f, "  {:>8}  {:<13} {id}  {}", r.hits, r.level, r.title)?;
+    }
+    Ok(())
 }
 
 /// Runs the configured chain over `inputs` (`-` is stdin), writing JSON lines to `out` for
@@ -154,7 +159,8 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
     })
 }
 
-fn count_hits(output: &crate::pipeline::ChainOutput, rules: &mut BTreeMap<String, RuleHits>) {
+/// Counts the alerts of one batch's output by rule.
+pub(crate) fn count_hits(output: &crate::pipeline::ChainOutput, rules: &mut BTreeMap<String, RuleHits>) {
     for record in &output.routed {
         if let crate::pipeline::Payload::Alert(alert) = &record.payload {
             let entry = rules.entry(alert.rule_id.clone()).or_insert_with(|| RuleHits {
