@@ -125,22 +125,29 @@ fn rules_setting(paths: &[PathBuf], history: &mut RuleHistory) -> Result<serde_j
     Ok(serde_json::Value::Array(rules?))
 }
 
-/// The stage's settings for `init`: its `settings`, plus the rules it names.
+/// The stage's rules, read once for all its plugins: none when it names no rules.
+type StageRules = Option<Result<serde_json::Value, String>>;
+
+fn stage_rules(stage: &StageConfig, history: &mut RuleHistory) -> StageRules {
+    (!stage.rules.is_empty()).then(|| rules_setting(&stage.rules, history))
+}
+
+/// The settings for `init` of one plugin of a stage: the stage's `settings`, the plugin's
+/// own over them, plus the rules the stage names.
 fn stage_settings(
     stage: &StageConfig,
     own: &serde_json::Map<String, serde_json::Value>,
-    history: &mut RuleHistory,
+    rules: &StageRules,
 ) -> (serde_json::Value, Option<String>) {
     let mut merged = stage.settings.clone();
     merged.extend(own.clone());
     let mut problem = None;
-    if !stage.rules.is_empty() {
-        match rules_setting(&stage.rules, history) {
-            Ok(rules) => {
-                merged.insert("rules".into(), rules);
-            }
-            Err(e) => problem = Some(e),
+    match rules {
+        Some(Ok(rules)) => {
+            merged.insert("rules".into(), rules.clone());
         }
+        Some(Err(e)) => problem = Some(e.clone()),
+        None => {}
     }
     (serde_json::Value::Object(merged), problem)
 }
@@ -155,7 +162,7 @@ pub fn resolve(settings: &Settings, previous: &[PathBuf], history: &mut RuleHist
         let limits = settings.limits_for(stage);
         let optional = stage.is_optional();
         if let Some(path) = &stage.plugin {
-            let (settings, problem) = stage_settings(stage, &serde_json::Map::new(), history);
+            let (settings, problem) = stage_settings(stage, &serde_json::Map::new(), &stage_rules(stage, history));
             let tables = stage.tables.clone();
             specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem, tables });
         } else if let Some(dir) = &stage.directory {
@@ -197,10 +204,11 @@ fn resolve_directory(
         files.extend(previous.iter().filter(|p| p.parent() == Some(dir) && !p.exists()).cloned());
         files.sort();
     }
+    let rules = stage_rules(stage, history);
     for path in files {
         let stem = stem(&path);
         let own = stage.plugins.get(&stem).cloned().unwrap_or_default();
-        let (mut settings, mut problem) = stage_settings(stage, &own, history);
+        let (mut settings, mut problem) = stage_settings(stage, &own, &rules);
         match sidecar(&path) {
             Ok(sidecar) => {
                 if let serde_json::Value::Object(map) = &mut settings {
