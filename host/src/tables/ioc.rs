@@ -22,14 +22,17 @@ use super::TableError;
 /// A listed indicator's record: `indicator`, `type` and the file's other columns.
 pub type Record = Map<String, Json>;
 
+/// A record as JSON text, written once when the list is read: lookups hand it out as it is.
+type Text = String;
+
 /// One indicator set.
 #[derive(Default)]
 pub struct Indicators {
-    ips: HashMap<IpAddr, Record>,
+    ips: HashMap<IpAddr, Text>,
     /// Ranges by prefix length, longest first, each keyed by its network address.
-    nets: Vec<(u8, bool, HashMap<IpAddr, Record>)>,
-    domains: HashMap<String, Record>,
-    hashes: HashMap<String, Record>,
+    nets: Vec<(u8, bool, HashMap<IpAddr, Text>)>,
+    domains: HashMap<String, Text>,
+    hashes: HashMap<String, Text>,
 }
 
 enum Kind {
@@ -80,12 +83,13 @@ impl Indicators {
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Indicators, TableError> {
         let bad = |line: Option<u64>, reason: String| TableError::Content { path: path.to_owned(), line, reason };
         let mut set = Indicators::default();
-        let mut nets: HashMap<(u8, bool), HashMap<IpAddr, Record>> = HashMap::new();
+        let mut nets: HashMap<(u8, bool), HashMap<IpAddr, Text>> = HashMap::new();
         let mut add = |text: &str, line: u64, mut record: Record| -> Result<(), TableError> {
             let kind =
                 classify(text).ok_or_else(|| bad(Some(line), format!("{text:?} is not an IP address, range, domain or file hash")))?;
             record.insert("indicator".into(), Json::from(text));
             record.insert("type".into(), Json::from(type_name(&kind)));
+            let record = Json::Object(record).to_string();
             match kind {
                 Kind::Ip(ip) => {
                     set.ips.insert(ip, record);
@@ -137,25 +141,25 @@ impl Indicators {
 
     /// The record matching `key` — an IP (listed, or within a listed range), a domain (listed,
     /// or under a listed one), or a hash.
-    pub fn get(&self, key: &str) -> Option<&Record> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         let key = key.trim();
         if let Ok(ip) = key.parse::<IpAddr>() {
             if let Some(record) = self.ips.get(&ip) {
-                return Some(record);
+                return Some(record.as_str());
             }
             return self.nets.iter().filter(|(_, v4, _)| *v4 == ip.is_ipv4()).find_map(|(len, _, nets)| {
                 let net = IpNet::new(ip, *len).ok()?.trunc();
-                nets.get(&net.addr())
+                nets.get(&net.addr()).map(String::as_str)
             });
         }
         if is_hash(key) {
-            return self.hashes.get(&key.to_ascii_lowercase());
+            return self.hashes.get(&key.to_ascii_lowercase()).map(String::as_str);
         }
         let domain = key.trim_end_matches('.').to_ascii_lowercase();
         let mut rest = domain.as_str();
         loop {
             if let Some(record) = self.domains.get(rest) {
-                return Some(record);
+                return Some(record.as_str());
             }
             rest = rest.split_once('.')?.1;
         }
@@ -176,6 +180,11 @@ impl Indicators {
 mod tests {
     use super::*;
 
+    /// The record `set` holds for `key`, parsed.
+    fn record(set: &Indicators, key: &str) -> Option<Json> {
+        set.get(key).map(|text| serde_json::from_str(text).expect("record JSON"))
+    }
+
     fn list(text: &str) -> Indicators {
         Indicators::parse(Path::new("iocs.txt"), text.as_bytes()).expect("list")
     }
@@ -185,21 +194,21 @@ mod tests {
         let set =
             list("# feed\n203.0.113.7\n198.51.100.0/24\n2001:db8::/32\nEvil.Example.\n44d88612fea8a8f36de82e1278abb02f  # eicar md5\n");
         assert_eq!(set.len(), 5);
-        assert_eq!(set.get("203.0.113.7").expect("ip")["type"], "ipv4-addr");
-        assert_eq!(set.get("198.51.100.200").expect("in range")["indicator"], "198.51.100.0/24");
-        assert!(set.get("198.51.101.1").is_none());
-        assert_eq!(set.get("2001:db8:1::5").expect("v6 range")["type"], "ipv6-addr");
-        assert_eq!(set.get("cdn.EVIL.example").expect("subdomain")["indicator"], "Evil.Example.");
-        assert!(set.get("notevil.example").is_none(), "a parent match is by whole labels");
-        assert!(set.get("example").is_none());
-        assert_eq!(set.get("44D88612FEA8A8F36DE82E1278ABB02F").expect("hash")["type"], "file");
+        assert_eq!(record(&set, "203.0.113.7").expect("ip")["type"], "ipv4-addr");
+        assert_eq!(record(&set, "198.51.100.200").expect("in range")["indicator"], "198.51.100.0/24");
+        assert!(record(&set, "198.51.101.1").is_none());
+        assert_eq!(record(&set, "2001:db8:1::5").expect("v6 range")["type"], "ipv6-addr");
+        assert_eq!(record(&set, "cdn.EVIL.example").expect("subdomain")["indicator"], "Evil.Example.");
+        assert!(record(&set, "notevil.example").is_none(), "a parent match is by whole labels");
+        assert!(record(&set, "example").is_none());
+        assert_eq!(record(&set, "44D88612FEA8A8F36DE82E1278ABB02F").expect("hash")["type"], "file");
     }
 
     #[test]
     fn the_longest_range_wins() {
         let set = Indicators::parse(Path::new("feed.csv"), b"indicator,provider\n10.0.0.0/8,wide\n10.1.0.0/16,narrow\n").expect("csv");
-        assert_eq!(set.get("10.1.2.3").expect("match")["provider"], "narrow");
-        assert_eq!(set.get("10.2.2.3").expect("match")["provider"], "wide");
+        assert_eq!(record(&set, "10.1.2.3").expect("match")["provider"], "narrow");
+        assert_eq!(record(&set, "10.2.2.3").expect("match")["provider"], "wide");
     }
 
     #[test]

@@ -111,8 +111,8 @@ impl Table {
     pub fn get(&self, key: &str) -> Option<String> {
         match self {
             Table::Mmdb(db) => db.get(key),
-            Table::Ioc(set) => set.get(key).and_then(|r| serde_json::to_string(r).ok()),
-            Table::Records(rows) => rows.get(key).and_then(|r| serde_json::to_string(r).ok()),
+            Table::Ioc(set) => set.get(key).map(str::to_owned),
+            Table::Records(rows) => rows.get(key).map(str::to_owned),
         }
     }
 

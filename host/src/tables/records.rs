@@ -10,10 +10,11 @@ use serde_json::{Map, Value as Json};
 
 use super::TableError;
 
-/// Rows by lowercased key.
+/// Rows by lowercased key, each as JSON text written once when the file is read (lookups
+/// hand it out as it is).
 #[derive(Default)]
 pub struct Records {
-    rows: HashMap<String, Map<String, Json>>,
+    rows: HashMap<String, String>,
 }
 
 fn key_text(value: &Json) -> Option<String> {
@@ -32,7 +33,7 @@ impl Records {
         let mut records = Records::default();
         let mut add = |row: Map<String, Json>, line: Option<u64>, at: &str| -> Result<(), TableError> {
             let k = row.get(key).and_then(key_text).ok_or_else(|| bad(line, format!("{at} has no `{key}`")))?;
-            records.rows.insert(k, row);
+            records.rows.insert(k, Json::Object(row).to_string());
             Ok(())
         };
         match extension.as_str() {
@@ -80,8 +81,8 @@ impl Records {
     }
 
     /// The row of `key`, case-insensitively.
-    pub fn get(&self, key: &str) -> Option<&Map<String, Json>> {
-        self.rows.get(&key.to_lowercase())
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.rows.get(&key.to_lowercase()).map(String::as_str)
     }
 
     /// Rows held.
@@ -99,15 +100,20 @@ impl Records {
 mod tests {
     use super::*;
 
+    /// The row `rows` holds for `key`, parsed.
+    fn row(rows: &Records, key: &str) -> Option<Json> {
+        rows.get(key).map(|text| serde_json::from_str(text).expect("row JSON"))
+    }
+
     #[test]
     fn csv_json_and_json_lines_are_keyed_case_insensitively() {
         let csv =
             Records::parse(Path::new("assets.csv"), b"hostname,owner,criticality\nWEB-1,alice,high\ndb-1,bob,\n", "hostname").expect("csv");
-        assert_eq!(csv.get("web-1").expect("row")["owner"], "alice");
-        assert!(csv.get("db-1").expect("row").get("criticality").is_none(), "empty cells are left out");
+        assert_eq!(row(&csv, "web-1").expect("row")["owner"], "alice");
+        assert!(row(&csv, "db-1").expect("row").get("criticality").is_none(), "empty cells are left out");
         let json = Records::parse(Path::new("users.json"), br#"[{"user":"Alice","dept":"it"},{"user":7}]"#, "user").expect("json");
-        assert_eq!(json.get("ALICE").expect("row")["dept"], "it");
-        assert!(json.get("7").is_some(), "numbers key too");
+        assert_eq!(row(&json, "ALICE").expect("row")["dept"], "it");
+        assert!(row(&json, "7").is_some(), "numbers key too");
         let lines = Records::parse(Path::new("u.jsonl"), b"{\"user\":\"a\"}\n\n{\"user\":\"b\"}\n", "user").expect("lines");
         assert_eq!(lines.len(), 2);
     }
