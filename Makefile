@@ -1,36 +1,74 @@
 # logsift — common tasks. `make help` lists them.
+#
+# Everything is built in release: the tests, the benchmarks and `make install` share one set
+# of artifacts (wasmtime and librdkafka are compiled once). The build tree's path is remapped
+# so that no installed file names the machine it was built on.
 CARGO ?= cargo
 INPUT ?= examples/sample.log
 CONFIG ?= examples/logsift.toml
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+DESTDIR ?=
 
-.PHONY: help run build plugins tools test bench lint fmt clean
+export RUSTFLAGS := $(RUSTFLAGS) --remap-path-prefix=$(CURDIR)=logsift
+# The same for the C libraries built along (librdkafka, zstd): their debug info and file names.
+export CFLAGS := $(CFLAGS) -ffile-prefix-map=$(CURDIR)=logsift
+export CXXFLAGS := $(CXXFLAGS) -ffile-prefix-map=$(CURDIR)=logsift
+
+# The plugins we ship, and the ones only tests load (kept apart: only shipped ones install).
+SHIPPED := passthrough json syslog weblog ssh-root-login ssh-bruteforce sigma geoip threat-intel asset
+TESTING := faulty sandbox-probe
+WASM_OUT := target/wasm32-wasip2/wasm
+# The dev tree is laid out like an installed prefix: target/release/logsift finds its plugins
+# in target/lib/logsift/plugins and the SDK in target/share/logsift, as an installed
+# bin/logsift finds them in lib/ and share/.
+STAGE := target
+
+.PHONY: help run build plugins tools test bench lint fmt install clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-run: ## run the pipeline on the embedded default (INPUT=file or -, CONFIG=file)
-	$(CARGO) run -p logsift -- run --config $(CONFIG) --input $(INPUT)
+run: plugins ## run the pipeline on the embedded default (INPUT=file or -, CONFIG=file)
+	$(CARGO) run --release -p logsift -- run --config $(CONFIG) --input $(INPUT)
 
-build: ## build the release binary and the plugins (target/release/logsift, target/plugins/*.wasm)
+build: plugins ## build the release binary and the plugins (target/release/logsift, target/lib/logsift/plugins)
 	$(CARGO) build --release -p logsift
 
-plugins: ## build only what the host's build script builds: the plugins, as components
-	$(CARGO) build -p logsift
+plugins: ## build the plugins as components into target/lib/logsift/plugins (test-only ones: target/test-plugins)
+	$(CARGO) build --target wasm32-wasip2 --profile wasm $(foreach p,$(SHIPPED) $(TESTING),-p logsift-$(p))
+	@mkdir -p $(STAGE)/lib/logsift/plugins target/test-plugins $(STAGE)/share/logsift/plugins
+	@for p in $(SHIPPED); do cmp -s $(WASM_OUT)/logsift_$$(echo $$p | tr - _).wasm $(STAGE)/lib/logsift/plugins/$$p.wasm \
+		|| cp $(WASM_OUT)/logsift_$$(echo $$p | tr - _).wasm $(STAGE)/lib/logsift/plugins/$$p.wasm; done
+	@for p in $(TESTING); do cmp -s $(WASM_OUT)/logsift_$$(echo $$p | tr - _).wasm target/test-plugins/$$p.wasm \
+		|| cp $(WASM_OUT)/logsift_$$(echo $$p | tr - _).wasm target/test-plugins/$$p.wasm; done
+	@ln -sfn ../../../../plugins/sdk $(STAGE)/share/logsift/plugins/sdk
+	@ln -sfn ../../../../plugins/event $(STAGE)/share/logsift/plugins/event
+	@ln -sfn ../../../wit $(STAGE)/share/logsift/wit
 
-tools: ## install the wasm target and the Kafka-compatible broker the end-to-end tests use (target/tools/tansu)
+tools: ## install the wasm target, the Kafka-compatible broker (target/tools/tansu) and Chromium for the status page test
 	rustup target add wasm32-wasip2
 	bash .ci/install-tansu
+	bash .ci/install-chromium
 
-test: tools ## build the plugins and run every test of the workspace
-	$(CARGO) test --workspace
+test: tools plugins ## build everything and run every test of the workspace
+	$(CARGO) test --workspace --release
 
-bench: tools ## Wasm vs native throughput, the cost of one passthrough hop, end to end through a broker
+bench: tools plugins ## Wasm vs native throughput, hop cost, Kafka end to end, reload, Sigma, enrichers
 	$(CARGO) bench -p logsift --bench pipeline --bench kafka --bench reload --bench sigma --bench enrich
+
+install: build ## install to $(DESTDIR)$(PREFIX): bin/logsift, lib/logsift/plugins, share/logsift (SDK, WIT, examples), $(SYSCONFDIR)/logsift/logsift.toml unless present
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/logsift/plugins
+	install -m 0755 target/release/logsift $(DESTDIR)$(PREFIX)/bin/logsift
+	install -m 0644 $(foreach p,$(SHIPPED),$(STAGE)/lib/logsift/plugins/$(p).wasm) $(DESTDIR)$(PREFIX)/lib/logsift/plugins/
+	PREFIX=$(PREFIX) SYSCONFDIR=$(SYSCONFDIR) bash .ci/install-share $(DESTDIR)$(PREFIX)/share/logsift
+	install -d $(DESTDIR)$(SYSCONFDIR)/logsift
+	[ -e $(DESTDIR)$(SYSCONFDIR)/logsift/logsift.toml ] || install -m 0640 examples/kafka.toml $(DESTDIR)$(SYSCONFDIR)/logsift/logsift.toml
 
 lint: ## formatting and clippy, natively and for the wasm target
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --target wasm32-wasip2 --target-dir target/wasm -p logsift-sdk -p logsift-passthrough -p logsift-json -p logsift-syslog -p logsift-weblog -p logsift-ssh-root-login -p logsift-ssh-bruteforce -p logsift-sigma -p logsift-geoip -p logsift-threat-intel -p logsift-asset -p logsift-faulty -- -D warnings
+	$(CARGO) clippy --target wasm32-wasip2 --target-dir target/wasm -p logsift-sdk $(foreach p,$(SHIPPED) $(TESTING),-p logsift-$(p)) -- -D warnings
 
 fmt: ## format the code
 	$(CARGO) fmt --all

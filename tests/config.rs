@@ -109,7 +109,7 @@ fn the_example_configuration_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/logsift.toml");
     let s = Settings::load_with_env(&path, []).unwrap();
     assert_eq!(s.pipeline.len(), 3);
-    assert!(s.pipeline[0].plugin.as_ref().is_some_and(|p| p.ends_with("target/plugins/syslog.wasm")));
+    assert!(s.pipeline[0].plugin.as_ref().is_some_and(|p| p.ends_with("lib/logsift/plugins/syslog.wasm")));
 }
 
 /// Every key path of a settings tree: maps with names of their own (`outputs`, `tables`)

@@ -1,11 +1,12 @@
 //! A plugin that traps, hangs or exhausts its memory never crashes the host or loses a
-//! record: the faulting call is retried on a fresh instance with the batch bisected, only
-//! the guilty records go to dead letter, and later batches are processed.
+//! record: after a faulting call every record of the batch is retried alone on a fresh
+//! instance, only the guilty records go to dead letter, and later batches are processed.
+//! Records that fault alone never quarantine their plugin; only faults no record explains do.
 
 mod support;
 
 use logsift::pipeline::{FailurePolicy, HealthConfig, Payload, RejectPolicy, StageOptions};
-use logsift::wasm::{Limits, LoadError, LoadedPlugin};
+use logsift::wasm::{Limits, LoadError};
 use serde_json::json;
 use support::{Sandbox, alerts, dead_letters, event_sources, records};
 
@@ -87,36 +88,74 @@ fn on_reject_pass_sends_rejected_records_on_unchanged() {
 }
 
 #[test]
-fn plugin_that_keeps_failing_is_quarantined_fail_open_with_a_degraded_alert() {
+fn records_that_fault_alone_never_quarantine_their_plugin_and_cost_one_fault_each() {
     let sandbox = Sandbox::new();
     let health = HealthConfig { max_failures: 3, on_failure: FailurePolicy::FailOpen, ..HealthConfig::default() };
     let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions { health, ..StageOptions::default() });
     let guilty: Vec<(usize, &str)> = (0..10).map(|i| (i * 3, "TRAP")).collect();
     let out = chain.process(&records("in.log", &lines(30, &guilty)));
 
-    let stats = &chain.stages()[0].stats;
-    assert_eq!(stats.quarantines, 1);
-    assert!(stats.skipped > 0, "records skipped the quarantined plugin: {stats:?}");
-    assert_eq!(alerts(&out), vec!["logsift.plugin.degraded".to_owned()]);
-    let dead = dead_letters(&out).len() as u64;
-    assert_eq!(dead, stats.faulted);
-    assert_eq!(out.events.len() as u64 + dead, 30, "no record is lost");
+    let stats = chain.stages()[0].stats.clone();
+    assert_eq!(stats.quarantines, 0, "an attacker's records do not switch the plugin off");
+    assert_eq!(stats.traps, 11, "the batch's fault, then one per guilty record alone: {stats:?}");
+    assert_eq!(dead_letters(&out).len(), 10);
+    assert_eq!(out.events.len(), 20, "every other record went through the plugin");
+    assert!(alerts(&out).is_empty());
+    let later = chain.process(&records("in.log", &lines(5, &[])));
+    assert_eq!(later.events.len(), 5);
+}
+
+/// A batch of 40 records asks for 40 MiB under a 32 MiB cap; one record alone asks for 1.
+fn batch_hungry(sandbox: &Sandbox, health: HealthConfig) -> logsift::pipeline::Chain {
+    sandbox.chain("faulty", json!({"batch_mb": 1}), quick_limits(), StageOptions { health, ..StageOptions::default() })
+}
+
+#[test]
+fn a_plugin_that_faults_where_no_record_explains_it_is_quarantined_fail_open_with_a_degraded_alert() {
+    let sandbox = Sandbox::new();
+    let health = HealthConfig { max_failures: 2, on_failure: FailurePolicy::FailOpen, ..HealthConfig::default() };
+    let mut chain = batch_hungry(&sandbox, health);
+    let first = chain.process(&records("in.log", &lines(40, &[])));
+    assert_eq!(first.events.len(), 40, "each record passed alone");
+    assert!(dead_letters(&first).is_empty() && alerts(&first).is_empty());
+    let second = chain.process(&records("in.log", &lines(40, &[])));
+    let stats = chain.stages()[0].stats.clone();
+    assert_eq!((stats.unexplained, stats.quarantines), (2, 1), "{stats:?}");
+    assert_eq!(alerts(&second), vec!["logsift.plugin.degraded".to_owned()]);
+    assert_eq!(second.events.len(), 40, "no record is lost");
 
     let later = chain.process(&records("in.log", &lines(5, &[(1, "TRAP")])));
     assert_eq!(later.events.len(), 5, "while quarantined, records pass unchanged (the trap is not even reached)");
+    assert_eq!(chain.stages()[0].stats.skipped, 5);
 }
 
 #[test]
 fn fail_closed_plugin_dead_letters_its_records_while_quarantined() {
     let sandbox = Sandbox::new();
-    let health = HealthConfig { max_failures: 2, on_failure: FailurePolicy::FailClosed, ..HealthConfig::default() };
-    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions { health, ..StageOptions::default() });
-    chain.process(&records("in.log", &lines(4, &[(0, "TRAP"), (1, "TRAP")])));
+    let health = HealthConfig { max_failures: 1, on_failure: FailurePolicy::FailClosed, ..HealthConfig::default() };
+    let mut chain = batch_hungry(&sandbox, health);
+    let first = chain.process(&records("in.log", &lines(40, &[])));
+    assert_eq!(first.events.len(), 40);
+    assert_eq!(alerts(&first), vec!["logsift.plugin.degraded".to_owned()], "quarantine is loud whatever the policy");
     let out = chain.process(&records("in.log", &lines(6, &[])));
     let dead = dead_letters(&out);
     assert_eq!(dead.len(), 6);
     assert!(dead[0].2.contains("quarantined after repeated failures (fail-closed)"), "{:?}", dead[0]);
-    assert!(alerts(&out).is_empty(), "fail-closed raises no degraded alert");
+}
+
+#[test]
+fn a_plugin_that_fills_its_stderr_keeps_running() {
+    let sandbox = Sandbox::new();
+    let mut chain = sandbox.chain("faulty", json!({}), quick_limits(), StageOptions::default());
+    let chatty: Vec<(usize, &str)> = (0..10).map(|i| (i, "CHATTY")).collect();
+    let out = chain.process(&records("in.log", &lines(10, &chatty)));
+    assert_eq!(out.events.len(), 10, "a megabyte of stderr is truncated, not a trap");
+    assert_eq!(chain.stages()[0].stats.faults(), 0);
+    // What it kept is the newest: a later panic message is still the dead letter's reason.
+    let out = chain.process(&records("in.log", &lines(3, &[(0, "CHATTY"), (1, "TRAP")])));
+    let dead = dead_letters(&out);
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].2.contains("trap requested by the record"), "{:?}", dead[0]);
 }
 
 #[test]
@@ -135,8 +174,7 @@ fn every_record_is_accounted_for_as_event_or_dead_letter() {
 #[test]
 fn a_missing_plugin_file_is_refused_naming_the_file() {
     let sandbox = Sandbox::new();
-    let err =
-        LoadedPlugin::load(&sandbox.engine, None, std::path::Path::new("/nonexistent/p.wasm"), &json!({}), Limits::default()).unwrap_err();
+    let err = sandbox.load_path(std::path::Path::new("/nonexistent/p.wasm"), json!({}), Limits::default()).unwrap_err();
     assert!(matches!(err, LoadError::Read { .. }), "{err}");
     assert!(err.to_string().contains("/nonexistent/p.wasm"), "{err}");
 }
@@ -151,7 +189,7 @@ fn a_core_module_or_garbage_is_refused_as_not_a_component() {
     ] {
         let path = dir.path().join(file);
         std::fs::write(&path, bytes).unwrap();
-        let err = LoadedPlugin::load(&sandbox.engine, None, &path, &json!({}), Limits::default()).unwrap_err();
+        let err = sandbox.load_path(&path, json!({}), Limits::default()).unwrap_err();
         assert!(matches!(err, LoadError::NotComponent { .. }), "{file}: {err}");
         assert!(err.to_string().contains(why), "{file}: {err}");
     }
@@ -164,17 +202,16 @@ fn a_truncated_component_is_refused_at_compile() {
     let bytes = std::fs::read(support::plugin("passthrough")).unwrap();
     let path = dir.path().join("truncated.wasm");
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    let err = LoadedPlugin::load(&sandbox.engine, None, &path, &json!({}), Limits::default()).unwrap_err();
+    let err = sandbox.load_path(&path, json!({}), Limits::default()).unwrap_err();
     assert!(matches!(err, LoadError::Compile { .. }), "{err}");
 }
 
 #[test]
 fn a_plugin_whose_init_fails_is_refused_with_its_reason() {
     let sandbox = Sandbox::new();
-    let err =
-        LoadedPlugin::load(&sandbox.engine, None, &support::plugin("faulty"), &json!({"fail_init": true}), Limits::default()).unwrap_err();
+    let err = sandbox.load_path(&support::plugin("faulty"), json!({"fail_init": true}), Limits::default()).unwrap_err();
     assert!(matches!(err, LoadError::Init { .. }), "{err}");
     assert!(err.to_string().contains("init failed because fail_init is set"), "{err}");
-    let err = LoadedPlugin::load(&sandbox.engine, None, &support::plugin("faulty"), &json!({"bogus": 1}), Limits::default()).unwrap_err();
+    let err = sandbox.load_path(&support::plugin("faulty"), json!({"bogus": 1}), Limits::default()).unwrap_err();
     assert!(err.to_string().contains("unknown field `bogus`"), "{err}");
 }

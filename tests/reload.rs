@@ -289,11 +289,10 @@ fn the_service_switches_generations_under_load_with_every_record_delivered_once(
 
 /// A reloader over a config file written in `dir` (no watching: the test calls `reload`),
 /// with `reload_keys` in its `[reload]` table.
-fn reloader(dir: &Path, reload_keys: &str, stages: &str) -> logsift::reload::Reloader {
+fn reloader(dir: &Path, reload_keys: &str, stages: &str) -> logsift::Runtime {
     let path = dir.join("logsift.toml");
     std::fs::write(&path, format!("[reload]\nwatch = false\n{reload_keys}\n{stages}")).expect("config");
-    let engine = logsift::wasm::new_engine().expect("engine");
-    logsift::reload::Reloader::start(&engine, logsift::Settings::load(&path).expect("settings"), None).expect("first generation")
+    logsift::Runtime::start(logsift::Settings::load(&path).expect("settings"), None).expect("first generation")
 }
 
 #[test]
@@ -309,7 +308,7 @@ fn removing_the_file_of_a_required_stage_is_refused_and_an_optional_one_leaves()
     std::fs::remove_file(dir.path().join("extra.wasm")).expect("remove");
     let id = r.reload("test");
     let current = r.pipeline().current();
-    assert_eq!(id, 2, "the optional plugin's removal makes a new generation");
+    assert_eq!(id, Some(2), "the optional plugin's removal makes a new generation");
     let names: Vec<&str> = current.stages.iter().map(|(p, _)| &*p.name).collect();
     assert_eq!(names, ["passthrough"], "the required plugin keeps running without its file");
     let refusals = r.pipeline().refusals();
@@ -326,8 +325,29 @@ fn only_allowlisted_plugins_are_loaded() {
     std::fs::write(dir.path().join("detect/a.wasm"), &faulty).expect("plugin");
     let mut r = reloader(dir.path(), &format!("allow_hashes = [\"{allowed}\"]"), "[[pipeline]]\ndirectory = \"detect\"\n");
     std::fs::write(dir.path().join("detect/b.wasm"), plugin_bytes("passthrough")).expect("plugin");
-    assert_eq!(r.reload("test"), 1, "nothing new is published");
+    assert_eq!(r.reload("test"), Some(1), "nothing new is published");
     let refusals = r.pipeline().refusals();
     assert!(refusals.iter().any(|x| x.path.ends_with("b.wasm") && x.reason.contains("allow_hashes") && !x.kept_previous), "{refusals:?}");
     assert_eq!(r.pipeline().current().stages.len(), 1);
+}
+
+#[test]
+fn a_stage_pointed_at_a_new_file_that_is_refused_keeps_its_running_detector() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("detector-v1.wasm"), plugin_bytes("faulty")).expect("plugin");
+    let mut r = reloader(dir.path(), "", "[[pipeline]]\nplugin = \"detector-v1.wasm\"\n");
+    std::fs::write(dir.path().join("detector-v2.wasm"), b"not a component").expect("broken plugin");
+    let config = dir.path().join("logsift.toml");
+    std::fs::write(&config, "[reload]\nwatch = false\n[[pipeline]]\nplugin = \"detector-v2.wasm\"\n").expect("config");
+    assert_eq!(r.reload("test"), Some(1), "nothing new is published");
+    let current = r.pipeline().current();
+    assert_eq!(current.stages.len(), 1, "the stage did not vanish");
+    assert!(current.stages[0].0.path.ends_with("detector-v1.wasm"));
+    let refusals = r.pipeline().refusals();
+    assert!(refusals.len() == 1 && refusals[0].kept_previous && refusals[0].path.ends_with("detector-v2.wasm"), "{refusals:?}");
+
+    // Taking the stage out of the configuration is what removes it.
+    std::fs::write(&config, "[reload]\nwatch = false\n").expect("config");
+    assert_eq!(r.reload("test"), Some(2));
+    assert!(r.pipeline().current().stages.is_empty());
 }

@@ -104,13 +104,14 @@ fn the_shipped_sigma_example_flags_the_sample_log_without_any_rust() {
 
 /// Which of `commands` (JSON lines with a `CommandLine`) raise an alert in the running
 /// generation of `reloader`.
-fn alerting(reloader: &logsift::reload::Reloader, commands: &[&str]) -> Vec<usize> {
+fn alerting(reloader: &logsift::Runtime, commands: &[&str]) -> Vec<usize> {
     use logsift::pipeline::{Chain, InputRecord};
     let mut chain = Chain::new(reloader.pipeline().current().stages.iter().cloned());
     let inputs: Vec<InputRecord> = commands
         .iter()
         .enumerate()
         .map(|(i, c)| InputRecord {
+            cut_from: None,
             raw: serde_json::json!({ "CommandLine": c }).to_string().into_bytes(),
             origin: logsift_event::Origin::File { path: "test".into(), line: i as u64 + 1 },
         })
@@ -139,13 +140,12 @@ fn a_rule_file_saved_broken_on_reload_keeps_its_previous_version_running() {
         sigma = support::plugin("sigma").display().to_string(),
     );
     std::fs::write(&config, text).expect("config");
-    let engine = logsift::wasm::new_engine().expect("engine");
-    let mut reloader = logsift::reload::Reloader::start(&engine, logsift::Settings::load(&config).expect("settings"), None).expect("start");
+    let mut reloader = logsift::Runtime::start(logsift::Settings::load(&config).expect("settings"), None).expect("start");
     let commands = ["whoami", "hostname", "id"];
     assert_eq!(alerting(&reloader, &commands), [0]);
 
     std::fs::write(rules.join("recon.yml"), rule("hostname")).expect("rule");
-    assert_eq!(reloader.reload("test"), 2);
+    assert_eq!(reloader.reload("test"), Some(2));
     assert_eq!(alerting(&reloader, &commands), [1], "the edited rule runs");
 
     std::fs::write(rules.join("recon.yml"), "title: Recon\ndetection:\n  sel: {CommandLine|contains: [id\n").expect("rule");

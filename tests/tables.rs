@@ -12,12 +12,13 @@ use logsift::pipeline::{Chain, InputRecord};
 use logsift::render::Renderer;
 
 /// Runs `lines` through the running generation; every output record, flat.
-fn run(reloader: &logsift::reload::Reloader, lines: &[&str]) -> Vec<serde_json::Value> {
+fn run(reloader: &logsift::Runtime, lines: &[&str]) -> Vec<serde_json::Value> {
     let mut chain = Chain::new(reloader.pipeline().current().stages.iter().cloned());
     let inputs: Vec<InputRecord> = lines
         .iter()
         .enumerate()
         .map(|(i, l)| InputRecord {
+            cut_from: None,
             raw: l.as_bytes().to_vec(),
             origin: logsift_event::Origin::File { path: "test".into(), line: i as u64 + 1 },
         })
@@ -69,9 +70,7 @@ fn a_granted_table_is_read_refreshed_when_its_file_changes_and_kept_when_the_new
     let dir = tempfile::tempdir().expect("tempdir");
     let iocs = dir.path().join("iocs.csv");
     std::fs::write(&iocs, "indicator,provider\n203.0.113.0/24,feed-a\nevil.example,feed-a\n").expect("iocs");
-    let engine = logsift::wasm::new_engine().expect("engine");
-    let mut reloader =
-        logsift::reload::Reloader::start(&engine, threat_intel_config(dir.path(), "tables = [\"iocs\"]"), None).expect("start");
+    let mut reloader = logsift::Runtime::start(threat_intel_config(dir.path(), "tables = [\"iocs\"]"), None).expect("start");
     let out = run(&reloader, &LINES);
     assert_eq!(marked(&out), [Some("203.0.113.0/24".into()), None, Some("evil.example".into())]);
     let alerts: Vec<&serde_json::Value> = out.iter().filter(|r| r["output"] == "alerts").collect();
@@ -81,7 +80,7 @@ fn a_granted_table_is_read_refreshed_when_its_file_changes_and_kept_when_the_new
 
     // The feed changes: the new version is read without reloading the plugin.
     std::fs::write(&iocs, "indicator,provider\n198.51.100.9,feed-b\n").expect("iocs");
-    assert_eq!(reloader.reload("test"), 1, "same plugins, same generation");
+    assert_eq!(reloader.reload("test"), Some(1), "same plugins, same generation");
     assert_eq!(marked(&run(&reloader, &LINES)), [None, Some("198.51.100.9".into()), None]);
 
     // A broken feed is refused: the previous version stays.
@@ -94,8 +93,7 @@ fn a_granted_table_is_read_refreshed_when_its_file_changes_and_kept_when_the_new
 fn a_plugin_cannot_read_a_table_its_stage_is_not_granted() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("iocs.csv"), "indicator\n203.0.113.7\n").expect("iocs");
-    let engine = logsift::wasm::new_engine().expect("engine");
-    let refused = logsift::reload::Reloader::start(&engine, threat_intel_config(dir.path(), ""), None).err().expect("refused");
+    let refused = logsift::Runtime::start(threat_intel_config(dir.path(), ""), None).err().expect("refused");
     let text = refused.to_string();
     assert!(text.contains("iocs") && text.contains("not granted"), "{text}");
 }
@@ -154,8 +152,7 @@ fn the_geoip_enricher_reads_maxmind_databases_granted_to_it() {
             geoip = support::plugin("geoip").display().to_string(),
         ),
     );
-    let engine = logsift::wasm::new_engine().expect("engine");
-    let reloader = logsift::reload::Reloader::start(&engine, settings, None).expect("start");
+    let reloader = logsift::Runtime::start(settings, None).expect("start");
     let out = run(&reloader, &[r#"{"source.ip":"81.2.69.142","destination.ip":"1.0.0.1"}"#, r#"{"source.ip":"10.1.1.1"}"#]);
     let (first, second) = (&out[0], &out[1]);
     assert_eq!(first["source.geo.country_iso_code"], "GB", "{first}");

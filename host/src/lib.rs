@@ -7,38 +7,39 @@
 //! - [`wasm`]: the sandbox: engine, epoch deadlines, memory caps, loading and instances.
 //!   Knows wasmtime and nothing else.
 //! - [`pipeline`]: a worker's chain of stages: batching across the boundary, outcomes,
-//!   bisection of faulting batches, quarantine. Knows neither files nor brokers.
+//!   records cut at `limits.max_record_bytes`, each record of a faulting batch retried
+//!   alone, state replayed into rebuilt instances, quarantine only for faults no record
+//!   explains. Knows neither files nor brokers.
 //! - [`reload`]: the chain as generations: loading the configured plugins (with an audit
 //!   line per load, refusal and unload), self-checks, hot reload on file changes and SIGHUP.
 //! - [`render`]: output records as ECS JSON (nested or flat), or OCSF ([`ocsf`]).
-//! - [`files`]: the embedded default's source (lines of files or stdin) and sink (JSON lines).
-//! - [`run`]: file mode, end to end, with its summary.
-//! - [`hunt`]: `logsift sigma`, a Sigma rule directory over a log file.
-//! - [`scaffold`], [`ruletest`], [`check`]: the analyst's workflow: `logsift new`/`build`,
-//!   `logsift test` (rule tests as YAML), `logsift check`.
+//! - [`files`]: the embedded default's source (bounded lines of files or stdin, JSON values
+//!   framed in one pass) and sink (JSON lines).
+//! - [`Runtime`] ([`runtime`]): what every command starts from — the sandbox (engine and
+//!   epoch ticker), the first generation and its reloader.
+//! - [`commands`]: one module per command (`run`, `serve`, `sigma`, `test`, `check`,
+//!   `new`/`build`).
 //! - [`kafka`]: service mode: per-core workers in one consumer group, output topics,
 //!   at-least-once offsets, graceful shutdown.
 //! - [`metrics`] and [`http`]: Prometheus metrics, `/health`, `/ready` and `/plugins`.
 //! - [`tables`]: lookup tables granted to plugins (GeoIP, threat intel, asset records).
 //! - [`telemetry`]: logsift's own logs.
 
-pub mod check;
+pub mod commands;
 pub mod config;
 pub mod files;
 pub mod http;
-pub mod hunt;
 pub mod kafka;
 pub mod metrics;
 pub mod ocsf;
 pub mod pipeline;
 pub mod reload;
 pub mod render;
-pub mod ruletest;
-pub mod run;
-pub mod scaffold;
+pub mod runtime;
 pub mod tables;
 pub mod telemetry;
 pub mod wasm;
 
+pub use commands::run::{RunSummary, run_files};
 pub use config::Settings;
-pub use run::{RunSummary, run_files};
+pub use runtime::Runtime;

@@ -1,16 +1,22 @@
-//! The `logsift` command line.
+//! The `logsift` command line: parsing only; each command lives in [`logsift::commands`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use logsift::commands;
+use logsift::config::Overrides;
 
 /// A log processor for security teams: sandboxed WebAssembly plugins parse, enrich and
 /// detect; events and alerts come out as JSON.
 #[derive(Parser)]
 #[command(name = "logsift", version, about)]
 struct Cli {
+    /// The folder of the shipped plugins, which configurations and tests name by bare name
+    /// (default: `plugin_dir` of the configuration, else `LOGSIFT_PLUGIN_DIR`, else
+    /// lib/logsift/plugins beside this executable's folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    plugin_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,9 +51,6 @@ enum Command {
         /// exceptions, disabled, throttle, correlation.
         #[arg(long, short)]
         settings: Option<PathBuf>,
-        /// The directory holding json.wasm and sigma.wasm.
-        #[arg(long, default_value = env!("SHIPPED_PLUGINS_DIR"))]
-        plugins: PathBuf,
         /// Write dotted keys (`rule.id`) instead of nested objects.
         #[arg(long)]
         flat: bool,
@@ -59,12 +62,9 @@ enum Command {
     New {
         /// What the plugin does.
         #[arg(value_enum)]
-        kind: logsift::scaffold::Kind,
+        kind: commands::new::Kind,
         /// Its name (lowercase letters, digits, dashes).
         name: String,
-        /// The logsift SDK's folder (default: the one this binary was built with).
-        #[arg(long)]
-        sdk: Option<PathBuf>,
     },
     /// Build the plugin crate in NAME (a folder) to a component, NAME/<name>.wasm.
     Build {
@@ -77,9 +77,6 @@ enum Command {
         /// Plugin folders, test files or folders of tests.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// The directory holding the shipped plugins tests may name.
-        #[arg(long, default_value = env!("SHIPPED_PLUGINS_DIR"))]
-        plugins: PathBuf,
     },
     /// Validate a configuration, its plugins, rules and tables without running them.
     Check {
@@ -107,116 +104,25 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // A relative --plugin-dir is relative to where the command was started.
+    let plugin_dir = cli.plugin_dir.map(std::path::absolute).transpose()?;
+    let overrides = Overrides { plugin_dir };
     match cli.command {
-        Command::Run { config, input, flat, quiet } => {
-            let mut settings = logsift::Settings::load(&config)?;
-            if flat {
-                settings.format.json = logsift::config::JsonStyle::Flat;
-            }
-            logsift::telemetry::init(&settings.log);
-            let stdout = std::io::stdout().lock();
-            let summary =
-                logsift::run_files(&settings, input, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("running the pipeline")?;
-            if !quiet {
-                eprint!("{summary}");
-            }
-            Ok(())
-        }
-        Command::Sigma { rules, input, settings, plugins, flat, quiet } => {
+        Command::Run { config, input, flat, quiet } => commands::run::execute(&config, overrides, input, flat, quiet),
+        Command::Sigma { rules, input, settings, flat, quiet } => {
             logsift::telemetry::init(&logsift::config::LogConfig { level: "warn".into(), ..Default::default() });
-            let settings = settings.map(|p| logsift::hunt::load_settings(&p)).transpose()?.unwrap_or_default();
-            let hunt = logsift::hunt::Hunt { rules, inputs: input, plugins, settings, flat };
-            let stdout = std::io::stdout().lock();
-            let summary = logsift::hunt::hunt(&hunt, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("hunting")?;
-            for problem in &summary.unreadable {
-                eprintln!("logsift sigma: skipped {problem}");
-            }
-            if !quiet {
-                eprint!("{summary}");
-            }
-            Ok(())
+            let settings = settings.map(|p| commands::sigma::load_settings(&p)).transpose()?.unwrap_or_default();
+            let hunt = commands::sigma::Hunt { rules, inputs: input, overrides, settings, flat };
+            commands::sigma::execute(&hunt, quiet)
         }
-        Command::New { kind, name, sdk } => {
-            let sdk = sdk.unwrap_or_else(logsift::scaffold::default_sdk);
-            let dir = logsift::scaffold::new_plugin(kind, &name, Path::new("."), &sdk)?;
-            println!("created {}: `logsift build {name}`, then `logsift test {name}`", dir.display());
-            Ok(())
-        }
+        Command::New { kind, name } => commands::new::execute(kind, &name),
         Command::Build { name } => {
-            let out = logsift::scaffold::build(&name)?;
+            let out = commands::new::build(&name)?;
             println!("built {}", out.display());
             Ok(())
         }
-        Command::Test { paths, plugins } => test(paths, plugins),
-        Command::Check { config } => {
-            let report = logsift::check::check(&config)?;
-            for problem in &report.problems {
-                eprintln!("{problem}");
-            }
-            if !report.problems.is_empty() {
-                anyhow::bail!("{} problems in {}", report.problems.len(), config.display());
-            }
-            println!("{}: ok ({} plugins, {} tables)", config.display(), report.plugins, report.tables);
-            Ok(())
-        }
-        Command::Serve { config } => {
-            let settings = logsift::Settings::load(&config)?;
-            logsift::telemetry::init(&settings.log);
-            let runtime =
-                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("starting the async runtime")?;
-            runtime.block_on(logsift::kafka::serve(settings, shutdown_signal(), |_| {}))
-        }
+        Command::Test { paths } => commands::test::execute(paths, &overrides),
+        Command::Check { config } => commands::check::execute(&config, overrides),
+        Command::Serve { config } => commands::serve::execute(&config, overrides),
     }
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        _ => {
-            // Without signal handlers, stop on Ctrl-C or never.
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-/// `logsift test`: builds each plugin folder named, then runs every test file; prints a line
-/// per test and the failures with their diffs.
-fn test(paths: Vec<PathBuf>, shipped: PathBuf) -> anyhow::Result<()> {
-    logsift::telemetry::init(&logsift::config::LogConfig { level: "warn".into(), ..Default::default() });
-    let (mut passed, mut failed) = (0, 0);
-    for path in paths {
-        let (own, tests) = if path.join("Cargo.toml").is_file() {
-            let built = logsift::scaffold::build(&path)?;
-            (Some(built), path.join("tests"))
-        } else {
-            (None, path.clone())
-        };
-        let plugins = logsift::ruletest::Plugins { shipped: shipped.clone(), own };
-        let files = logsift::ruletest::test_files(&tests)?;
-        anyhow::ensure!(!files.is_empty(), "no test files (*.yaml) in {}", tests.display());
-        for file in files {
-            let outcome = logsift::ruletest::run_file(&file, &plugins)?;
-            let what = outcome.description.as_deref().unwrap_or_default();
-            if outcome.passed() {
-                passed += 1;
-                println!("ok      {}  {what}", file.display());
-            } else {
-                failed += 1;
-                println!("FAILED  {}  {what}", file.display());
-                for failure in &outcome.failures {
-                    println!("  - {failure}");
-                }
-            }
-        }
-    }
-    println!("{passed} passed, {failed} failed");
-    anyhow::ensure!(failed == 0, "{failed} tests failed");
-    Ok(())
 }

@@ -1,5 +1,14 @@
-//! Prometheus metrics of service mode. Every update is an atomic add or set on a metric
-//! owned here; workers update them once per batch, never per record under a lock.
+//! Prometheus metrics of service mode, and the recent [`Activity`] the status page shows.
+//! Every metric update is an atomic add or set on a metric owned here; workers update them
+//! once per batch, never per record under a lock. [`Metrics::record_batch`] is the one call
+//! a worker makes per batch for the status page: per-partition counts (atomic adds; a short
+//! lock only the first time a partition is seen) and [`Activity::record`] (one lock, only
+//! when the batch had dead letters or alerts).
+
+pub mod activity;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -7,6 +16,14 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+pub use activity::Activity;
+
+use crate::pipeline::{ChainOutput, InputRecord};
+
+/// Input partitions whose records are counted for the status page's history; more are
+/// still counted in `logsift_partition_records_total`, just not sampled.
+pub const MAX_PARTITIONS: usize = 4096;
 
 /// Label: an input topic.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -100,6 +117,27 @@ pub struct Metrics {
     pub plugin_reloads: Family<ReloadLabels, Counter>,
     /// The running generation of the chain.
     pub generation: Gauge,
+    /// Records consumed, per input partition.
+    pub partition_records: Family<PartitionLabels, Counter>,
+    /// Times a stage was quarantined, in any worker.
+    pub plugin_quarantines: Family<PluginLabels, Counter>,
+    /// Dead letters, alerts and quarantines of late, for the status page.
+    pub activity: Activity,
+    /// The partitions `partition_records` has seen (at most [`MAX_PARTITIONS`]).
+    partitions: Mutex<BTreeSet<(String, i32)>>,
+}
+
+/// One input partition as the status page samples it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionNow {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Records consumed from it by this process.
+    pub records: u64,
+    /// Consumer lag, when librdkafka's statistics reported one.
+    pub lag: Option<i64>,
 }
 
 impl Default for Metrics {
@@ -118,6 +156,10 @@ impl Default for Metrics {
             worker_partitions: Family::default(),
             plugin_reloads: Family::default(),
             generation: Gauge::default(),
+            partition_records: Family::default(),
+            plugin_quarantines: Family::default(),
+            activity: Activity::default(),
+            partitions: Mutex::new(BTreeSet::new()),
             registry: Registry::default(),
         };
         registry.register("records_in", "Records consumed, by input topic", m.records_in.clone());
@@ -136,6 +178,8 @@ impl Default for Metrics {
         registry.register("worker_partitions", "Input partitions assigned, per worker", m.worker_partitions.clone());
         registry.register("plugin_reloads", "Plugins loaded, refused or unloaded, at start and by hot reload", m.plugin_reloads.clone());
         registry.register("generation", "The running generation of the plugin chain", m.generation.clone());
+        registry.register("partition_records", "Records consumed, by input partition", m.partition_records.clone());
+        registry.register("plugin_quarantines", "Times a plugin stage was quarantined, in any worker", m.plugin_quarantines.clone());
         Metrics { registry, ..m }
     }
 }
@@ -147,5 +191,48 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+
+    /// What a worker records per batch for the status page: its records per partition
+    /// (`keys[i]` is the topic and partition of `inputs[i]`), its dead letters and alerts.
+    pub fn record_batch(&self, inputs: &[InputRecord], keys: &[(Arc<str>, i32)], out: &ChainOutput) {
+        let mut counts: Vec<(&str, i32, u64)> = Vec::new();
+        for (topic, partition) in keys {
+            match counts.iter_mut().find(|(t, p, _)| *t == &**topic && p == partition) {
+                Some(count) => count.2 += 1,
+                None => counts.push((topic, *partition, 1)),
+            }
+        }
+        for (topic, partition, n) in counts {
+            let labels = PartitionLabels { topic: topic.to_owned(), partition: partition.to_string() };
+            {
+                let mut known = self.partitions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if known.len() < MAX_PARTITIONS {
+                    known.insert((topic.to_owned(), partition));
+                }
+            }
+            self.partition_records.get_or_create(&labels).inc_by(n);
+        }
+        self.activity.record(inputs, out);
+    }
+
+    /// Records that a stage was quarantined `n` times in `worker`, for `lasts` each time.
+    pub fn record_quarantine(&self, stage: &str, worker: usize, n: u64, lasts: std::time::Duration) {
+        self.plugin_quarantines.get_or_create(&PluginLabels { plugin: stage.to_owned() }).inc_by(n);
+        self.activity.quarantined(stage, worker, n, lasts);
+    }
+
+    /// Every partition seen so far, in order, with its records and lag now.
+    pub fn partitions(&self) -> Vec<PartitionNow> {
+        let known: Vec<(String, i32)> = self.partitions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect();
+        known
+            .into_iter()
+            .map(|(topic, partition)| {
+                let labels = PartitionLabels { topic, partition: partition.to_string() };
+                let records = self.partition_records.get(&labels).map_or(0, |c| c.get());
+                let lag = self.consumer_lag.get(&labels).map(|g| g.get());
+                PartitionNow { topic: labels.topic, partition, records, lag }
+            })
+            .collect()
     }
 }

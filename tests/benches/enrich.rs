@@ -12,8 +12,6 @@ mod support;
 use std::time::{Duration, Instant};
 
 use logsift::pipeline::{Chain, InputRecord};
-use logsift::reload::Reloader;
-use logsift::wasm::new_engine;
 use logsift_event::Origin;
 
 const RECORDS: usize = 100_000;
@@ -22,8 +20,7 @@ const PASSES: usize = 5;
 fn chain(dir: &std::path::Path, stages: &str, tables: &str) -> Chain {
     let path = dir.join(format!("bench-{}.toml", blake3::hash(stages.as_bytes()).to_hex()));
     std::fs::write(&path, format!("[reload]\nwatch = false\n{tables}\n[[pipeline]]\nplugin = \"syslog\"\n{stages}")).expect("config");
-    let engine = new_engine().expect("engine");
-    let reloader = Reloader::start(&engine, logsift::Settings::load(&path).expect("settings"), None).expect("pipeline");
+    let reloader = logsift::Runtime::start(support::load_settings(&path), None).expect("pipeline");
     Chain::new(reloader.pipeline().current().stages.iter().cloned())
 }
 
@@ -42,6 +39,7 @@ fn main() {
     let lines: Vec<&str> = text.lines().collect();
     let batches: Vec<Vec<InputRecord>> = (0..RECORDS)
         .map(|i| InputRecord {
+            cut_from: None,
             raw: lines[i % lines.len()].as_bytes().to_vec(),
             origin: Origin::File { path: "ssh".into(), line: i as u64 },
         })

@@ -16,8 +16,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use logsift::Runtime;
 use logsift::pipeline::{Batch, InputRecord, Stage, StageOptions};
-use logsift::wasm::{EpochTicker, Limits, LoadedPlugin, new_engine};
+use logsift::wasm::Limits;
 use logsift_event::{EventView, Origin};
 use logsift_sdk::testing;
 
@@ -48,6 +49,7 @@ fn main() {
     let lines: Vec<&str> = text.lines().collect();
     let inputs: Vec<Vec<InputRecord>> = (0..RECORDS)
         .map(|i| InputRecord {
+            cut_from: None,
             raw: lines[i % lines.len()].as_bytes().to_vec(),
             origin: Origin::File { path: "OpenSSH_2k.log".into(), line: i as u64 + 1 },
         })
@@ -57,12 +59,11 @@ fn main() {
         .collect();
     let raw_batches: Vec<Batch> = inputs.iter().map(|b| Batch::from_inputs(b)).collect();
 
-    let engine = new_engine().expect("engine");
-    let _ticker = EpochTicker::start(&engine).expect("ticker");
-    let dir = std::path::PathBuf::from(env!("SHIPPED_PLUGINS_DIR"));
+    let runtime = Runtime::empty().expect("runtime");
+    let dir = support::plugin_dir();
     let settings = serde_json::json!({"year": 2024});
     let load = |name: &str, settings: &serde_json::Value| {
-        LoadedPlugin::load(&engine, None, &dir.join(format!("{name}.wasm")), settings, Limits::default()).expect("loading plugin")
+        runtime.load_plugin(&dir.join(format!("{name}.wasm")), settings, Limits::default()).expect("loading plugin")
     };
     let syslog = load("syslog", &settings);
     let passthrough = load("passthrough", &serde_json::json!({}));

@@ -15,9 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use logsift::Runtime;
 use logsift::pipeline::{Chain, InputRecord};
-use logsift::reload::Reloader;
-use logsift::wasm::{EpochTicker, new_engine};
 use logsift_event::Origin;
 
 const BATCH: usize = 256;
@@ -61,11 +60,9 @@ fn main() {
     std::fs::write(&plugin, &syslog).expect("plugin");
     std::fs::write(&config, &sidecar_free_config).expect("config");
 
-    let engine = new_engine().expect("engine");
-    let _ticker = EpochTicker::start(&engine).expect("ticker");
     let settings = logsift::Settings::load(&config).expect("settings");
     let started = Instant::now();
-    let mut reloader = Reloader::start(&engine, settings, None).expect("first generation");
+    let mut reloader = logsift::Runtime::start(settings, None).expect("first generation");
     let first_load = started.elapsed();
     let pipeline = Arc::clone(reloader.pipeline());
 
@@ -75,6 +72,7 @@ fn main() {
             c.iter()
                 .enumerate()
                 .map(|(i, l)| InputRecord {
+                    cut_from: None,
                     raw: l.as_bytes().to_vec(),
                     origin: Origin::File { path: "OpenSSH_2k.log".into(), line: i as u64 + 1 },
                 })

@@ -15,9 +15,10 @@ mod support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use logsift::Runtime;
 use logsift::pipeline::{Chain, InputRecord, StageOptions};
 use logsift::reload::spec::rule_files;
-use logsift::wasm::{EpochTicker, Limits, LoadedPlugin, new_engine};
+use logsift::wasm::Limits;
 use logsift_event::Origin;
 
 const RECORDS: usize = 20_000;
@@ -36,14 +37,13 @@ fn main() {
         return;
     };
     let Some(data) = support::shared_data("data/security-datasets") else { return };
-    let engine = new_engine().expect("engine");
-    let _ticker = EpochTicker::start(&engine).expect("ticker");
+    let runtime = Runtime::empty().expect("runtime");
     let limits = Limits { memory_mb: 1024, timeout_ms: 60_000, ..Limits::default() };
 
     let corpus = rule_files(&["rules", "rules-emerging-threats", "rules-threat-hunting"].map(|d| root.join(d))).expect("rule files");
     let all = settings(&corpus);
     let started = Instant::now();
-    let sigma = LoadedPlugin::load(&engine, None, &support::plugin("sigma"), &all, limits).expect("sigma loads the corpus");
+    let sigma = runtime.load_plugin(&support::plugin("sigma"), &all, limits).expect("sigma loads the corpus");
     let first = started.elapsed();
     let mut inits = Vec::new();
     for _ in 0..3 {
@@ -55,7 +55,7 @@ fn main() {
     drop(sigma);
     // The smallest memory cap the corpus loads under, in 8 MiB steps.
     let mut cap = 64;
-    while LoadedPlugin::load(&engine, None, &support::plugin("sigma"), &all, Limits { memory_mb: cap, ..limits }).is_err() {
+    while runtime.load_plugin(&support::plugin("sigma"), &all, Limits { memory_mb: cap, ..limits }).is_err() {
         cap += 8;
         assert!(cap <= 1024, "the corpus does not load in 1 GiB");
     }
@@ -77,6 +77,7 @@ fn main() {
     }
     let inputs: Vec<InputRecord> = (0..RECORDS)
         .map(|i| InputRecord {
+            cut_from: None,
             raw: lines[i % lines.len()].clone().into_bytes(),
             origin: Origin::File { path: "datasets".into(), line: i as u64 + 1 },
         })
@@ -90,7 +91,7 @@ fn main() {
     println!("  events/s, json parser + rules, {RECORDS} events of Windows telemetry:");
     println!("  {:<34} {:>12} {:>12} {:>7} {:>8}", "rules", "logsift wasm", "rsigma", "ratio", "alerts");
     for (name, files) in [("1 (comsvcs dump)", comsvcs), ("100 (process_creation)", hundred), ("all Windows + Linux", windows_linux)] {
-        let (wasm, alerts) = wasm_rate(&engine, &settings(&files), &inputs);
+        let (wasm, alerts) = wasm_rate(&runtime, &settings(&files), &inputs);
         let (native, native_alerts) = native_rate(&files, &inputs);
         assert_eq!(alerts, native_alerts, "{name}: the plugin and rsigma raise the same alerts");
         println!("  {:<34} {:>12.0} {:>12.0} {:>7.2} {:>8}", format!("{name}: {}", files.len()), wasm, native, wasm / native, alerts);
@@ -98,10 +99,10 @@ fn main() {
 }
 
 /// Events/s and alerts of json + sigma in the sandbox.
-fn wasm_rate(engine: &wasmtime::Engine, settings: &serde_json::Value, inputs: &[InputRecord]) -> (f64, usize) {
+fn wasm_rate(runtime: &Runtime, settings: &serde_json::Value, inputs: &[InputRecord]) -> (f64, usize) {
     let limits = Limits { memory_mb: 1024, timeout_ms: 60_000, ..Limits::default() };
-    let sigma = LoadedPlugin::load(engine, None, &support::plugin("sigma"), settings, limits).expect("sigma");
-    let json = LoadedPlugin::load(engine, None, &support::plugin("json"), &serde_json::json!({}), Limits::default()).expect("json");
+    let sigma = runtime.load_plugin(&support::plugin("sigma"), settings, limits).expect("sigma");
+    let json = runtime.load_plugin(&support::plugin("json"), &serde_json::json!({}), Limits::default()).expect("json");
     let mut chain = Chain::new([(json, StageOptions::default()), (sigma, StageOptions::default())]);
     let t = Instant::now();
     let mut alerts = 0;

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::shipped_plugin;
+pub use load::{default_plugin_dir, install_prefix, plugin_dir_without_config, plugin_file};
 pub use output::{FormatConfig, JsonStyle, LogConfig, LogFormat, OutputConfig, Schema};
 pub use service::{HttpConfig, KafkaConfig, KafkaProps, PropValue, SecurityConfig};
 pub use stage::{LimitOverrides, StageConfig};
@@ -32,6 +32,14 @@ use crate::wasm::Limits;
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration {path:?}: {error}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
     /// The file or the environment holds something that does not fit the settings.
     #[error("invalid configuration {path:?}: {cause}")]
     Invalid {
@@ -92,9 +100,26 @@ pub struct Settings {
     /// Hot reload of the plugins and this file.
     #[serde(default)]
     pub reload: ReloadConfig,
+    /// The folder of the shipped plugins that stages name by bare name (`plugin = "syslog"`),
+    /// relative to this file. Default: `lib/logsift/plugins` beside the folder of the
+    /// `logsift` executable (`/usr/local/bin/logsift` → `/usr/local/lib/logsift/plugins`).
+    /// `LOGSIFT_PLUGIN_DIR` or the `--plugin-dir` flag of every command override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_dir: Option<PathBuf>,
     /// The file these settings were read from (reloads read it again).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// What the command line overrides; applied again at every reload.
+    #[serde(skip)]
+    pub overrides: Overrides,
+}
+
+/// Settings given on the command line: they win over the file and the environment, and
+/// stay in force across reloads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--plugin-dir`: the folder of the shipped plugins.
+    pub plugin_dir: Option<PathBuf>,
 }
 
 /// Hot reload: what is watched and what may be loaded.
@@ -122,6 +147,12 @@ fn default_batch_size() -> usize {
 }
 
 impl Settings {
+    /// Settings with every default and an empty chain.
+    pub fn empty() -> Settings {
+        // Every field has a serde default, so the empty object is complete.
+        serde_json::from_value(serde_json::json!({})).expect("every setting has a default")
+    }
+
     /// The topic an output is written to in service mode.
     pub fn topic_for(&self, output: &str) -> String {
         if let Some(topic) = self.outputs.get(output).and_then(|o| o.topic.clone()) {

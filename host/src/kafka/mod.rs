@@ -12,6 +12,7 @@
 //! (derived from topic, partition, offset and rule), so downstream systems can drop them.
 
 mod client;
+mod context;
 mod service;
 mod sink;
 pub mod tracker;

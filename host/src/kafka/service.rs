@@ -14,8 +14,7 @@ use super::worker::{Worker, WorkerError};
 use crate::config::Settings;
 use crate::http::{self, Status};
 use crate::metrics::Metrics;
-use crate::reload::{Reloader, watch};
-use crate::wasm::{EpochTicker, new_engine};
+use crate::runtime::Runtime;
 
 /// Runs service mode until `shutdown` completes or a worker fails. Returns the address the
 /// HTTP endpoint listened on through `on_listen` as soon as it is bound.
@@ -26,20 +25,18 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let kafka = settings.kafka.clone().context("service mode needs a [kafka] section (brokers and topics)")?;
     let settings = Arc::new(settings);
-    let engine = new_engine().map_err(anyhow::Error::from).context("creating the WebAssembly engine")?;
-    let _ticker = EpochTicker::start(&engine).context("starting the epoch ticker")?;
     let metrics = Arc::new(Metrics::default());
-    let reloader = Reloader::start(&engine, (*settings).clone(), Some(Arc::clone(&metrics))).context("loading the pipeline")?;
-    let pipeline = Arc::clone(reloader.pipeline());
-    let _reload = watch(reloader).context("starting the reload thread")?;
-    let status = Arc::new(Status { metrics: Arc::clone(&metrics), pipeline: Arc::clone(&pipeline), stopping: AtomicBool::new(false) });
+    let mut runtime = Runtime::start((*settings).clone(), Some(Arc::clone(&metrics))).context("loading the pipeline")?;
+    runtime.watch()?;
+    let pipeline = Arc::clone(runtime.pipeline());
+    let status = Arc::new(Status::new(Arc::clone(&metrics), Arc::clone(&pipeline)));
     let (http_stop, mut http_stopped) = watch::channel(false);
     let (addr, server) = http::bind(settings.http.listen, Arc::clone(&status), async move {
         let _ = http_stopped.changed().await;
     })
     .await
     .with_context(|| format!("binding the HTTP endpoint {}", settings.http.listen))?;
-    tracing::info!(%addr, "metrics endpoint listening (/metrics, /health, /ready)");
+    tracing::info!(%addr, "HTTP endpoint listening (/ status page, /metrics, /health, /ready, /plugins)");
     on_listen(addr);
     let server = tokio::spawn(server);
 

@@ -71,10 +71,23 @@ impl ProducerContext for SinkContext {
 
 type Producer_ = ThreadedProducer<SinkContext>;
 
-/// The producers of all outputs.
+/// The producers of all outputs, each with the largest record it may send.
 pub struct Producers {
-    shared: Producer_,
-    own: HashMap<String, Producer_>,
+    shared: (Producer_, usize),
+    own: HashMap<String, (Producer_, usize)>,
+}
+
+/// librdkafka's default `message.max.bytes`.
+const DEFAULT_MESSAGE_MAX_BYTES: usize = 1_000_000;
+
+/// The `message.max.bytes` a producer's properties give, or librdkafka's default.
+fn message_max_bytes(props: &[&crate::config::KafkaProps]) -> usize {
+    props
+        .iter()
+        .rev()
+        .find_map(|p| p.get("message.max.bytes"))
+        .and_then(|v| v.to_string().parse().ok())
+        .unwrap_or(DEFAULT_MESSAGE_MAX_BYTES)
 }
 
 /// Why a produce call failed before the broker saw the record.
@@ -90,10 +103,11 @@ pub struct ProduceError {
 impl Producers {
     /// Creates the producers; `acks[i]` receives worker `i`'s acknowledgements.
     pub fn new(settings: &Settings, kafka: &KafkaConfig, acks: Vec<Sender<Ack>>, metrics: &Arc<Metrics>) -> Result<Self, SetupError> {
-        let make = |name: &str, props| -> Result<Producer_, SetupError> {
+        let make = |name: &str, props| -> Result<(Producer_, usize), SetupError> {
             let client_id = format!("logsift-{name}");
             let context = SinkContext { acks: acks.clone(), metrics: Arc::clone(metrics), client: client_id.clone() };
-            Ok(client::producer(kafka, props, &client_id)?.create_with_context(context)?)
+            let max = message_max_bytes(&[&kafka.producer, props]);
+            Ok((client::producer(kafka, props, &client_id)?.create_with_context(context)?, max))
         };
         let no_extra = Default::default();
         let shared = make("producer", &no_extra)?;
@@ -106,8 +120,14 @@ impl Producers {
         Ok(Producers { shared, own })
     }
 
-    fn for_output(&self, output: &str) -> &Producer_ {
+    fn for_output(&self, output: &str) -> &(Producer_, usize) {
         self.own.get(output).unwrap_or(&self.shared)
+    }
+
+    /// The largest record (value, key and headers) the output's producer may send: its
+    /// `message.max.bytes`.
+    pub fn max_message_bytes(&self, output: &str) -> usize {
+        self.for_output(output).1
     }
 
     /// Queues one record. A full queue is waited out (backpressure), never dropped.
@@ -119,7 +139,7 @@ impl Producers {
         headers: OwnedHeaders,
         delivery: Box<Delivery>,
     ) -> Result<(), ProduceError> {
-        let producer = self.for_output(&delivery.output);
+        let (producer, _) = self.for_output(&delivery.output);
         let mut record = BaseRecord::with_opaque_to(topic, delivery).payload(payload).headers(headers);
         if let Some(key) = key {
             record = record.key(key);
@@ -138,8 +158,8 @@ impl Producers {
 
     /// Waits until every queued record is acknowledged, or the timeout passes.
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.shared.flush(timeout)?;
-        for producer in self.own.values() {
+        self.shared.0.flush(timeout)?;
+        for (producer, _) in self.own.values() {
             producer.flush(timeout)?;
         }
         Ok(())

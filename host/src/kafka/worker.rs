@@ -15,20 +15,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use logsift_event::Origin;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::statistics::Statistics;
-use rdkafka::{ClientContext, TopicPartitionList};
 
 use super::client;
+use super::context::WorkerContext;
 use super::sink::{Ack, Delivery, ProduceError, Producers, SetupError};
 use super::tracker::{OffsetTracker, PartitionKey};
 use crate::config::{KafkaConfig, Settings};
-use crate::metrics::{FaultLabels, Metrics, OutputLabels, PartitionLabels, PluginLabels, TopicLabels, WorkerLabels};
+use crate::metrics::{FaultLabels, Metrics, OutputLabels, PluginLabels, TopicLabels};
 use crate::pipeline::{Chain, Content, DEAD_LETTER, InputRecord, Payload, StageStats};
 use crate::reload::Pipeline;
 use crate::render::Renderer;
+
+/// Room kept in a produced record for its headers (provenance, the plugins, the error).
+const HEADROOM: usize = 2048;
 
 /// Why a worker stopped before it was asked to.
 #[derive(Debug, thiserror::Error)]
@@ -54,52 +56,6 @@ pub enum WorkerError {
     /// An output could not be rendered.
     #[error("rendering an output record: {0}")]
     Render(#[from] logsift_event::DecodeError),
-}
-
-/// Consumer callbacks: partition assignment and statistics.
-pub struct WorkerContext {
-    id: usize,
-    metrics: Arc<Metrics>,
-    /// Partitions revoked since the worker last looked.
-    revoked: Mutex<Vec<PartitionKey>>,
-}
-
-fn keys(list: &TopicPartitionList) -> Vec<PartitionKey> {
-    list.elements().iter().map(|e| (Arc::from(e.topic()), e.partition())).collect()
-}
-
-impl ClientContext for WorkerContext {
-    fn stats(&self, stats: Statistics) {
-        for (topic, t) in &stats.topics {
-            for (partition, p) in &t.partitions {
-                if *partition >= 0 && p.consumer_lag >= 0 {
-                    let labels = PartitionLabels { topic: topic.clone(), partition: partition.to_string() };
-                    self.metrics.consumer_lag.get_or_create(&labels).set(p.consumer_lag);
-                }
-            }
-        }
-    }
-}
-
-impl ConsumerContext for WorkerContext {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Assign(list) => {
-                self.metrics.assigned_partitions.inc_by(list.count() as i64);
-                self.metrics.worker_partitions.get_or_create(&WorkerLabels { worker: self.id.to_string() }).inc_by(list.count() as i64);
-                tracing::info!(worker = self.id, partitions = ?keys(list), "partitions assigned");
-            }
-            Rebalance::Revoke(list) => {
-                self.metrics.assigned_partitions.dec_by(list.count() as i64);
-                self.metrics.worker_partitions.get_or_create(&WorkerLabels { worker: self.id.to_string() }).dec_by(list.count() as i64);
-                tracing::info!(worker = self.id, partitions = ?keys(list), "partitions revoked; records in flight on them will be processed again by their new owner");
-                if let Ok(mut revoked) = self.revoked.lock() {
-                    revoked.extend(keys(list));
-                }
-            }
-            Rebalance::Error(e) => tracing::warn!(worker = self.id, "rebalance error: {e}"),
-        }
-    }
 }
 
 /// A worker and everything it owns.
@@ -142,7 +98,7 @@ impl Worker {
         let subscription = client::subscription(kafka);
         consumer.subscribe(&subscription.iter().map(String::as_str).collect::<Vec<_>>())?;
         let current = pipeline.current();
-        let chain = Chain::new(current.stages.iter().cloned());
+        let chain = Chain::new(current.stages.iter().cloned()).with_max_record_bytes(settings.limits.max_record_bytes);
         let seen = vec![StageStats::default(); chain.stages().len()];
         Ok(Worker {
             id,
@@ -231,7 +187,7 @@ impl Worker {
                 key: message.key().map(|k| k.to_vec().into()),
                 headers,
             };
-            inputs.push(InputRecord { raw: message.payload().unwrap_or_default().to_vec(), origin });
+            inputs.push(InputRecord { cut_from: None, raw: message.payload().unwrap_or_default().to_vec(), origin });
             keys.push((topic, message.partition()));
         }
         (inputs, keys)
@@ -256,6 +212,11 @@ impl Worker {
                 }
             }
             self.metrics.dropped.inc_by(now.dropped - seen.dropped);
+            // Status page: quarantines started in this batch (rare; one short lock each).
+            if now.quarantines > seen.quarantines {
+                let lasts = Duration::from_secs(stage.options().health.quarantine_secs);
+                self.metrics.record_quarantine(&plugin, self.id, now.quarantines - seen.quarantines, lasts);
+            }
             *seen = now.clone();
         }
     }
@@ -295,20 +256,46 @@ impl Worker {
         for item in out.items() {
             let source = item.source as usize;
             let Origin::Kafka { offset, key: record_key, .. } = &inputs[source].origin else { continue };
-            let (payload, headers): (std::borrow::Cow<'_, [u8]>, _) = match item.content {
-                Content::Routed(Payload::DeadLetter(dead)) => {
-                    let headers = self
-                        .headers(&keys[source], *offset)
-                        .insert(Header { key: "logsift.error", value: Some(dead.reason.as_bytes()) })
-                        .insert(Header { key: "logsift.plugin", value: Some(dead.plugin.as_bytes()) });
-                    (inputs[source].raw.as_slice().into(), headers)
-                }
-                _ => (
-                    serde_json::to_vec(&self.renderer.item(&item, &inputs)?).unwrap_or_default().into(),
-                    self.headers(&keys[source], *offset),
-                ),
+            let key_len = record_key.as_ref().map_or(0, |k| k.len());
+            let (mut output_name, mut dead) = match item.content {
+                Content::Routed(Payload::DeadLetter(dead)) => (item.output, Some((dead.reason.clone(), Arc::clone(&dead.plugin)))),
+                _ => (item.output, None),
             };
-            let output = self.output(item.output);
+            let rendered = match dead {
+                Some(_) => None,
+                None => Some(serde_json::to_vec(&self.renderer.item(&item, &inputs)?).unwrap_or_default()),
+            };
+            // Nothing may be larger than its producer sends: a rendered record that would not
+            // fit becomes a dead letter; a dead letter keeps as much of the record as fits.
+            if let Some(json) = &rendered
+                && json.len() + key_len + HEADROOM > self.producers.max_message_bytes(output_name)
+            {
+                let reason = format!(
+                    "the {output_name} record rendered from it is {} bytes, more than the producer's message.max.bytes = {}",
+                    json.len(),
+                    self.producers.max_message_bytes(output_name)
+                );
+                (output_name, dead) = (DEAD_LETTER, Some((reason, Arc::from(crate::pipeline::HOST))));
+            }
+            let (payload, headers): (std::borrow::Cow<'_, [u8]>, _) = match (&dead, rendered) {
+                (Some((reason, plugin)), _) => {
+                    let raw = inputs[source].raw.as_slice();
+                    let room = self.producers.max_message_bytes(output_name).saturating_sub(key_len + HEADROOM + reason.len());
+                    let kept = &raw[..raw.len().min(room)];
+                    let whole = raw.len().to_string();
+                    let mut headers = self
+                        .headers(&keys[source], *offset)
+                        .insert(Header { key: "logsift.error", value: Some(reason.as_bytes()) })
+                        .insert(Header { key: "logsift.plugin", value: Some(plugin.as_bytes()) });
+                    if kept.len() < raw.len() {
+                        headers = headers.insert(Header { key: "logsift.truncated_from", value: Some(whole.as_bytes()) });
+                    }
+                    (kept.into(), headers)
+                }
+                (None, Some(json)) => (json.into(), self.headers(&keys[source], *offset)),
+                (None, None) => continue,
+            };
+            let output = self.output(output_name);
             let delivery = Box::new(Delivery {
                 worker: self.id,
                 partition: keys[source].clone(),
@@ -316,9 +303,12 @@ impl Worker {
                 dead_letter: &*output == DEAD_LETTER,
                 output,
             });
-            let topic = self.topic(item.output);
+            let topic = self.topic(output_name);
             self.producers.send(&topic, &payload, record_key.as_deref(), headers, delivery)?;
         }
+        // Status page: records per partition, dead letters and rule hits (one call per batch;
+        // it locks once, and only when the batch had dead letters or alerts).
+        self.metrics.record_batch(&inputs, keys, out);
         let counts = out.counts(inputs.len());
         let mut per_topic: HashMap<Arc<str>, u64> = HashMap::new();
         for ((input, key), count) in inputs.into_iter().zip(keys).zip(counts) {
@@ -369,6 +359,9 @@ impl Worker {
                 if let Some((raw, record_key)) = self.tracker.original(&d.partition, d.offset) {
                     self.tracker.add_output(&d.partition, d.offset);
                     let reason = format!("output {} refused by the broker: {error}", d.output);
+                    // Status page: the dead letter and its reason.
+                    let source = format!("{}[{}]@{}", d.partition.0, d.partition.1, d.offset);
+                    self.metrics.activity.dead_letter("logsift", &reason, source, &raw);
                     let headers = self
                         .headers(&d.partition, d.offset)
                         .insert(Header { key: "logsift.error", value: Some(reason.as_bytes()) })

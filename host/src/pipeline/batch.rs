@@ -12,6 +12,26 @@ pub struct InputRecord {
     pub raw: Vec<u8>,
     /// Its position in the source.
     pub origin: Origin<'static>,
+    /// Set when the source kept only the first bytes of a longer record (a file line past
+    /// `limits.max_record_bytes`): the record's whole length.
+    pub cut_from: Option<u64>,
+}
+
+/// Marks an event whose `event.original` holds only the first bytes of its record.
+pub const TRUNCATED: &str = "logsift.truncated";
+/// The whole length, in bytes, of a record whose event was cut.
+pub const ORIGINAL_BYTES: &str = "logsift.original_bytes";
+
+/// The longest prefix of `raw` of at most `max` bytes that does not split a UTF-8 sequence.
+fn cut(raw: &[u8], max: usize) -> &[u8] {
+    if raw.len() <= max {
+        return raw;
+    }
+    let mut end = max;
+    while end > 0 && raw[end] & 0xC0 == 0x80 {
+        end -= 1;
+    }
+    &raw[..end]
 }
 
 /// Encoded events in one buffer (frames back to back), with the input record each came
@@ -28,11 +48,26 @@ impl Batch {
     /// Encodes input records as events with `event.original` (invalid UTF-8 is replaced by
     /// U+FFFD there; the dead-letter output keeps the raw bytes).
     pub fn from_inputs(inputs: &[InputRecord]) -> Self {
-        let mut batch = Batch { buf: Vec::with_capacity(inputs.iter().map(|r| r.raw.len() + 64).sum()), ..Batch::default() };
+        Self::from_inputs_capped(inputs, usize::MAX)
+    }
+
+    /// Like [`from_inputs`](Self::from_inputs), no record longer than `max_record_bytes`:
+    /// a longer one keeps its first bytes as `event.original` (cut at a character boundary)
+    /// and is marked with [`TRUNCATED`] and [`ORIGINAL_BYTES`], so parsers still see a line
+    /// and detections still see its head.
+    pub fn from_inputs_capped(inputs: &[InputRecord], max_record_bytes: usize) -> Self {
+        let size: usize = inputs.iter().map(|r| r.raw.len().min(max_record_bytes) + 64).sum();
+        let mut batch = Batch { buf: Vec::with_capacity(size), ..Batch::default() };
         for (i, input) in inputs.iter().enumerate() {
-            let text = String::from_utf8_lossy(&input.raw);
+            let kept = cut(&input.raw, max_record_bytes);
+            let whole = input.cut_from.unwrap_or(input.raw.len() as u64);
+            let text = String::from_utf8_lossy(kept);
             let mut w = EventWriter::begin(&mut batch.buf, &input.origin);
             w.field(ORIGINAL, &Value::from(text));
+            if whole > kept.len() as u64 {
+                w.field(TRUNCATED, &Value::Bool(true));
+                w.field(ORIGINAL_BYTES, &Value::Int(i64::try_from(whole).unwrap_or(i64::MAX)));
+            }
             w.finish();
             batch.ends.push(batch.buf.len());
             batch.sources.push(u32::try_from(i).unwrap_or(u32::MAX));

@@ -3,9 +3,12 @@
 use std::sync::Arc;
 
 use super::batch::{Batch, InputRecord};
-use super::outputs::{EVENTS, OutputRecord, Payload};
+use super::outputs::{DEAD_LETTER, DeadLetter, EVENTS, OutputRecord, Payload};
 use super::stage::{Stage, StageOptions};
-use crate::wasm::LoadedPlugin;
+use crate::wasm::{Limits, LoadedPlugin};
+
+/// The name dead letters of the host itself carry as their plugin.
+pub const HOST: &str = "logsift";
 
 /// What one batch became.
 #[derive(Debug, Default)]
@@ -70,12 +73,24 @@ impl ChainOutput {
 /// A worker's chain: its own stages and instances, used by one thread at a time.
 pub struct Chain {
     stages: Vec<Stage>,
+    max_record_bytes: usize,
 }
 
 impl Chain {
     /// A chain of loaded plugins, in order.
     pub fn new(plugins: impl IntoIterator<Item = (Arc<LoadedPlugin>, StageOptions)>) -> Self {
-        Chain { stages: plugins.into_iter().map(|(plugin, options)| Stage::new(plugin, options)).collect() }
+        Chain {
+            stages: plugins.into_iter().map(|(plugin, options)| Stage::new(plugin, options)).collect(),
+            max_record_bytes: Limits::default().max_record_bytes as usize,
+        }
+    }
+
+    /// The same chain, with records longer than `max` bytes cut (see
+    /// [`Batch::from_inputs_capped`]): the event keeps the first bytes, and the whole record
+    /// goes to `dead_letter` with the reason.
+    pub fn with_max_record_bytes(mut self, max: u32) -> Self {
+        self.max_record_bytes = max as usize;
+        self
     }
 
     /// Moves to another generation's plugins between batches. A stage whose plugin and
@@ -100,8 +115,20 @@ impl Chain {
 
     /// Runs a batch of input records through every stage.
     pub fn process(&mut self, inputs: &[InputRecord]) -> ChainOutput {
-        let mut batch = Batch::from_inputs(inputs);
+        let mut batch = Batch::from_inputs_capped(inputs, self.max_record_bytes);
         let mut routed = Vec::new();
+        for (source, input) in inputs.iter().enumerate() {
+            let whole = input.cut_from.unwrap_or(input.raw.len() as u64);
+            if whole > self.max_record_bytes as u64 {
+                let reason = format!(
+                    "record of {whole} bytes is longer than limits.max_record_bytes = {}: its first bytes went on as an event marked {}",
+                    self.max_record_bytes,
+                    super::batch::TRUNCATED
+                );
+                let payload = Payload::DeadLetter(DeadLetter { plugin: Arc::from(HOST), reason });
+                routed.push(OutputRecord { source: source as u32, output: Arc::from(DEAD_LETTER), payload });
+            }
+        }
         for stage in &mut self.stages {
             if batch.is_empty() {
                 break;

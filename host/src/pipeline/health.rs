@@ -1,5 +1,12 @@
-//! A per-plugin circuit breaker: a plugin with too many guilty records in a window is
-//! quarantined for a while, and its records follow its failure policy meanwhile.
+//! A per-plugin circuit breaker: a plugin with too many faults that no single record
+//! explains in a window is quarantined for a while, and its records follow its failure
+//! policy meanwhile.
+//!
+//! The rule: a record that faults alone is dead-lettered and never counts against its
+//! plugin — an attacker who writes log lines decides how many such records there are, and
+//! quarantining for them would let five lines switch a detector off. A plugin is quarantined
+//! only when it cannot make an instance, or when batches fault although each of their
+//! records passes alone.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -36,18 +43,32 @@ pub enum RejectPolicy {
 pub struct HealthConfig {
     /// Policy while quarantined. Default `fail-open`.
     pub on_failure: FailurePolicy,
-    /// Guilty records (records whose call trapped, timed out or ran out of memory on their
-    /// own) within the window that quarantine the plugin. Default 5.
+    /// Faults no single record explains (a batch faults but each of its records passes
+    /// alone, or no instance can be made) within the window that quarantine the plugin.
+    /// Records that fault alone never count. Default 5.
     pub max_failures: u32,
     /// The window, in seconds. Default 60.
     pub failure_window_secs: u64,
     /// How long quarantine lasts before the plugin is tried again, in seconds. Default 300.
     pub quarantine_secs: u64,
+    /// How many of its last records a stage replays into an instance rebuilt after a
+    /// fault, so that its state (a detector's windows) survives. Default: 1,000 for
+    /// detectors, 0 for parsers and enrichers.
+    pub replay_records: Option<u32>,
 }
+
+/// Records a detector replays into a rebuilt instance unless its stage says otherwise.
+pub const DETECTOR_REPLAY_RECORDS: u32 = 1_000;
 
 impl Default for HealthConfig {
     fn default() -> Self {
-        HealthConfig { on_failure: FailurePolicy::FailOpen, max_failures: 5, failure_window_secs: 60, quarantine_secs: 300 }
+        HealthConfig {
+            on_failure: FailurePolicy::FailOpen,
+            max_failures: 5,
+            failure_window_secs: 60,
+            quarantine_secs: 300,
+            replay_records: None,
+        }
     }
 }
 

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::generation::{Generation, Pipeline, Refusal};
@@ -21,7 +20,7 @@ use crate::config::{ConfigError, Settings};
 use crate::metrics::{Metrics, ReloadLabels};
 use crate::pipeline::StageOptions;
 use crate::tables::{Refresh, TableError, Tables};
-use crate::wasm::{Limits, LoadedPlugin, compile, content_hash};
+use crate::wasm::{DeclaredLimits, Limits, LoadedPlugin, Sandbox, compile, content_hash};
 
 /// Why the first generation could not be built: the service does not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +49,7 @@ type PluginKey = (String, Option<String>, String, Limits, Vec<String>);
 
 /// Builds and publishes generations. Lives on the reload thread; workers never wait on it.
 pub struct Reloader {
-    engine: Engine,
+    sandbox: Sandbox,
     config: Option<PathBuf>,
     settings: Settings,
     components: HashMap<String, Component>,
@@ -59,6 +58,8 @@ pub struct Reloader {
     metrics: Option<Arc<Metrics>>,
     rule_history: RuleHistory,
     tables: Tables,
+    /// The file running in each `plugin` stage of the configuration, by its place.
+    slots: HashMap<usize, PathBuf>,
 }
 
 /// What happened to one plugin file in a reload.
@@ -77,14 +78,14 @@ fn owner(path: &Path) -> String {
 impl Reloader {
     /// Loads the first generation from `settings` (read from `settings.source`, which later
     /// reloads read again). Any refusal is an error: a service does not start half-built.
-    pub fn start(engine: &Engine, settings: Settings, metrics: Option<Arc<Metrics>>) -> Result<Self, StartError> {
+    pub fn start(sandbox: &Sandbox, settings: Settings, metrics: Option<Arc<Metrics>>) -> Result<Self, StartError> {
         let placeholder = Arc::new(Pipeline::new(Generation::new(0, Vec::new())));
         let tables = Tables::load(&settings.tables).map_err(|(name, error)| StartError::Table { name, error })?;
         for (name, config) in &settings.tables {
             tracing::info!(target: "logsift::audit", trigger = "start", table = %name, path = %config.path.display(), owner = %owner(&config.path), "table loaded");
         }
         let mut reloader = Reloader {
-            engine: engine.clone(),
+            sandbox: sandbox.clone(),
             config: settings.source.clone(),
             settings,
             components: HashMap::new(),
@@ -93,6 +94,7 @@ impl Reloader {
             metrics,
             rule_history: RuleHistory::default(),
             tables,
+            slots: HashMap::new(),
         };
         let specs = resolve(&reloader.settings, &[], &mut reloader.rule_history);
         let previous = Generation::new(0, Vec::new());
@@ -125,7 +127,7 @@ impl Reloader {
     /// anything changed. Returns the id of the generation running afterwards.
     pub fn reload(&mut self, trigger: &str) -> u64 {
         if let Some(path) = self.config.clone() {
-            match Settings::load(&path) {
+            match self.settings.reread(&path) {
                 Ok(settings) => self.settings = settings,
                 Err(e) => {
                     self.refused_config(&e);
@@ -206,10 +208,27 @@ impl Reloader {
         let mut stages = Vec::new();
         let mut refusals = Vec::new();
         let generation = previous.id + 1;
+        let mut slots = HashMap::new();
         for spec in specs {
-            let running = previous.stages.iter().find(|(p, _)| p.path == spec.path).map(|(p, _)| Arc::clone(p));
+            // What runs for this spec: the same file, or what ran in the same stage of the
+            // configuration (a stage pointed at a new file that is refused keeps running).
+            let slot_path = spec.slot.and_then(|slot| self.slots.get(&slot));
+            let running = previous
+                .stages
+                .iter()
+                .find(|(p, _)| p.path == spec.path)
+                .or_else(|| previous.stages.iter().find(|(p, _)| Some(&p.path) == slot_path))
+                .map(|(p, _)| Arc::clone(p));
+            let mut keep_slot = |path: &Path| {
+                if let Some(slot) = spec.slot {
+                    slots.insert(slot, path.to_owned());
+                }
+            };
             match self.step(spec, generation, trigger) {
-                Ok(Step::Run(plugin, options)) => stages.push((plugin, options)),
+                Ok(Step::Run(plugin, options)) => {
+                    keep_slot(&plugin.path);
+                    stages.push((plugin, options));
+                }
                 Ok(Step::Leave) => {}
                 Err(reason) => {
                     let kept = running.is_some();
@@ -225,11 +244,13 @@ impl Reloader {
                     self.count("refused");
                     refusals.push(Refusal { path: spec.path.clone(), reason, kept_previous: kept, at: SystemTime::now() });
                     if let Some(plugin) = running {
+                        keep_slot(&plugin.path);
                         stages.push((plugin, spec.options));
                     }
                 }
             }
         }
+        self.slots = slots;
         (stages, refusals)
     }
 
@@ -252,27 +273,32 @@ impl Reloader {
         if !allow.is_empty() && !allow.iter().any(|h| h.eq_ignore_ascii_case(&hash)) {
             return Err(format!("its content hash {hash} is not in reload.allow_hashes"));
         }
-        let key: PluginKey = (hash.clone(), spec.name.clone(), spec.settings.to_string(), spec.limits, spec.tables.clone());
+        let limits = DeclaredLimits::read(&spec.path, &bytes).apply(
+            spec.limits,
+            spec.own_limits.memory_mb.is_some(),
+            spec.own_limits.timeout_ms.is_some(),
+        );
+        let key: PluginKey = (hash.clone(), spec.name.clone(), spec.settings.to_string(), limits, spec.tables.clone());
         if let Some(plugin) = self.plugins.get(&key) {
             return Ok(Step::Run(Arc::clone(plugin), spec.options));
         }
         let component = match self.components.get(&hash) {
             Some(c) => c.clone(),
             None => {
-                let c = compile(&self.engine, &spec.path, &bytes).map_err(|e| e.to_string())?;
+                let c = compile(&self.sandbox, &spec.path, &bytes).map_err(|e| e.to_string())?;
                 self.components.insert(hash.clone(), c.clone());
                 c
             }
         };
         let grants = self.tables.grants(&spec.tables)?;
         let plugin = LoadedPlugin::from_component(
-            &self.engine,
+            &self.sandbox,
             spec.name.as_deref(),
             &spec.path,
             &hash,
             &component,
             &spec.settings,
-            spec.limits,
+            limits,
             grants,
         )
         .map_err(|e| e.to_string())?;

@@ -38,7 +38,11 @@ pub fn sample_batch(kind: PluginKind) -> Batch {
     let inputs: Vec<InputRecord> = lines
         .into_iter()
         .enumerate()
-        .map(|(i, line)| InputRecord { raw: line.into_bytes(), origin: Origin::File { path: "self-check".into(), line: i as u64 + 1 } })
+        .map(|(i, line)| InputRecord {
+            cut_from: None,
+            raw: line.into_bytes(),
+            origin: Origin::File { path: "self-check".into(), line: i as u64 + 1 },
+        })
         .collect();
     let mut batch = Batch::from_inputs(&inputs);
     if kind != PluginKind::Parser {

@@ -23,6 +23,9 @@ pub struct PluginSpec {
     pub settings: serde_json::Value,
     /// Its limits.
     pub limits: Limits,
+    /// The limits its stage sets itself (the rest are the global ones, which a plugin's
+    /// declared needs may raise).
+    pub own_limits: crate::config::LimitOverrides,
     /// Its stage options.
     pub options: StageOptions,
     /// Whether it may leave the chain when its file is gone.
@@ -32,6 +35,10 @@ pub struct PluginSpec {
     pub problem: Option<String>,
     /// The lookup tables it may read.
     pub tables: Vec<String>,
+    /// For a `plugin` stage, its place in the configuration's `[[pipeline]]` list: a new
+    /// file for that stage that is refused keeps whatever runs there, even from another
+    /// path. `None` for the plugins of a directory stage.
+    pub slot: Option<usize>,
 }
 
 /// Whether a directory entry is a plugin to run: `*.wasm`, not hidden (editors and copy
@@ -157,24 +164,37 @@ fn stage_settings(
 /// missing and keep the running version). `history` gives the rule files' earlier texts.
 pub fn resolve(settings: &Settings, previous: &[PathBuf], history: &mut RuleHistory) -> Vec<PluginSpec> {
     let mut specs = Vec::new();
-    for stage in &settings.pipeline {
+    for (index, stage) in settings.pipeline.iter().enumerate() {
         let options = StageOptions { health: stage.health, on_reject: stage.on_reject };
         let limits = settings.limits_for(stage);
         let optional = stage.is_optional();
         if let Some(path) = &stage.plugin {
             let (settings, problem) = stage_settings(stage, &serde_json::Map::new(), &stage_rules(stage, history));
             let tables = stage.tables.clone();
-            specs.push(PluginSpec { name: stage.name.clone(), path: path.clone(), settings, limits, options, optional, problem, tables });
+            specs.push(PluginSpec {
+                name: stage.name.clone(),
+                path: path.clone(),
+                settings,
+                limits,
+                own_limits: stage.limits,
+                options,
+                optional,
+                problem,
+                tables,
+                slot: Some(index),
+            });
         } else if let Some(dir) = &stage.directory {
             let template = PluginSpec {
                 name: None,
                 path: dir.clone(),
                 settings: serde_json::Value::Null,
                 limits,
+                own_limits: stage.limits,
                 options,
                 optional,
                 problem: None,
                 tables: stage.tables.clone(),
+                slot: None,
             };
             resolve_directory(stage, dir, previous, &template, &mut specs, history);
         }

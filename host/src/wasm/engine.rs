@@ -1,8 +1,12 @@
-//! The wasmtime engine logsift uses, and the thread that advances its epoch.
+//! The wasmtime engine logsift uses, together with the thread that advances its epoch.
 //!
 //! Every plugin call runs with an epoch deadline: the ticker advances the engine's epoch
 //! every [`TICK`], and a call whose deadline passes traps with `Interrupt`. This bounds
 //! wall-clock time without the per-instruction cost of fuel.
+//!
+//! The two come as one [`Sandbox`]: every way to compile or load a plugin takes a
+//! `&Sandbox`, and a sandbox cannot be made without its ticker running (its constructor is
+//! for [`Runtime`](crate::Runtime) alone), so no plugin can be built without a deadline.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,24 +18,40 @@ use wasmtime::{Config, Engine, OptLevel};
 /// How often the epoch advances: the granularity of plugin deadlines.
 pub const TICK: Duration = Duration::from_millis(10);
 
-/// Builds the engine: Cranelift, the component model, epoch interruption. Compilation is
-/// single-threaded: a plugin compiles on the thread that loads it (the reload thread), so a
-/// hot reload never takes the workers' cores.
-pub fn new_engine() -> wasmtime::Result<Engine> {
-    let mut config = Config::new();
-    config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
-    Engine::new(&config)
+/// The engine and its running epoch ticker. Cheap to clone; the ticker stops when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct Sandbox {
+    engine: Engine,
+    _ticker: Arc<EpochTicker>,
+}
+
+impl Sandbox {
+    /// Builds the engine (Cranelift, the component model, epoch interruption) and starts
+    /// its ticker. Compilation is single-threaded: a plugin compiles on the thread that loads
+    /// it (the reload thread), so a hot reload never takes the workers' cores.
+    pub(crate) fn start() -> anyhow::Result<Sandbox> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
+        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
+        let ticker = EpochTicker::start(&engine).map_err(|e| anyhow::anyhow!("starting the epoch ticker: {e}"))?;
+        Ok(Sandbox { engine, _ticker: Arc::new(ticker) })
+    }
+
+    /// The engine, for the sandbox's own modules.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
 }
 
 /// Advances an engine's epoch every [`TICK`] until dropped.
-pub struct EpochTicker {
+struct EpochTicker {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl EpochTicker {
-    /// Starts ticking `engine`.
-    pub fn start(engine: &Engine) -> std::io::Result<Self> {
+    fn start(engine: &Engine) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let weak = engine.weak();
         let flag = Arc::clone(&stop);

@@ -97,9 +97,11 @@ impl PluginInstance {
 
     /// Calls `init` with the settings JSON; `Ok(Err(reason))` is the plugin refusing them.
     pub fn init(&mut self, settings: &str) -> Result<Result<(), String>, Fault> {
-        self.store.set_epoch_deadline(self.limits.deadline_ticks());
+        self.store.set_epoch_deadline(self.limits.init_deadline_ticks());
         let result = self.plugin.call_init(&mut self.store, settings);
-        result.map_err(|e| classify(&self.store, self.limits, e))
+        let init_limits =
+            Limits { timeout_ms: self.limits.timeout_ms.saturating_mul(super::limits::INIT_DEADLINE_FACTOR as u32), ..self.limits };
+        result.map_err(|e| classify(&self.store, init_limits, e))
     }
 
     /// Calls `process` on an encoded batch.
@@ -125,9 +127,10 @@ fn classify(store: &Store<PluginState>, limits: Limits, err: wasmtime::Error) ->
         Some(trap) => trap.to_string(),
         None => format!("{err:#}"),
     };
-    let message = match store.data().last_stderr_line() {
-        Some(line) => format!("{trap}; plugin said: {line}"),
-        None => trap,
+    let message = match (store.data().last_stderr_line(), store.data().stderr_dropped()) {
+        (Some(line), 0) => format!("{trap}; plugin said: {line}"),
+        (Some(line), dropped) => format!("{trap}; plugin said: {line} ({dropped} earlier bytes of its stderr were dropped)"),
+        (None, _) => trap,
     };
     Fault::Trap { message }
 }

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker};
 
 use super::bindings::{Plugin, PluginKind, PluginPre};
+use super::engine::Sandbox;
 use super::instance::{Fault, PluginInstance};
 use super::limits::Limits;
 use super::state::PluginState;
@@ -136,9 +136,9 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 /// Checks that the bytes are a component and compiles them.
-pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Component, LoadError> {
+pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Component, LoadError> {
     check_component(bytes).map_err(|why| LoadError::NotComponent { path: path.to_owned(), why })?;
-    Component::from_binary(engine, bytes).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") })
+    Component::from_binary(sandbox.engine(), bytes).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") })
 }
 
 impl fmt::Debug for LoadedPlugin {
@@ -160,34 +160,34 @@ impl LoadedPlugin {
     /// Loads and checks the plugin at `path`. `name` overrides the plugin's own name as the
     /// stage name; `settings` is handed to `init` as JSON.
     pub fn load(
-        engine: &Engine,
+        sandbox: &Sandbox,
         name: Option<&str>,
         path: &Path,
         settings: &serde_json::Value,
         limits: Limits,
     ) -> Result<Arc<Self>, LoadError> {
         let bytes = std::fs::read(path).map_err(|error| LoadError::Read { path: path.to_owned(), error })?;
-        Self::from_bytes(engine, name, path, &bytes, settings, limits)
+        Self::from_bytes(sandbox, name, path, &bytes, settings, limits)
     }
 
     /// Like [`load`](Self::load), from bytes already read.
     pub fn from_bytes(
-        engine: &Engine,
+        sandbox: &Sandbox,
         name: Option<&str>,
         path: &Path,
         bytes: &[u8],
         settings: &serde_json::Value,
         limits: Limits,
     ) -> Result<Arc<Self>, LoadError> {
-        let component = compile(engine, path, bytes)?;
-        Self::from_component(engine, name, path, &content_hash(bytes), &component, settings, limits, Grants::default())
+        let component = compile(sandbox, path, bytes)?;
+        Self::from_component(sandbox, name, path, &content_hash(bytes), &component, settings, limits, Grants::default())
     }
 
     /// Links an already compiled component, asks it who it is and runs its `init`. Its
     /// instances may read the lookup tables in `tables`.
     #[allow(clippy::too_many_arguments)]
     pub fn from_component(
-        engine: &Engine,
+        sandbox: &Sandbox,
         name: Option<&str>,
         path: &Path,
         hash: &str,
@@ -197,7 +197,7 @@ impl LoadedPlugin {
         tables: Grants,
     ) -> Result<Arc<Self>, LoadError> {
         let path_buf = || path.to_owned();
-        let mut linker = Linker::<PluginState>::new(engine);
+        let mut linker = Linker::<PluginState>::new(sandbox.engine());
         let link = |e: wasmtime::Error| LoadError::Link { path: path_buf(), reason: format!("{e:#}") };
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link)?;
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(link)?;

@@ -6,14 +6,17 @@
 //! its memory returns a [`Fault`]; the instance is then unusable and the caller rebuilds it.
 
 mod bindings;
+mod declared;
 mod engine;
 mod instance;
 mod limits;
 mod loader;
 mod state;
+mod stderr;
 
 pub use bindings::{Action, Alert, BatchResult, Change, Level, PluginKind};
-pub use engine::{EpochTicker, TICK, new_engine};
+pub use declared::DeclaredLimits;
+pub use engine::{Sandbox, TICK};
 pub use instance::{Fault, PluginInstance};
-pub use limits::Limits;
+pub use limits::{DEFAULT_MAX_RECORD_BYTES, Limits};
 pub use loader::{LoadError, LoadedPlugin, PluginCounters, PluginMeta, compile, content_hash};

@@ -6,17 +6,28 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{LogHost, LogLevel, LookupHost, TypesHost};
 use super::limits::MemoryLimiter;
+use super::stderr::BoundedStderr;
 use crate::tables::Grants;
 
 /// How much of a plugin's stderr is kept (its panic messages become dead-letter reasons).
 const STDERR_CAPACITY: usize = 64 * 1024;
 /// Log lines a plugin may write per second, with a burst of the same size.
 const LOG_LINES_PER_SEC: f64 = 50.0;
+/// The longest log message kept, in characters; the rest is cut and said so.
+const LOG_MESSAGE_CHARS: usize = 2048;
+/// Fields of a log line kept, and the characters kept of each value.
+const LOG_FIELDS: usize = 32;
+const LOG_FIELD_CHARS: usize = 256;
+/// The most keys one `lookup.get` call may ask for: a batch of 4,096 records with 16 keys
+/// each (threat-intel looks up about 13). It bounds the host's work and the answer's size
+/// per call; a call asking for more gets an error.
+pub const MAX_LOOKUP_KEYS: usize = 65_536;
+/// The longest key a lookup may ask for, in bytes.
+pub const MAX_LOOKUP_KEY_BYTES: usize = 4096;
 
 /// The data of one plugin instance's store.
 pub struct PluginState {
@@ -25,7 +36,7 @@ pub struct PluginState {
     table: ResourceTable,
     /// Enforces the memory cap and records whether it was hit.
     pub limiter: MemoryLimiter,
-    stderr: MemoryOutputPipe,
+    stderr: BoundedStderr,
     log_tokens: f64,
     log_refilled: Instant,
     log_suppressed: u64,
@@ -37,7 +48,7 @@ impl PluginState {
     /// environment, arguments, preopened directories, sockets or name lookups; stdin is
     /// closed and stdout is discarded.
     pub fn new(plugin: Arc<str>, memory_bytes: usize, tables: Grants) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let stderr = BoundedStderr::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
         PluginState {
             plugin,
@@ -50,6 +61,11 @@ impl PluginState {
             log_suppressed: 0,
             tables,
         }
+    }
+
+    /// Bytes of its stderr dropped to make room for newer ones.
+    pub fn stderr_dropped(&self) -> u64 {
+        self.stderr.dropped()
     }
 
     /// The last non-empty line the plugin wrote to stderr (a Rust panic message lands there).
@@ -90,9 +106,22 @@ impl LogHost for PluginState {
             return;
         }
         let suppressed = std::mem::take(&mut self.log_suppressed);
-        let fields = fields.iter().map(|(n, v)| format!("{n}={v:?}")).collect::<Vec<_>>().join(" ");
+        let cut = |text: &str, max: usize| -> String {
+            let mut kept: String = text.chars().take(max).collect();
+            if kept.len() < text.len() {
+                kept.push_str(&format!("… ({} bytes cut)", text.len() - kept.len()));
+            }
+            kept
+        };
+        let mut shown: Vec<String> =
+            fields.iter().take(LOG_FIELDS).map(|(n, v)| format!("{}={:?}", cut(n, 64), cut(v, LOG_FIELD_CHARS))).collect();
+        if fields.len() > LOG_FIELDS {
+            shown.push(format!("({} more fields cut)", fields.len() - LOG_FIELDS));
+        }
+        let fields = shown.join(" ");
         let plugin = &*self.plugin;
         // Escaped, so a plugin cannot forge log lines with newlines or control characters.
+        let message = cut(&message, LOG_MESSAGE_CHARS);
         let message = message.escape_debug();
         match level {
             LogLevel::Trace => tracing::trace!(plugin, fields, suppressed, "{message}"),
@@ -106,6 +135,12 @@ impl LogHost for PluginState {
 
 impl LookupHost for PluginState {
     fn get(&mut self, table: String, keys: Vec<String>) -> Result<Vec<Option<String>>, String> {
+        if keys.len() > MAX_LOOKUP_KEYS {
+            return Err(format!("{} keys in one lookup call, more than the {MAX_LOOKUP_KEYS} allowed: split the call", keys.len()));
+        }
+        if let Some(long) = keys.iter().find(|k| k.len() > MAX_LOOKUP_KEY_BYTES) {
+            return Err(format!("a lookup key of {} bytes is longer than the {MAX_LOOKUP_KEY_BYTES} allowed", long.len()));
+        }
         self.tables.get(&table, &keys)
     }
 }

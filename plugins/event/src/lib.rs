@@ -9,8 +9,9 @@
 //! ("Event batch encoding"). This crate is that format's one implementation in Rust:
 //! [`EventWriter`] encodes, [`EventView`] decodes without copying strings, and [`Batch`]
 //! walks a framed batch. Decoding never panics on bad input; it returns a [`DecodeError`]
-//! that says at which byte and why. [`calendar`] holds the civil-date arithmetic that
-//! timestamps are written and read with, [`rfc3339`] the date-time reader parsers share.
+//! that says at which byte and why. [`calendar`] turns civil dates and times into
+//! timestamps and back (with [`jiff`] doing the date arithmetic), [`rfc3339`] is the
+//! date-time reader parsers share.
 
 pub mod calendar;
 mod decode;

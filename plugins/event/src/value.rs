@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use crate::calendar::civil_from_days;
+use crate::calendar;
 
 /// A typed field value. Strings borrow from the encoded buffer when decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,19 +184,11 @@ impl std::fmt::Display for Value<'_> {
     }
 }
 
-/// Writes nanoseconds since the epoch as an RFC 3339 UTC instant.
+/// Writes nanoseconds since the epoch as an RFC 3339 UTC instant: jiff's printing, which
+/// writes a fraction only when there is one, without trailing zeros.
 fn write_rfc3339(f: &mut std::fmt::Formatter<'_>, ns: i64) -> std::fmt::Result {
-    const NS_PER_DAY: i64 = 86_400_000_000_000;
-    let (days, rem) = (ns.div_euclid(NS_PER_DAY), ns.rem_euclid(NS_PER_DAY));
-    let (y, m, d) = civil_from_days(days);
-    let secs = rem / 1_000_000_000;
-    let frac = rem % 1_000_000_000;
-    write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
-    if frac != 0 {
-        let digits = format!("{frac:09}");
-        write!(f, ".{}", digits.trim_end_matches('0'))?;
-    }
-    f.write_str("Z")
+    let timestamp = calendar::timestamp(ns).ok_or(std::fmt::Error)?;
+    write!(f, "{timestamp}")
 }
 
 #[cfg(test)]
@@ -209,6 +201,9 @@ mod tests {
         assert_eq!(Value::Timestamp(1_733_813_746_000_000_000).to_string(), "2024-12-10T06:55:46Z");
         assert_eq!(Value::Timestamp(951_782_400_123_000_000).to_string(), "2000-02-29T00:00:00.123Z");
         assert_eq!(Value::Timestamp(-1_000_000_000).to_string(), "1969-12-31T23:59:59Z");
+        assert_eq!(Value::Timestamp(1_000_000_001).to_string(), "1970-01-01T00:00:01.000000001Z");
+        assert_eq!(Value::Timestamp(i64::MIN).to_string(), "1677-09-21T00:12:43.145224192Z");
+        assert_eq!(Value::Timestamp(i64::MAX).to_string(), "2262-04-11T23:47:16.854775807Z");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use logsift_event::{Batch, EventView, EventWriter, Origin, Value};
 
 fn vectors() -> Vec<(String, Vec<u8>)> {
     let text = include_str!("../../../wit/test-vectors.json");
-    // A tiny reader for the file's fixed shape, so this crate stays dependency-free:
+    // A tiny reader for the file's fixed shape, so this crate needs no JSON library:
     // entries of "name": "...", "hex": "..." in order.
     let mut out = Vec::new();
     let mut name = None;

@@ -158,7 +158,10 @@ struct Member<'o, 't> {
 }
 
 impl<'t> Member<'_, 't> {
-    fn push<E>(self, value: Value<'t>) -> Result<(), E> {
+    fn push<E: de::Error>(self, value: Value<'t>) -> Result<(), E> {
+        if self.out.len() >= self.config.max_fields {
+            return Err(E::custom(format_args!("more than max_fields {} fields", self.config.max_fields)));
+        }
         if self.name != ORIGINAL {
             let value = typed::convert(self.config, &self.name, value);
             self.out.push((self.name, value));
@@ -258,6 +261,20 @@ mod tests {
         let fields = flatten(r#"{"ab.xyz":1,"ac.xyz":2,"ab.xyz":3}"#, &JsonConfig::default()).unwrap();
         assert_eq!(names(&fields), ["ab.xyz", "ac.xyz"]);
         assert_eq!((&fields[0].1, &fields[1].1), (&Value::Int(3), &Value::Int(2)));
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused_with_the_reason() {
+        let config = JsonConfig::default();
+        let deep_objects = format!("{}1{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+        assert!(flatten(&deep_objects, &config).unwrap_err().contains("nesting deeper than max_depth 20"));
+        let deep_arrays = format!("{{\"a\":{}1{}}}", "[".repeat(50_000), "]".repeat(50_000));
+        assert!(flatten(&deep_arrays, &config).unwrap_err().contains("nesting deeper than max_depth 20"));
+        let keys: Vec<String> = (0..200_000).map(|i| format!("\"k{i}\":1")).collect();
+        let wide = format!("{{{}}}", keys.join(","));
+        assert!(flatten(&wide, &config).unwrap_err().contains("more than max_fields 1000 fields"));
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(3 << 20));
+        assert_eq!(flatten(&big, &config).expect("a big field is a field").len(), 1);
     }
 
     #[test]

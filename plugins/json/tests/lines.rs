@@ -147,7 +147,7 @@ fn bad_settings_are_refused_with_a_reason() {
     let cases = [
         (
             r#"{"ip_field": ["a"]}"#,
-            "invalid settings: unknown field `ip_field`, expected one of `timestamp_fields`, `ip_fields`, `max_depth`",
+            "invalid settings: unknown field `ip_field`, expected one of `timestamp_fields`, `ip_fields`, `max_depth`, `max_fields`",
         ),
         (r#"{"ip_fields": "source.ip"}"#, "invalid settings: invalid type: string \"source.ip\", expected a sequence"),
         (r#"{"max_depth": 0}"#, "invalid settings: max_depth must be between 1 and 32, not 0"),

@@ -30,7 +30,8 @@
 //!
 //! A parser hands its line-to-fields function to [`Event::parse_original`], which gives it
 //! `event.original` borrowed from the batch and adds the [`Parsed`] fields it returns;
-//! [`calendar`] has the date arithmetic timestamps need.
+//! [`calendar`] turns the date and time it read into a timestamp (the date arithmetic and
+//! time zones are [`jiff`](calendar::jiff)'s), [`rfc3339`] reads RFC 3339 date-times.
 //!
 //! A detector that needs memory across events ("five failures then a success", "once per
 //! ten minutes") keeps the bounded, event-time helpers of [`state`] in its struct.
@@ -68,6 +69,47 @@ pub mod __private {
     pub use crate::bindings::glue::*;
     #[cfg(target_arch = "wasm32")]
     pub use wit_bindgen;
+
+    /// The bytes of `text` as an array of its length (for a custom section's contents).
+    pub const fn bytes<const N: usize>(text: &str) -> [u8; N] {
+        let (mut out, from) = ([0u8; N], text.as_bytes());
+        let mut i = 0;
+        while i < N {
+            out[i] = from[i];
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Declares the limits a plugin needs by default, e.g.
+/// `logsift_sdk::declare_limits!(memory_mb = 512, timeout_ms = 2000);`. They are written into
+/// the component as the custom section `logsift:limits` (JSON); the host uses them for a
+/// stage that does not set these limits itself, when they are above the global ones. For a
+/// plugin whose `init` builds something large (thousands of rules), so that it loads under
+/// the defaults without raising the cap of every other plugin.
+#[macro_export]
+macro_rules! declare_limits {
+    ($($key:ident = $value:literal),+ $(,)?) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            const TEXT: &str = concat!("{", $crate::__declare_limits_pairs!($($key = $value),+), "}");
+            #[allow(unsafe_code)]
+            #[unsafe(link_section = "logsift:limits")]
+            #[used]
+            static LIMITS: [u8; TEXT.len()] = $crate::__private::bytes::<{ TEXT.len() }>(TEXT);
+        };
+    };
+}
+
+/// The `"key":value` pairs of [`declare_limits!`], comma-separated.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __declare_limits_pairs {
+    ($key:ident = $value:literal) => { concat!("\"", stringify!($key), "\":", stringify!($value)) };
+    ($key:ident = $value:literal, $($rest:tt)+) => {
+        concat!("\"", stringify!($key), "\":", stringify!($value), ",", $crate::__declare_limits_pairs!($($rest)+))
+    };
 }
 
 /// Exports a [`Plugin`] implementation as the component's `plugin` world.

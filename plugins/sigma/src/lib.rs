@@ -154,4 +154,8 @@ impl Plugin for Sigma {
     }
 }
 
+// The whole SigmaHQ corpus needs about 224 MiB once compiled (mostly rsigma's candidate
+// index): the default of 64 would refuse it.
+logsift_sdk::declare_limits!(memory_mb = 512);
+
 export_plugin!(Sigma);

@@ -5,12 +5,13 @@
 
 use std::fmt;
 
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use crate::Syslog;
 use crate::messages::Recognizer;
 use crate::shapes::TemplateError;
-use crate::timestamp::Offset;
+use crate::timestamp;
 use crate::year::YearSource;
 
 /// Earliest `year` accepted.
@@ -27,8 +28,10 @@ pub struct SyslogConfig {
     /// is taken as last year's.
     #[serde(default)]
     pub year: Option<i64>,
-    /// The zone of RFC 3164 timestamps: `"UTC"` or a fixed offset such as `"+02:00"` or
-    /// `"-0500"`. Default: UTC. RFC 5424 and RFC 3339 timestamps carry their own offset.
+    /// The zone of RFC 3164 timestamps: `"UTC"`, a fixed offset such as `"+02:00"` or
+    /// `"-0500"`, or an IANA time-zone name such as `"Europe/Berlin"` (from the database
+    /// bundled with the plugin), whose offset is the one in force on each line's date and
+    /// time. Default: UTC. RFC 5424 and RFC 3339 timestamps carry their own offset.
     #[serde(default)]
     pub timezone: Option<String>,
 }
@@ -38,7 +41,7 @@ pub struct SyslogConfig {
 pub enum ConfigError {
     /// `year` outside [`MIN_YEAR`]..=[`MAX_YEAR`].
     YearOutOfRange(i64),
-    /// `timezone` is not UTC or a fixed offset.
+    /// `timezone` is not UTC, a fixed offset or a known time-zone name.
     BadTimezone(String),
     /// A shape table does not compile (a bug in the plugin).
     Template(TemplateError),
@@ -52,7 +55,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::BadTimezone(zone) => write!(
                 f,
-                "invalid settings: timezone {zone:?} is not \"UTC\" or a fixed offset such as \"+02:00\" or \"-0500\" (named zones are not supported)"
+                "invalid settings: timezone {zone:?} is not \"UTC\", a fixed offset such as \"+02:00\" or \"-0500\", or a time-zone name in the IANA database such as \"Europe/Berlin\""
             ),
             ConfigError::Template(e) => e.fmt(f),
         }
@@ -62,18 +65,18 @@ impl fmt::Display for ConfigError {
 impl SyslogConfig {
     /// Checks the settings and builds the parser.
     pub fn build(self) -> Result<Syslog, ConfigError> {
-        let offset = match self.timezone.as_deref() {
-            None => Offset::UTC,
-            Some(zone) => Offset::parse(zone.trim()).ok_or_else(|| ConfigError::BadTimezone(zone.to_owned()))?,
+        let zone = match self.timezone.as_deref() {
+            None => TimeZone::UTC,
+            Some(name) => timestamp::zone(name.trim()).ok_or_else(|| ConfigError::BadTimezone(name.to_owned()))?,
         };
         let years = match self.year {
-            None => YearSource::clock(offset),
+            None => YearSource::clock(zone.clone()),
             Some(year) => match i32::try_from(year) {
                 Ok(y) if (MIN_YEAR..=MAX_YEAR).contains(&year) => YearSource::Fixed(y),
                 _ => return Err(ConfigError::YearOutOfRange(year)),
             },
         };
         let recognizer = Recognizer::new().map_err(ConfigError::Template)?;
-        Ok(Syslog { offset, years, recognizer })
+        Ok(Syslog { zone, years, recognizer })
     }
 }

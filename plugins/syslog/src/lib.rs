@@ -3,8 +3,9 @@
 //! the reason; a syslog line whose message has no known shape still gets its header fields.
 //!
 //! Settings (all optional): `year` (RFC 3164 lines carry none; default inferred from the
-//! clock) and `timezone` (`"UTC"` or a fixed offset for RFC 3164 lines; default UTC). See
-//! [`SyslogConfig`].
+//! clock) and `timezone` (of RFC 3164 lines: `"UTC"`, a fixed offset such as `"+02:00"`, or
+//! an IANA name such as `"Europe/Berlin"`, whose daylight-saving time applies per line;
+//! default UTC). See [`SyslogConfig`].
 //!
 //! # Fields
 //!
@@ -40,8 +41,8 @@
 //! # Layout
 //!
 //! - [`header`]: RFC 3164 and RFC 5424 headers → [`header::Header`], or why the line is not syslog.
-//! - [`timestamp`]: BSD and RFC 3339 timestamps, fixed offsets (dates are reckoned with
-//!   `logsift_sdk::calendar`).
+//! - [`timestamp`]: BSD and RFC 3339 timestamps, fixed offsets and named zones (the text
+//!   is scanned here; dates and zones are reckoned by jiff, through `logsift_sdk::calendar`).
 //! - [`year`]: the year of a yearless BSD timestamp (setting or clock).
 //! - [`structured_data`]: RFC 5424 STRUCTURED-DATA, checked and walked without copying.
 //! - [`shapes`]: the template engine every message shape is written in.
@@ -71,15 +72,15 @@ pub use config::SyslogConfig;
 
 use fields::MessageFields;
 use header::{Header, HeaderError, Stamp};
+use jiff::tz::TimeZone;
 use messages::Recognizer;
-use timestamp::Offset;
 use year::YearSource;
 
 /// The syslog parser plugin. Build it with [`SyslogConfig::build`] (or through
 /// [`Plugin::init`]).
 #[derive(Debug, Clone)]
 pub struct Syslog {
-    offset: Offset,
+    zone: TimeZone,
     years: YearSource,
     recognizer: Recognizer,
 }
@@ -104,7 +105,7 @@ impl Syslog {
             Stamp::Instant(nanos) => Some(nanos),
             Stamp::Bsd(time) => {
                 let year = self.years.year_for(time.month);
-                Some(time.to_nanos(year, self.offset).map_err(HeaderError::BadTimestamp)?)
+                Some(time.to_nanos(year, &self.zone).map_err(HeaderError::BadTimestamp)?)
             }
         };
         let message = self.recognizer.recognize(&header);

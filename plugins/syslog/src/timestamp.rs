@@ -1,20 +1,23 @@
 //! Syslog's two timestamp forms, and the instants they name.
 //!
 //! RFC 3164 lines carry `Mmm dd hh:mm:ss` (no year, no zone): [`parse_bsd`] reads it into a
-//! [`BsdTime`], which becomes an instant only once a year and a UTC offset are chosen
-//! ([`BsdTime::to_nanos`]). RFC 5424 lines (and rsyslog's high-precision file format) carry
-//! RFC 3339 timestamps: [`parse_rfc3339`] turns them straight into nanoseconds since the
-//! epoch, UTC. Everything is integer arithmetic on the proleptic Gregorian calendar (the
-//! SDK's [`calendar`]); nothing here allocates or panics, and an impossible date (Feb 29 of
-//! a common year, Apr 31, hour 24) or an instant outside `i64` nanoseconds is an error, not
-//! a wrapped value.
+//! [`BsdTime`], which becomes an instant only once a year and a time zone are chosen
+//! ([`BsdTime::to_nanos`]; a named zone's daylight-saving rules apply to each line's own
+//! date). RFC 5424 lines (and rsyslog's high-precision file format) carry RFC 3339
+//! timestamps: [`parse_rfc3339`] turns them straight into nanoseconds since the epoch, UTC.
+//! [`zone`] reads the `timezone` setting: UTC, a fixed offset or an IANA name.
+//!
+//! The text is read here by byte-level scanners, in one pass and without allocating; the
+//! calendar (which days exist, the instant of a civil time, time-zone rules) is [`jiff`]'s,
+//! through the SDK's [`calendar`]. Nothing here panics, and an impossible date (Feb 29 of a
+//! common year, Apr 31, hour 24) or an instant outside `i64` nanoseconds is an error, not a
+//! wrapped value.
 
 use std::fmt;
 
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use logsift_sdk::calendar;
-
-const NANOS_PER_SEC: i64 = 1_000_000_000;
-const SECS_PER_DAY: i64 = 86_400;
 
 /// Why a timestamp could not be turned into an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,13 +52,13 @@ impl fmt::Display for TimeError {
     }
 }
 
-/// A fixed offset from UTC, in seconds east of UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Offset(i32);
+/// A fixed offset from UTC, as syslog lines and the `timezone` setting spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offset(jiff::tz::Offset);
 
 impl Offset {
     /// UTC itself.
-    pub const UTC: Offset = Offset(0);
+    pub const UTC: Offset = Offset(jiff::tz::Offset::UTC);
 
     /// Parses `UTC`, `GMT`, `Z`, `+HH:MM`, `+HHMM` or `+HH` (and the `-` forms). Hours are at
     /// most 23 and minutes at most 59.
@@ -78,12 +81,28 @@ impl Offset {
         if hours > 23 || minutes > 59 {
             return None;
         }
-        Some(Offset(sign * (i32::from(hours) * 3600 + i32::from(minutes) * 60)))
+        let seconds = sign * (i32::from(hours) * 3600 + i32::from(minutes) * 60);
+        jiff::tz::Offset::from_seconds(seconds).ok().map(Offset)
     }
 
     /// Seconds east of UTC.
     pub fn seconds(self) -> i32 {
-        self.0
+        self.0.seconds()
+    }
+
+    /// The time zone that is always at this offset.
+    pub fn zone(self) -> TimeZone {
+        TimeZone::fixed(self.0)
+    }
+}
+
+/// The time zone the `timezone` setting names: `UTC`, a fixed offset as [`Offset::parse`]
+/// reads it, or an IANA name (`Europe/Berlin`, any letter case) from the database bundled
+/// with the plugin. `None` for anything else.
+pub fn zone(text: &str) -> Option<TimeZone> {
+    match Offset::parse(text) {
+        Some(offset) => Some(offset.zone()),
+        None => TimeZone::get(text).ok(),
     }
 }
 
@@ -105,13 +124,14 @@ pub struct BsdTime {
 }
 
 impl BsdTime {
-    /// The instant this wall-clock time names in `year` at `offset`.
-    pub fn to_nanos(self, year: i32, offset: Offset) -> Result<i64, TimeError> {
-        if u32::from(self.day) > calendar::days_in_month(year.into(), self.month.into()) {
-            return Err(TimeError::NoSuchDate { year, month: self.month, day: self.day });
-        }
-        let clock = Clock { hour: self.hour, minute: self.minute, second: self.second, nanos: self.nanos };
-        instant(year, self.month, self.day, clock, offset)
+    /// The instant this wall-clock time names in `year` on the clocks of `zone` (with a
+    /// named zone, at the offset in force on that date: `+02:00` in a Berlin summer,
+    /// `+01:00` in its winter).
+    pub fn to_nanos(self, year: i32, zone: &TimeZone) -> Result<i64, TimeError> {
+        let (month, day) = (self.month, self.day);
+        let date = civil_date(year, month, day)?;
+        let (hour, minute, second) = (self.hour.into(), self.minute.into(), self.second.into());
+        calendar::instant(date, hour, minute, second, self.nanos, zone).ok_or(TimeError::Overflow)
     }
 }
 
@@ -171,14 +191,15 @@ pub fn parse_rfc3339(text: &str) -> Result<(i64, &str), TimeError> {
     let offset = Offset::parse(zone)
         .filter(|_| zone.len() == 1 || zone.len() == 6)
         .ok_or(TimeError::Malformed("a zone, Z or ±hh:mm, after the time"))?;
+    // Four digits and two digits: they fit.
     let (year, month, day) = (year as i32, month as u8, day as u8);
     if !(1..=12).contains(&month) {
         return Err(TimeError::OutOfRange("month"));
     }
-    if day == 0 || u32::from(day) > calendar::days_in_month(year.into(), month.into()) {
-        return Err(TimeError::NoSuchDate { year, month, day });
-    }
-    Ok((instant(year, month, day, clock, offset)?, rest))
+    let date = civil_date(year, month, day)?;
+    let (hour, minute, second) = (clock.hour.into(), clock.minute.into(), clock.second.into());
+    let nanos = calendar::instant(date, hour, minute, second, clock.nanos, &offset.zone()).ok_or(TimeError::Overflow)?;
+    Ok((nanos, rest))
 }
 
 /// The month number of a three-letter English month name, in any letter case.
@@ -214,14 +235,15 @@ struct Clock {
     nanos: u32,
 }
 
-/// The instant of a checked civil date and time of day at `offset`.
-fn instant(year: i32, month: u8, day: u8, clock: Clock, offset: Offset) -> Result<i64, TimeError> {
-    let secs = calendar::days_from_civil(i64::from(year), month.into(), day.into()) * SECS_PER_DAY
-        + i64::from(clock.hour) * 3600
-        + i64::from(clock.minute) * 60
-        + i64::from(clock.second)
-        - i64::from(offset.seconds());
-    secs.checked_mul(NANOS_PER_SEC).and_then(|n| n.checked_add(i64::from(clock.nanos))).ok_or(TimeError::Overflow)
+/// The day `year`-`month`-`day`, or [`TimeError::NoSuchDate`] if the calendar has no such
+/// day (a year beyond jiff's ±9999 is [`TimeError::Overflow`], as it is beyond `i64`
+/// nanoseconds too).
+fn civil_date(year: i32, month: u8, day: u8) -> Result<Date, TimeError> {
+    let Some(y) = i16::try_from(year).ok().filter(|y| (-9999..=9999).contains(y)) else {
+        return Err(TimeError::Overflow);
+    };
+    // A month and a day are at most two digits: they fit.
+    Date::new(y, month as i8, day as i8).map_err(|_| TimeError::NoSuchDate { year, month, day })
 }
 
 /// Reads `hh:mm:ss[.f…]`; returns the time and how many bytes it took. Digits of the
@@ -275,21 +297,21 @@ fn digit(acc: u32, &c: &u8) -> Option<u32> {
 mod tests {
     use super::*;
 
-    const SEC: i64 = NANOS_PER_SEC;
+    const SEC: i64 = 1_000_000_000;
 
     #[test]
     fn bsd_time_accepts_padded_day_and_fraction() {
         let (t, rest) = parse_bsd("Jul  7 08:06:15.250 combo x").unwrap();
         assert_eq!((t.month, t.day, t.hour, t.minute, t.second, t.nanos), (7, 7, 8, 6, 15, 250_000_000));
         assert_eq!(rest, " combo x");
-        assert_eq!(t.to_nanos(2005, Offset::UTC).unwrap(), 1_120_723_575 * SEC + 250_000_000);
+        assert_eq!(t.to_nanos(2005, &TimeZone::UTC).unwrap(), 1_120_723_575 * SEC + 250_000_000);
     }
 
     #[test]
     fn feb_29_of_a_common_year_is_an_error_not_a_panic() {
         let (t, _) = parse_bsd("Feb 29 00:00:00 h").unwrap();
-        assert_eq!(t.to_nanos(2023, Offset::UTC), Err(TimeError::NoSuchDate { year: 2023, month: 2, day: 29 }));
-        assert!(t.to_nanos(2024, Offset::UTC).is_ok());
+        assert_eq!(t.to_nanos(2023, &TimeZone::UTC), Err(TimeError::NoSuchDate { year: 2023, month: 2, day: 29 }));
+        assert!(t.to_nanos(2024, &TimeZone::UTC).is_ok());
     }
 
     #[test]
@@ -328,6 +350,29 @@ mod tests {
             "9999-12-31T23:59:59Z",
         ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_named_zone_gives_each_line_the_offset_of_its_own_date() {
+        let berlin = zone("Europe/Berlin").unwrap();
+        let offset = |line: &str| {
+            let (t, _) = parse_bsd(line).unwrap();
+            (t.to_nanos(2005, &TimeZone::UTC).unwrap() - t.to_nanos(2005, &berlin).unwrap()) / SEC
+        };
+        assert_eq!(offset("Jun 14 15:16:01"), 2 * 3600, "CEST");
+        assert_eq!(offset("Jan 14 15:16:01"), 3600, "CET");
+    }
+
+    #[test]
+    fn zones_are_utc_fixed_offsets_or_iana_names() {
+        let at_epoch = |z: TimeZone| z.to_offset(jiff::Timestamp::UNIX_EPOCH).seconds();
+        assert_eq!(zone("UTC").map(at_epoch), Some(0));
+        assert_eq!(zone("-0500").map(at_epoch), Some(-18_000));
+        assert_eq!(zone("Asia/Kolkata").map(at_epoch), Some(19_800));
+        assert_eq!(zone("asia/kolkata").map(at_epoch), Some(19_800));
+        for bad in ["Europe/Atlantis", "Berlin", "+25:00", "", "../../etc/passwd"] {
+            assert!(zone(bad).is_none(), "{bad}");
         }
     }
 

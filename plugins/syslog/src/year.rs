@@ -4,15 +4,15 @@
 //! inferred from the system clock with the usual rule: a month more than one month ahead of
 //! the current one is last year's (a December line read in January), the month after the
 //! current one is still this year's — or next year's across New Year (a January line read
-//! on December 31st by a host whose clock runs a little behind). The clock is read at start
+//! on December 31st by a host whose clock runs a little behind). The current month is the
+//! one on the clocks of the configured zone ([`jiff`] reads it). The clock is read at start
 //! and then once every [`REFRESH_EVERY`] lines, so a long-running worker crosses New Year
 //! without a clock call per line.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use logsift_sdk::calendar::civil_from_days;
-
-use crate::timestamp::Offset;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 /// How many resolutions pass between two readings of the system clock.
 pub const REFRESH_EVERY: u32 = 4096;
@@ -25,7 +25,7 @@ pub enum YearSource {
     /// Inferred from the system clock, read in the configured zone.
     Clock {
         /// The zone whose calendar decides the current month.
-        offset: Offset,
+        zone: TimeZone,
         /// The current year, when last read.
         year: i32,
         /// The current month (1–12), when last read.
@@ -36,19 +36,19 @@ pub enum YearSource {
 }
 
 impl YearSource {
-    /// Infers years from the system clock, read now in the zone at `offset`.
-    pub fn clock(offset: Offset) -> Self {
-        let (year, month) = now(offset);
-        YearSource::Clock { offset, year, month, until_refresh: REFRESH_EVERY }
+    /// Infers years from the system clock, read now in `zone`.
+    pub fn clock(zone: TimeZone) -> Self {
+        let (year, month) = now(&zone);
+        YearSource::Clock { zone, year, month, until_refresh: REFRESH_EVERY }
     }
 
     /// The year of a timestamp in `month` (1–12).
     pub fn year_for(&mut self, month: u8) -> i32 {
         match self {
             YearSource::Fixed(year) => *year,
-            YearSource::Clock { offset, year, month: current, until_refresh } => {
+            YearSource::Clock { zone, year, month: current, until_refresh } => {
                 if *until_refresh == 0 {
-                    (*year, *current) = now(*offset);
+                    (*year, *current) = now(zone);
                     *until_refresh = REFRESH_EVERY;
                 }
                 *until_refresh -= 1;
@@ -72,12 +72,13 @@ pub fn infer_year(month: u8, current_year: i32, current_month: u8) -> i32 {
     }
 }
 
-/// The current year and month at `offset`; 1970-01 if the clock is before the epoch.
-fn now(offset: Offset) -> (i32, u8) {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let (year, month, _) = civil_from_days((secs + i64::from(offset.seconds())).div_euclid(86_400));
+/// The current year and month on the clocks of `zone`; those of the epoch if the system
+/// clock is beyond jiff's range (years −9999 to 9999).
+fn now(zone: &TimeZone) -> (i32, u8) {
+    let now = Timestamp::try_from(SystemTime::now()).unwrap_or(Timestamp::UNIX_EPOCH);
+    let today = zone.to_datetime(now);
     // A month is 1–12.
-    (i32::try_from(year).unwrap_or(1970), month as u8)
+    (i32::from(today.year()), today.month() as u8)
 }
 
 #[cfg(test)]
@@ -106,7 +107,7 @@ mod tests {
 
     #[test]
     fn clock_source_matches_the_system_year() {
-        let mut source = YearSource::clock(Offset::UTC);
+        let mut source = YearSource::clock(TimeZone::UTC);
         let YearSource::Clock { year, month, .. } = source.clone() else { unreachable!() };
         assert!(year >= 2024);
         assert_eq!(source.year_for(month), year);

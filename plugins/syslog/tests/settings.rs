@@ -1,5 +1,5 @@
-//! The `year` and `timezone` settings, the default year from the clock, and settings that
-//! are refused.
+//! The `year` and `timezone` settings (fixed offsets and IANA zone names), the default year
+//! from the clock, and settings that are refused.
 
 mod common;
 
@@ -90,10 +90,48 @@ fn unknown_setting_is_refused() {
 }
 
 #[test]
-fn named_timezone_is_refused_with_the_accepted_forms() {
-    let e = refusal(r#"{"timezone": "Europe/Paris"}"#);
-    assert!(e.contains("Europe/Paris") && e.contains("+02:00"), "{e}");
-    assert!(refusal(r#"{"timezone": "+25:00"}"#).contains("timezone"));
+fn named_timezone_applies_summer_time_to_a_summer_line_and_standard_time_to_a_winter_one() {
+    let berlin = r#"{"year": 2005, "timezone": "Europe/Berlin"}"#;
+    // Berlin is at +02:00 in June (CEST) and at +01:00 in January (CET).
+    let summer = parse_with(berlin, "Jun 14 15:16:01 combo kernel: hello");
+    assert_eq!(summer.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2005, 6, 14, 13, 16, 1))));
+    let winter = parse_with(berlin, "Jan 14 15:16:01 combo kernel: hello");
+    assert_eq!(winter.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2005, 1, 14, 14, 16, 1))));
+}
+
+#[test]
+fn named_timezone_changes_offset_per_line_within_one_run() {
+    let mut p: Syslog = plugin(r#"{"year": 2005, "timezone": "europe/berlin"}"#);
+    // 2005-03-27: clocks went from 02:00 CET to 03:00 CEST.
+    let lines = ["Mar 27 01:59:59 h app: m", "Mar 27 03:00:00 h app: m"];
+    let stamps: Vec<_> = run_lines(&mut p, &lines)
+        .into_iter()
+        .map(|r| match r.fate {
+            Fate::Passed(events) => events[0].get("@timestamp").cloned(),
+            other => panic!("not parsed: {other:?}"),
+        })
+        .collect();
+    assert_eq!(stamps[0], Some(Value::Timestamp(utc_nanos(2005, 3, 27, 0, 59, 59))));
+    assert_eq!(stamps[1], Some(Value::Timestamp(utc_nanos(2005, 3, 27, 1, 0, 0))));
+}
+
+#[test]
+fn clock_times_a_daylight_saving_change_skips_or_repeats_take_the_compatible_reading() {
+    let new_york = r#"{"year": 2024, "timezone": "America/New_York"}"#;
+    // 02:30 on 2024-03-10 never happened (02:00 EST → 03:00 EDT): read as 03:30 EDT.
+    let gap = parse_with(new_york, "Mar 10 02:30:00 h app: m");
+    assert_eq!(gap.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2024, 3, 10, 7, 30, 0))));
+    // 01:30 on 2024-11-03 happened twice (EDT, then EST): the first one.
+    let fold = parse_with(new_york, "Nov  3 01:30:00 h app: m");
+    assert_eq!(fold.get("@timestamp"), Some(&Value::Timestamp(utc_nanos(2024, 11, 3, 5, 30, 0))));
+}
+
+#[test]
+fn unknown_timezone_name_is_refused_with_the_accepted_forms() {
+    let e = refusal(r#"{"timezone": "Europe/Atlantis"}"#);
+    assert!(e.contains("timezone \"Europe/Atlantis\"") && e.contains("+02:00") && e.contains("Europe/Berlin"), "{e}");
+    assert!(refusal(r#"{"timezone": "+25:00"}"#).contains("timezone \"+25:00\""));
+    assert!(refusal(r#"{"timezone": ""}"#).contains("timezone"));
 }
 
 #[test]

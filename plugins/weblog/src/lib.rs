@@ -24,7 +24,7 @@
 //!   data lines.
 //! - `error_log`: Apache error lines.
 //! - `cursor`, `time`: reading a line left to right; dates, clocks and UTC offsets to
-//!   instants (with `logsift_sdk::calendar`).
+//!   instants (the calendar is jiff's, through `logsift_sdk::calendar`).
 
 mod access;
 mod cursor;

@@ -1,11 +1,16 @@
-//! Calendar arithmetic for log timestamps: a civil date and time plus a fixed UTC offset
-//! become nanoseconds since the Unix epoch, with no time-zone database.
+//! Log timestamps to instants: a civil date and time plus a fixed UTC offset become
+//! nanoseconds since the Unix epoch. The text (`11/Jul/2018:08:41:28 +0300`, `Sun Dec 04
+//! 04:47:44 2005`, `2019-09-03 10:13:36`) is read by the format modules with the helpers
+//! here; the calendar is [`jiff`]'s, through the SDK's [`calendar`], with no time-zone
+//! database (weblog's zones are fixed offsets).
 //!
 //! Promise: every value is range-checked (month 1–12, the day exists in that month, hour
 //! below 24, …) and instants that do not fit an `i64` of nanoseconds (before 1677 or after
 //! 2262) are refused, never wrapped.
 
-use logsift_sdk::calendar::{days_from_civil, days_in_month};
+use jiff::civil::Date;
+use jiff::tz::{Offset, TimeZone};
+use logsift_sdk::calendar;
 
 /// A wall-clock date and time, as written in a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,19 +28,10 @@ impl DateTime {
     /// Nanoseconds since the epoch of this wall-clock time read at `offset_secs` east of
     /// UTC (`+0300` is 10800), or `None` if a part is out of range.
     pub(crate) fn to_epoch_nanos(self, offset_secs: i64) -> Option<i64> {
-        let valid = (1..=12).contains(&self.month)
-            && self.day >= 1
-            && self.day <= days_in_month(self.year, self.month)
-            && self.hour < 24
-            && self.minute < 60
-            && self.second <= 60
-            && self.nanos < 1_000_000_000;
-        if !valid {
-            return None;
-        }
-        let days = days_from_civil(self.year, self.month, self.day);
-        let secs = days * 86_400 + i64::from(self.hour * 3600 + self.minute * 60 + self.second) - offset_secs;
-        secs.checked_mul(1_000_000_000)?.checked_add(i64::from(self.nanos))
+        let (year, month, day) = (i16::try_from(self.year).ok()?, i8::try_from(self.month).ok()?, i8::try_from(self.day).ok()?);
+        let date = Date::new(year, month, day).ok()?;
+        let zone = TimeZone::fixed(Offset::from_seconds(i32::try_from(offset_secs).ok()?).ok()?);
+        calendar::instant(date, self.hour, self.minute, self.second, self.nanos, &zone)
     }
 }
 

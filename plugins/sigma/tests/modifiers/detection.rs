@@ -49,9 +49,11 @@ fn keywords_are_searched_for_in_every_field_and_linked_with_or() {
 }
 
 #[test]
-#[ignore = "rsigma 0.23 deviates from the spec: under `'|all'` each keyword is compared with a whole field value \
-            (plain keyword lists search within values) and all of them with the same value, so the spec's example never matches"]
-fn keywords_with_all_must_all_be_found() {
+/// Pins a deviation of rsigma 0.23 from the specification, so an upgrade that changes it is
+/// noticed: under `'|all'` each keyword is compared with a whole field value (plain keyword
+/// lists search within values) and all of them with the same value, so the spec's example
+/// never matches. The specification's answer is `[true, false, false]`.
+fn keywords_with_all_deviation_rsigma_compares_whole_values() {
     // The spec's example: '|all' links the keywords with AND.
     let rule =
         rule("keywords_cmdlet:\n    '|all':\n        - 'OabVirtualDirectory'\n        - ' -ExternalUrl '\ncondition: keywords_cmdlet");
@@ -63,7 +65,7 @@ fn keywords_with_all_must_all_be_found() {
             "Set-Mailbox -ExternalUrl x",
         ],
     );
-    assert_eq!(fires(&rule, &events), [true, false, false]);
+    assert_eq!(fires(&rule, &events), [false, false, false], "rsigma changed: the spec says [true, false, false]");
 }
 
 /// A selection on `EventID: 1` and two keyword lists, under `condition`.

@@ -5,7 +5,9 @@
 //! must match and events that must not, so a rule that matches everything (or nothing)
 //! fails it. Rules are written inline; `one` builds a rule with a single selection.
 //!
-//! A test marked `#[ignore]` records where rsigma 0.23 departs from the specification.
+//! A test named `…_deviation_…` pins where rsigma 0.23 departs from the specification: it
+//! asserts rsigma's behaviour and names the specification's, so an upgrade that changes
+//! either way is noticed.
 //!
 //! One file per part of the specification: `detection`, `strings`, `values`, `patterns`,
 //! `encodings`; the helpers that build rules and events are here.

@@ -8,10 +8,14 @@
 //! | `loop_on`  | `LOOP`   | loops forever (only the epoch deadline stops it)    |
 //! | `oom_on`   | `OOM`    | allocates without bound until memory runs out       |
 //! | `reject_on`| `REJECT` | is rejected with a reason (a well-behaved refusal)  |
+//! | `chatty_on`| `CHATTY` | writes 100 KiB to stderr, then goes on as usual       |
 //!
-//! `fail_init = true` makes `init` fail. Every other record is tagged with
+//! `batch_mb = n` makes it allocate n MiB per record of each batch before the batch (and
+//! free it after): a large batch runs out of memory where each of its records alone does not
+//! — a fault no single record explains. `fail_init = true` makes `init` fail. Every other record is tagged with
 //! `labels.faulty = <version>` (setting `version`, default `1`) so tests can tell which
-//! generation processed it.
+//! generation processed it, and `labels.faulty_seen = <n>`: how many records this instance
+//! has processed, itself included (its state, for the tests of state across a rebuild).
 
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
 use serde::Deserialize;
@@ -24,8 +28,10 @@ struct FaultySettings {
     loop_on: String,
     oom_on: String,
     reject_on: String,
+    chatty_on: String,
     fail_init: bool,
     version: String,
+    batch_mb: usize,
 }
 
 impl Default for FaultySettings {
@@ -35,8 +41,10 @@ impl Default for FaultySettings {
             loop_on: "LOOP".into(),
             oom_on: "OOM".into(),
             reject_on: "REJECT".into(),
+            chatty_on: "CHATTY".into(),
             fail_init: false,
             version: "1".into(),
+            batch_mb: 0,
         }
     }
 }
@@ -45,6 +53,7 @@ impl Default for FaultySettings {
 pub struct Faulty {
     settings: FaultySettings,
     hoard: Vec<Vec<u8>>,
+    seen: i64,
 }
 
 impl Plugin for Faulty {
@@ -56,10 +65,18 @@ impl Plugin for Faulty {
         if settings.fail_init {
             return Err("init failed because fail_init is set".into());
         }
-        Ok(Faulty { settings, hoard: Vec::new() })
+        Ok(Faulty { settings, hoard: Vec::new(), seen: 0 })
+    }
+
+    fn prepare(&mut self, events: &[Event<'_>]) {
+        if self.settings.batch_mb > 0 {
+            let bytes = events.len() * self.settings.batch_mb << 20;
+            std::hint::black_box(vec![1u8; bytes]);
+        }
     }
 
     fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
+        self.seen += 1;
         let text = event.original().unwrap_or_default();
         let s = &self.settings;
         if text.contains(&s.trap_on) {
@@ -76,11 +93,17 @@ impl Plugin for Faulty {
                 self.hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
             }
         }
+        if text.contains(&s.chatty_on) {
+            for i in 0..1600 {
+                eprintln!("faulty plugin: chatter line {i:04} of 1600, to fill the host's stderr buffer");
+            }
+        }
         if text.contains(&s.reject_on) {
             return Outcome::Reject("faulty plugin: rejected as asked".into());
         }
         let version = s.version.clone();
         event.set("labels.faulty", version);
+        event.set("labels.faulty_seen", self.seen);
         Outcome::Pass
     }
 }

@@ -39,10 +39,9 @@ use serde_json::{Map, Value as Json};
 
 use crate::config::{JsonStyle, Settings};
 use crate::pipeline::{ALERTS, Chain, DEAD_LETTER, InputRecord};
-use crate::reload::Reloader;
 use crate::render::Renderer;
+use crate::runtime::Runtime;
 use crate::tables::TableConfig;
-use crate::wasm::{EpochTicker, new_engine};
 
 /// One stage of a test's pipeline.
 #[derive(Debug, Deserialize)]
@@ -68,6 +67,18 @@ struct Expect {
     events: Vec<Map<String, Json>>,
     event_count: Option<usize>,
     dead_letters: Option<usize>,
+}
+
+impl Expect {
+    /// Whether nothing is expected at all.
+    fn is_empty(&self) -> bool {
+        self.alerts.is_empty()
+            && self.not_alerts.is_empty()
+            && self.alert_count.is_none()
+            && self.events.is_empty()
+            && self.event_count.is_none()
+            && self.dead_letters.is_none()
+    }
 }
 
 /// A test file.
@@ -123,10 +134,7 @@ fn plugin_path(name: &str, base: &Path, plugins: &Plugins) -> anyhow::Result<Pat
     if name == "self" {
         return plugins.own.clone().context("`plugin: self` needs a plugin under test: run `logsift test` on the plugin's folder");
     }
-    match crate::config::shipped_plugin(Path::new(name)) {
-        Some(_) => Ok(plugins.shipped.join(format!("{name}.wasm"))),
-        None => Ok(base.join(name)),
-    }
+    Ok(crate::config::plugin_file(Path::new(name), &plugins.shipped).unwrap_or_else(|| base.join(name)))
 }
 
 fn settings(test: &TestFile, base: &Path, plugins: &Plugins) -> anyhow::Result<Settings> {
@@ -232,21 +240,62 @@ fn check(expect: &Expect, alerts: &[Map<String, Json>], events: &[Map<String, Js
     failures
 }
 
+/// `logsift test`: builds each plugin folder named, then runs every test file; prints a
+/// line per test and the failures with their diffs, and fails if any test failed.
+pub fn execute(paths: Vec<PathBuf>, overrides: &crate::config::Overrides) -> anyhow::Result<()> {
+    crate::telemetry::init(&crate::config::LogConfig { level: "warn".into(), ..Default::default() });
+    let shipped = crate::config::plugin_dir_without_config(overrides);
+    let (mut passed, mut failed) = (0, 0);
+    for path in paths {
+        let (own, tests) = if path.join("Cargo.toml").is_file() {
+            let built = super::new::build(&path)?;
+            (Some(built), path.join("tests"))
+        } else {
+            (None, path.clone())
+        };
+        let plugins = Plugins { shipped: shipped.clone(), own };
+        let files = test_files(&tests)?;
+        anyhow::ensure!(!files.is_empty(), "no test files (*.yaml) in {}", tests.display());
+        for file in files {
+            let outcome = run_file(&file, &plugins)?;
+            let what = outcome.description.as_deref().unwrap_or_default();
+            if outcome.passed() {
+                passed += 1;
+                println!("ok      {}  {what}", file.display());
+            } else {
+                failed += 1;
+                println!("FAILED  {}  {what}", file.display());
+                for failure in &outcome.failures {
+                    println!("  - {failure}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    anyhow::ensure!(failed == 0, "{failed} tests failed");
+    Ok(())
+}
+
 /// Runs one test file.
 pub fn run_file(path: &Path, plugins: &Plugins) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let test: TestFile = yaml_serde::from_str(&text).with_context(|| format!("{}: not a logsift test", path.display()))?;
+    anyhow::ensure!(
+        !test.expect.is_empty(),
+        "{}: the test expects nothing, so it could never fail: give `expect` at least one of alerts, not_alerts, alert_count, events, event_count, dead_letters",
+        path.display()
+    );
     let base = path.parent().unwrap_or(Path::new("."));
     let settings = settings(&test, base, plugins).with_context(|| path.display().to_string())?;
-    let engine = new_engine().map_err(anyhow::Error::from)?;
-    let _ticker = EpochTicker::start(&engine)?;
-    let reloader = Reloader::start(&engine, settings, None).with_context(|| format!("{}: loading the pipeline", path.display()))?;
-    let mut chain = Chain::new(reloader.pipeline().current().stages.iter().cloned());
+    let max_record_bytes = settings.limits.max_record_bytes;
+    let runtime = Runtime::start(settings, None).with_context(|| format!("{}: loading the pipeline", path.display()))?;
+    let mut chain = Chain::new(runtime.pipeline().current().stages.iter().cloned()).with_max_record_bytes(max_record_bytes);
     let inputs: Vec<InputRecord> = test
         .input
         .iter()
         .enumerate()
         .map(|(i, item)| InputRecord {
+            cut_from: None,
             raw: match item {
                 Json::String(line) => line.clone().into_bytes(),
                 other => other.to_string().into_bytes(),

@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::config::Settings;
+use crate::config::{JsonStyle, Overrides, Settings};
 use crate::files::{JsonLinesSink, LineSource};
 use crate::pipeline::{Chain, StageStats};
-use crate::reload::{Reloader, watch};
 use crate::render::Renderer;
-use crate::wasm::{EpochTicker, new_engine};
+use crate::runtime::Runtime;
 
 /// What a run did.
 #[derive(Debug, Clone, Default)]
@@ -110,19 +109,33 @@ pub(crate) fn write_rule_hits(f: &mut fmt::Formatter<'_>, rules: &BTreeMap<Strin
     Ok(())
 }
 
+/// `logsift run`: the configured chain over `inputs`, JSON lines on stdout, the summary on
+/// stderr unless `quiet`.
+pub fn execute(config: &std::path::Path, overrides: Overrides, inputs: Vec<PathBuf>, flat: bool, quiet: bool) -> anyhow::Result<()> {
+    let mut settings = Settings::load_with(config, overrides, std::env::vars())?;
+    if flat {
+        settings.format.json = JsonStyle::Flat;
+    }
+    crate::telemetry::init(&settings.log);
+    let stdout = std::io::stdout().lock();
+    let summary = run_files(&settings, inputs, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("running the pipeline")?;
+    if !quiet {
+        eprint!("{summary}");
+    }
+    Ok(())
+}
+
 /// Runs the configured chain over `inputs` (`-` is stdin), writing JSON lines to `out` for
 /// every output without a file of its own.
 pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
-    let engine = new_engine().map_err(anyhow::Error::from).context("creating the WebAssembly engine")?;
-    let _ticker = EpochTicker::start(&engine).context("starting the epoch ticker")?;
-    let reloader = Reloader::start(&engine, settings.clone(), None).context("loading the pipeline")?;
-    let pipeline = Arc::clone(reloader.pipeline());
-    let _reload = watch(reloader).context("starting the reload thread")?;
+    let mut runtime = Runtime::start(settings.clone(), None).context("loading the pipeline")?;
+    runtime.watch()?;
+    let pipeline = Arc::clone(runtime.pipeline());
     let mut current = pipeline.current();
-    let mut chain = Chain::new(current.stages.iter().cloned());
+    let mut chain = Chain::new(current.stages.iter().cloned()).with_max_record_bytes(settings.limits.max_record_bytes);
     let progress = progress_bar(&inputs);
-    let mut source = LineSource::new(inputs);
+    let mut source = LineSource::new(inputs).with_max_record_bytes(settings.limits.max_record_bytes);
     let mut sink = JsonLinesSink::new(Renderer::for_format(&settings.format), out, &settings.outputs)?;
     let mut records = 0;
     let mut rules = BTreeMap::new();

@@ -11,13 +11,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::config::{JsonStyle, Settings};
+use super::run::{RuleHits, count_hits};
+use crate::config::{JsonStyle, Overrides, Settings};
 use crate::files::{Framing, LineSource};
 use crate::pipeline::{Chain, Payload};
-use crate::reload::Reloader;
 use crate::render::Renderer;
-use crate::run::{RuleHits, count_hits};
-use crate::wasm::{EpochTicker, new_engine};
+use crate::runtime::Runtime;
 
 /// What a hunt runs.
 pub struct Hunt {
@@ -25,8 +24,8 @@ pub struct Hunt {
     pub rules: Vec<PathBuf>,
     /// Input files; `-` is stdin.
     pub inputs: Vec<PathBuf>,
-    /// The directory holding `json.wasm` and `sigma.wasm`.
-    pub plugins: PathBuf,
+    /// The command line's overrides (`--plugin-dir`: where `json` and `sigma` are).
+    pub overrides: Overrides,
     /// The sigma plugin's settings (field mapping, logsources, exceptions, …), if any.
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// Flat (`rule.id`) rather than nested JSON.
@@ -55,24 +54,27 @@ impl fmt::Display for HuntSummary {
             self.rules.len(),
             self.unreadable.len()
         )?;
-        crate::run::write_rule_hits(f, &self.rules)
+        super::run::write_rule_hits(f, &self.rules)
     }
 }
 
 /// The pipeline a hunt runs: `json`, then `sigma` with the rules.
 fn settings(hunt: &Hunt) -> anyhow::Result<Settings> {
-    let plugin = |name: &str| -> anyhow::Result<PathBuf> {
-        let path = hunt.plugins.join(format!("{name}.wasm"));
-        anyhow::ensure!(path.is_file(), "plugin {} not found (set --plugins to the directory holding it)", path.display());
-        Ok(path)
-    };
     let config = serde_json::json!({
         "pipeline": [
-            { "plugin": plugin("json")?, "on_reject": "dead-letter" },
-            { "plugin": plugin("sigma")?, "rules": hunt.rules, "settings": hunt.settings, "limits": { "memory_mb": 512, "timeout_ms": 30000 } },
+            { "plugin": "json", "on_reject": "dead-letter" },
+            { "plugin": "sigma", "rules": hunt.rules, "settings": hunt.settings, "limits": { "memory_mb": 512, "timeout_ms": 30000 } },
         ],
     });
-    serde_json::from_value(config).context("building the hunt's pipeline")
+    let mut settings: Settings = serde_json::from_value(config).context("building the hunt's pipeline")?;
+    settings.overrides = hunt.overrides.clone();
+    settings.plugin_dir = std::env::var_os("LOGSIFT_PLUGIN_DIR").map(PathBuf::from);
+    settings.resolve_paths(Path::new("."));
+    for stage in &settings.pipeline {
+        let path = stage.plugin.as_deref().unwrap_or(Path::new(""));
+        anyhow::ensure!(path.is_file(), "plugin {} not found (give the folder of the shipped plugins with --plugin-dir)", path.display());
+    }
+    Ok(settings)
 }
 
 /// Runs `hunt`, writing alerts as JSON lines to `out`.
@@ -81,15 +83,14 @@ pub fn hunt<W: Write>(hunt: &Hunt, mut out: W) -> anyhow::Result<HuntSummary> {
         anyhow::ensure!(rules.exists(), "rules {} not found", rules.display());
     }
     let settings = settings(hunt)?;
-    let engine = new_engine().map_err(anyhow::Error::from).context("creating the WebAssembly engine")?;
-    let _ticker = EpochTicker::start(&engine).context("starting the epoch ticker")?;
-    let reloader = Reloader::start(&engine, settings.clone(), None).context("loading the Sigma rules")?;
-    let mut chain = Chain::new(reloader.pipeline().current().stages.iter().cloned());
+    let (batch_size, max_record_bytes) = (settings.batch_size, settings.limits.max_record_bytes);
+    let runtime = Runtime::start(settings, None).context("loading the Sigma rules")?;
+    let mut chain = Chain::new(runtime.pipeline().current().stages.iter().cloned()).with_max_record_bytes(max_record_bytes);
     let renderer = Renderer::new(if hunt.flat { JsonStyle::Flat } else { JsonStyle::Nested });
-    let mut source = LineSource::framed(hunt.inputs.clone(), Framing::Json);
+    let mut source = LineSource::framed(hunt.inputs.clone(), Framing::Json).with_max_record_bytes(max_record_bytes);
     let mut summary = HuntSummary::default();
     loop {
-        let batch = source.next_batch(settings.batch_size)?;
+        let batch = source.next_batch(batch_size)?;
         if batch.is_empty() {
             break;
         }
@@ -117,6 +118,20 @@ pub fn hunt<W: Write>(hunt: &Hunt, mut out: W) -> anyhow::Result<HuntSummary> {
     }
     summary.events -= summary.unreadable.len() as u64;
     Ok(summary)
+}
+
+/// `logsift sigma`: alerts as JSON lines on stdout; unreadable records and, unless `quiet`,
+/// the hits per rule on stderr.
+pub fn execute(hunt: &Hunt, quiet: bool) -> anyhow::Result<()> {
+    let stdout = std::io::stdout().lock();
+    let summary = self::hunt(hunt, std::io::BufWriter::with_capacity(1 << 16, stdout)).context("hunting")?;
+    for problem in &summary.unreadable {
+        eprintln!("logsift sigma: skipped {problem}");
+    }
+    if !quiet {
+        eprint!("{summary}");
+    }
+    Ok(())
 }
 
 /// The sigma plugin's settings from a TOML file.

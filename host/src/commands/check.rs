@@ -12,9 +12,8 @@ use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 
-use crate::config::Settings;
-use crate::reload::Reloader;
-use crate::wasm::{EpochTicker, new_engine};
+use crate::config::{Overrides, Settings};
+use crate::runtime::Runtime;
 
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,8 +98,21 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
     }
 }
 
+/// `logsift check`: prints every problem and fails if there is any.
+pub fn execute(path: &Path, overrides: Overrides) -> anyhow::Result<()> {
+    let report = check(path, overrides)?;
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    if !report.problems.is_empty() {
+        anyhow::bail!("{} problems in {}", report.problems.len(), path.display());
+    }
+    println!("{}: ok ({} plugins, {} tables)", path.display(), report.plugins, report.tables);
+    Ok(())
+}
+
 /// Checks the configuration at `path`.
-pub fn check(path: &Path) -> anyhow::Result<Report> {
+pub fn check(path: &Path, overrides: Overrides) -> anyhow::Result<Report> {
     let mut report = Report::default();
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     if let Err(e) = text.parse::<toml::Table>() {
@@ -108,7 +120,7 @@ pub fn check(path: &Path) -> anyhow::Result<Report> {
         report.problems.push(Problem { file: path.to_owned(), at, message: e.message().to_owned() });
         return Ok(report);
     }
-    let settings = match Settings::load(path) {
+    let settings = match Settings::load_with(path, overrides, std::env::vars()) {
         Ok(settings) => settings,
         Err(e) => {
             let message = format!("{e:#}");
@@ -121,11 +133,9 @@ pub fn check(path: &Path) -> anyhow::Result<Report> {
     report.tables = settings.tables.len();
     let captured = Arc::new(Mutex::new(Vec::new()));
     let subscriber = tracing_subscriber::registry().with(Capture(Arc::clone(&captured)));
-    let engine = new_engine().map_err(anyhow::Error::from)?;
-    let _ticker = EpochTicker::start(&engine)?;
-    let started = tracing::subscriber::with_default(subscriber, || Reloader::start(&engine, settings, None));
+    let started = tracing::subscriber::with_default(subscriber, || Runtime::start(settings, None));
     match started {
-        Ok(reloader) => report.plugins = reloader.pipeline().current().stages.len(),
+        Ok(runtime) => report.plugins = runtime.pipeline().current().stages.len(),
         Err(e) => report.problems.push(Problem { file: path.to_owned(), at: None, message: e.to_string() }),
     }
     for warning in captured.lock().expect("capture").drain(..) {

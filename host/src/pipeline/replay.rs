@@ -1,0 +1,92 @@
+//! The last records a stage processed, kept so that a rebuilt instance can be brought back
+//! to the state its predecessor had (see [`Stage`](super::Stage)).
+//!
+//! Bounded by a record count (the stage's `health.replay_records`) and by
+//! [`MAX_BYTES`]: the oldest ranges are forgotten first. Only records the plugin processed
+//! without faulting are kept, copied once per processed range (a memcpy of the range's
+//! frames, no per-record allocation).
+
+use std::collections::VecDeque;
+use std::ops::Range;
+
+use super::batch::Batch;
+
+/// The most bytes of records a stage keeps for replay.
+pub const MAX_BYTES: usize = 8 << 20;
+
+/// Recently processed ranges of records, oldest first.
+#[derive(Debug)]
+pub struct Replay {
+    max_records: usize,
+    ranges: VecDeque<Batch>,
+    records: usize,
+    bytes: usize,
+}
+
+impl Replay {
+    /// Keeps up to `max_records` records (0: none).
+    pub fn new(max_records: usize) -> Self {
+        Replay { max_records, ranges: VecDeque::new(), records: 0, bytes: 0 }
+    }
+
+    /// Remembers `range` of `batch` as processed.
+    pub fn remember(&mut self, batch: &Batch, range: Range<usize>) {
+        if self.max_records == 0 || range.is_empty() {
+            return;
+        }
+        let mut kept = Batch::default();
+        let skip = range.len().saturating_sub(self.max_records);
+        kept.extend_from(batch, range.start + skip..range.end);
+        self.records += kept.len();
+        self.bytes += kept.slice(0..kept.len()).len();
+        self.ranges.push_back(kept);
+        while self.records > self.max_records || self.bytes > MAX_BYTES {
+            let Some(oldest) = self.ranges.pop_front() else { break };
+            self.records -= oldest.len();
+            self.bytes -= oldest.slice(0..oldest.len()).len();
+        }
+    }
+
+    /// The remembered ranges as encoded frames, oldest first, with their record counts.
+    pub fn batches(&self) -> Vec<(Vec<u8>, usize)> {
+        self.ranges.iter().map(|b| (b.slice(0..b.len()).to_vec(), b.len())).collect()
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.ranges.clear();
+        self.records = 0;
+        self.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use logsift_event::{Origin, Value};
+
+    use super::*;
+
+    fn batch(n: usize) -> Batch {
+        let mut b = Batch::default();
+        for i in 0..n {
+            b.push_event(&Origin::None, &[("n", Value::from(i as i64))], i as u32);
+        }
+        b
+    }
+
+    #[test]
+    fn keeps_the_newest_records_up_to_its_bound() {
+        let mut replay = Replay::new(5);
+        replay.remember(&batch(3), 0..3);
+        replay.remember(&batch(4), 1..4);
+        let kept: usize = replay.batches().iter().map(|(_, n)| n).sum();
+        assert_eq!(kept, 3, "the first range is forgotten once the second would pass the bound");
+        replay.remember(&batch(9), 0..9);
+        assert_eq!(replay.batches().iter().map(|(_, n)| n).sum::<usize>(), 5, "a range longer than the bound keeps its newest records");
+        replay.clear();
+        assert!(replay.batches().is_empty());
+        let mut off = Replay::new(0);
+        off.remember(&batch(2), 0..2);
+        assert!(off.batches().is_empty());
+    }
+}

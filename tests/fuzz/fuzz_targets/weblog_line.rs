@@ -1,0 +1,4 @@
+//! Fuzz target: the web log parser's line-to-fields path (`logsift_fuzz::checks::parser_line`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| logsift_fuzz::checks::parser_line::<logsift_weblog::WebLog>(data, "{}"));
