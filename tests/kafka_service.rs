@@ -304,3 +304,33 @@ fn a_record_too_large_for_its_producer_is_dead_lettered_cut_and_the_partition_go
     assert_eq!(dead[0].header("logsift.truncated_from"), large.len().to_string());
     assert!(dead[0].payload.len() < 50_000 && large.as_bytes().starts_with(&dead[0].payload), "the dead letter keeps the record's head");
 }
+
+#[test]
+fn a_quarantined_stage_makes_health_say_degraded_and_raises_an_alert() {
+    let cluster = cluster(1);
+    let client = Client::new(cluster.bootstrap_servers());
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Each batch of 64 asks the plugin for 64 MiB under a 32 MiB cap, though each record
+    // alone passes: a fault no record explains, which quarantines it at the first.
+    let faulty = "faulty [pipeline.limits]\nmemory_mb = 32\n[pipeline.health]\nmax_failures = 1\n[pipeline.settings]\nbatch_mb = 1\n";
+    let spec =
+        ServiceSpec { brokers: &client.brokers, group: GROUP, input: "logs", workers: 1, batch_size: 64, chain: &[faulty], extra: "" };
+    let service = Service::start(&service_config(dir.path(), &spec));
+    service.wait_balanced(1);
+    assert_eq!(support::kafka::http_get(service.addr, "/health").trim_end(), "ok");
+    let lines: Vec<String> = (0..200).map(|i| format!("record {i}")).collect();
+    client.produce("logs", &lines);
+    assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(60)), "{:?}", client.committed(GROUP, "logs"));
+    let health = support::kafka::http_get(service.addr, "/health");
+    let health_status = support::kafka::http_status(service.addr, "/health");
+    let metrics = scrape(service.addr);
+    let alerts = client.read_all("alerts", 1, Duration::from_secs(30));
+    let events = client.read_all("events", lines.len(), Duration::from_secs(30));
+    service.stop().expect("clean stop");
+    assert_eq!(health_status, 200, "a liveness probe stays up");
+    assert!(health.contains("degraded: stage faulty (enricher) quarantined in 1 worker(s)"), "{health}");
+    assert_eq!(metrics.get("logsift_stage_degraded{stage=\"faulty\"}"), Some(&1.0), "{metrics:?}");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].json()["rule"]["id"], "logsift.plugin.degraded");
+    assert_eq!(events.len(), lines.len(), "fail-open: every record still comes out");
+}

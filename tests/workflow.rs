@@ -34,6 +34,16 @@ fn the_rule_tests_shipped_with_every_plugin_pass() {
 }
 
 #[test]
+fn a_rule_test_that_expects_nothing_is_refused_as_it_could_never_fail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let test = "pipeline:\n  - plugin: syslog\ninput:\n  - \"Dec 10 06:55:48 LabSZ sshd[1]: Failed password for root from 203.0.113.7 port 1 ssh2\"\n";
+    std::fs::write(dir.path().join("empty.yaml"), test).expect("test");
+    let out = logsift(dir.path(), &["test", "empty.yaml"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("the test expects nothing, so it could never fail"), "{}", text(&out));
+}
+
+#[test]
 fn a_failing_rule_test_shows_what_differed_and_exits_non_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(

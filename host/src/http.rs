@@ -91,8 +91,23 @@ async fn plugins(State(status): State<Arc<Status>>) -> axum::Json<serde_json::Va
     )
 }
 
-async fn health() -> &'static str {
-    "ok\n"
+/// Liveness: always 200 while the process serves (a probe that failed would get it
+/// restarted, which cures nothing), with `degraded: …` naming the stages quarantined in
+/// some worker — their records skip them or are dead-lettered — instead of `ok`.
+async fn health(State(status): State<Arc<Status>>) -> String {
+    let degraded = status.metrics.degraded_stages();
+    if degraded.is_empty() {
+        return "ok\n".into();
+    }
+    let generation = status.pipeline.current();
+    let stages: Vec<String> = degraded
+        .iter()
+        .map(|(stage, workers)| {
+            let kind = generation.stages.iter().find(|(p, _)| &*p.name == stage).map(|(p, _)| p.meta.kind.to_string());
+            format!("stage {stage} ({}) quarantined in {workers} worker(s)", kind.as_deref().unwrap_or("unloaded"))
+        })
+        .collect();
+    format!("degraded: {}\n", stages.join("; "))
 }
 
 async fn ready(State(status): State<Arc<Status>>) -> (StatusCode, &'static str) {

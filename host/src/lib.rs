@@ -21,7 +21,8 @@
 //!   `new`/`build`).
 //! - [`kafka`]: service mode: per-core workers in one consumer group, output topics,
 //!   at-least-once offsets, graceful shutdown.
-//! - [`metrics`] and [`http`]: Prometheus metrics, `/health`, `/ready` and `/plugins`.
+//! - [`metrics`] and [`http`]: Prometheus metrics, `/health` (`ok` or `degraded: …`),
+//!   `/ready`, `/plugins`, and the live status page at `/` (`/status.json`).
 //! - [`tables`]: lookup tables granted to plugins (GeoIP, threat intel, asset records).
 //! - [`telemetry`]: logsift's own logs.
 

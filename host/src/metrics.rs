@@ -64,6 +64,13 @@ pub struct PartitionLabels {
     pub partition: String,
 }
 
+/// Labels: a stage of the chain.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    /// The stage's name.
+    pub stage: String,
+}
+
 /// Labels: a Kafka client.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ClientLabels {
@@ -121,10 +128,16 @@ pub struct Metrics {
     pub partition_records: Family<PartitionLabels, Counter>,
     /// Times a stage was quarantined, in any worker.
     pub plugin_quarantines: Family<PluginLabels, Counter>,
+    /// Workers in which a stage is quarantined now: its records skip it or are
+    /// dead-lettered. Above 0, `/health` says `degraded`.
+    pub stage_degraded: Family<StageLabels, Gauge>,
     /// Dead letters, alerts and quarantines of late, for the status page.
     pub activity: Activity,
     /// The partitions `partition_records` has seen (at most [`MAX_PARTITIONS`]).
     partitions: Mutex<BTreeSet<(String, i32)>>,
+    /// Stages quarantined now, with in how many workers (changes only when one enters or
+    /// leaves quarantine).
+    degraded: Mutex<std::collections::BTreeMap<String, i64>>,
 }
 
 /// One input partition as the status page samples it.
@@ -158,8 +171,10 @@ impl Default for Metrics {
             generation: Gauge::default(),
             partition_records: Family::default(),
             plugin_quarantines: Family::default(),
+            stage_degraded: Family::default(),
             activity: Activity::default(),
             partitions: Mutex::new(BTreeSet::new()),
+            degraded: Mutex::default(),
             registry: Registry::default(),
         };
         registry.register("records_in", "Records consumed, by input topic", m.records_in.clone());
@@ -180,6 +195,11 @@ impl Default for Metrics {
         registry.register("generation", "The running generation of the plugin chain", m.generation.clone());
         registry.register("partition_records", "Records consumed, by input partition", m.partition_records.clone());
         registry.register("plugin_quarantines", "Times a plugin stage was quarantined, in any worker", m.plugin_quarantines.clone());
+        registry.register(
+            "stage_degraded",
+            "Workers in which a stage is quarantined now (its records skip it or are dead-lettered)",
+            m.stage_degraded.clone(),
+        );
         Metrics { registry, ..m }
     }
 }
@@ -220,6 +240,23 @@ impl Metrics {
     pub fn record_quarantine(&self, stage: &str, worker: usize, n: u64, lasts: std::time::Duration) {
         self.plugin_quarantines.get_or_create(&PluginLabels { plugin: stage.to_owned() }).inc_by(n);
         self.activity.quarantined(stage, worker, n, lasts);
+    }
+
+    /// The stages quarantined in at least one worker now, with in how many.
+    pub fn degraded_stages(&self) -> Vec<(String, i64)> {
+        self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().map(|(s, n)| (s.clone(), *n)).collect()
+    }
+
+    /// A worker's stage entered (`true`) or left quarantine.
+    pub fn set_degraded(&self, stage: &str, entered: bool) {
+        let gauge = self.stage_degraded.get_or_create(&StageLabels { stage: stage.to_owned() });
+        let mut degraded = self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = degraded.entry(stage.to_owned()).or_default();
+        *count += if entered { 1 } else { -1 };
+        gauge.set(*count);
+        if *count <= 0 {
+            degraded.remove(stage);
+        }
     }
 
     /// Every partition seen so far, in order, with its records and lag now.

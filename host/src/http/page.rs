@@ -299,6 +299,9 @@ pub fn snapshot(status: &Status) -> StatusJson {
             .collect();
         (rules, dead_letters, quarantines, tables.alerts, tables.dead_letters)
     };
+    // Quarantined now: as the workers last reported (a quarantine can lift early); until
+    // when: from when each began and how long it lasts.
+    let degraded = metrics.degraded_stages();
     let plugins = generation
         .stages
         .iter()
@@ -306,6 +309,7 @@ pub fn snapshot(status: &Status) -> StatusJson {
             let stage = printable(&p.name, TEXT_CHARS);
             let (count, until) =
                 quarantines.iter().find(|(s, _, _)| *s == stage).map_or((0, &[][..]), |(_, n, until)| (*n, until.as_slice()));
+            let workers = degraded.iter().find(|(s, _)| **s == *p.name).map_or(0, |(_, n)| usize::try_from(*n).unwrap_or(0));
             let active: Vec<SystemTime> = until.iter().copied().filter(|u| *u > now).collect();
             let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
             PluginJson {
@@ -313,14 +317,14 @@ pub fn snapshot(status: &Status) -> StatusJson {
                 version: printable(&p.meta.version, TEXT_CHARS),
                 kind: p.meta.kind.to_string(),
                 hash: p.hash.clone(),
-                status: if active.is_empty() { "running" } else { "quarantined" },
+                status: if workers == 0 { "running" } else { "quarantined" },
                 calls: load(&p.counters.calls),
                 records: load(&p.counters.records),
                 faults: load(&p.counters.faults),
                 alerts: load(&p.counters.alerts),
                 quarantines: count,
-                quarantined_workers: active.len(),
-                quarantined_until: active.iter().max().copied().map(unix_seconds),
+                quarantined_workers: workers,
+                quarantined_until: if workers == 0 { None } else { active.iter().max().copied().map(unix_seconds) },
                 stage,
             }
         })

@@ -166,7 +166,8 @@
     const rows = (g.plugins || []).map((p) => {
       let status = badge('status', p.status, STATUSES);
       if (p.status === 'quarantined') {
-        status = h('span', null, status, ' ', h('span', { class: 'muted' }, 'in ' + num(p.quarantined_workers) + ' worker(s) until ' + clock(p.quarantined_until)));
+        const until = p.quarantined_until ? ' until ' + clock(p.quarantined_until) : '';
+        status = h('span', null, status, ' ', h('span', { class: 'muted' }, 'in ' + num(p.quarantined_workers) + ' worker(s)' + until));
       }
       return [
         { value: p.stage, cls: 'text' },

@@ -78,6 +78,8 @@ pub struct Worker {
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
     seen: Vec<StageStats>,
+    /// This worker's stages in quarantine, as last counted in the metrics.
+    degraded: std::collections::BTreeSet<Arc<str>>,
 }
 
 impl Worker {
@@ -119,6 +121,7 @@ impl Worker {
             metrics,
             stop,
             seen,
+            degraded: std::collections::BTreeSet::new(),
         })
     }
 
@@ -193,7 +196,22 @@ impl Worker {
         (inputs, keys)
     }
 
+    /// Keeps `logsift_stage_degraded` (and so `/health`) up to date with which of this
+    /// worker's stages are quarantined: a change only when one enters or leaves quarantine.
+    fn record_degraded(&mut self) {
+        let now: std::collections::BTreeSet<Arc<str>> =
+            self.chain.stages().iter().filter(|s| s.quarantined()).map(|s| Arc::clone(&s.plugin().name)).collect();
+        for entered in now.difference(&self.degraded) {
+            self.metrics.set_degraded(entered, true);
+        }
+        for left in self.degraded.difference(&now) {
+            self.metrics.set_degraded(left, false);
+        }
+        self.degraded = now;
+    }
+
     fn record_stage_metrics(&mut self) {
+        self.record_degraded();
         for (stage, seen) in self.chain.stages().iter().zip(&mut self.seen) {
             let now = &stage.stats;
             let plugin = stage.plugin().name.to_string();
@@ -415,5 +433,14 @@ impl Worker {
         }
         tracing::info!(worker = self.id, "worker stopped");
         Ok(())
+    }
+}
+
+impl Drop for Worker {
+    /// A stopped worker's quarantines no longer degrade anything.
+    fn drop(&mut self) {
+        for stage in std::mem::take(&mut self.degraded) {
+            self.metrics.set_degraded(&stage, false);
+        }
     }
 }

@@ -94,6 +94,11 @@ impl Health {
         false
     }
 
+    /// Whether a quarantine is in force at `now` (without lifting one that has run out).
+    pub fn quarantined_at(&self, now: Instant) -> bool {
+        self.quarantined_until.is_some_and(|until| now < until)
+    }
+
     /// Whether the plugin is quarantined now; a quarantine that has run out is lifted.
     pub fn is_quarantined(&mut self, now: Instant) -> bool {
         match self.quarantined_until {

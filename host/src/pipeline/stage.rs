@@ -93,8 +93,8 @@ impl Stage {
     }
 
     /// Whether the plugin is quarantined in this worker now.
-    pub fn is_quarantined(&mut self) -> bool {
-        self.health.is_quarantined(Instant::now())
+    pub fn quarantined(&self) -> bool {
+        self.health.quarantined_at(Instant::now())
     }
 
     /// Runs a batch through the plugin and returns what goes on to the next stage;
