@@ -70,7 +70,7 @@ impl Plugin for Faulty {
 
     fn prepare(&mut self, events: &[Event<'_>]) {
         if self.settings.batch_mb > 0 {
-            let bytes = events.len() * self.settings.batch_mb << 20;
+            let bytes = (events.len() * self.settings.batch_mb) << 20;
             std::hint::black_box(vec![1u8; bytes]);
         }
     }
