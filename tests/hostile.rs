@@ -236,8 +236,7 @@ fn the_sigma_plugin_loads_under_the_default_limits_by_declaring_what_it_needs() 
         std::fs::write(&config, format!("[reload]\nwatch = false\n[[pipeline]]\nplugin = {plugin:?}\nrules = [\"rules\"]\n{stage_limits}"))
             .expect("config");
         let runtime = logsift::Runtime::start(support::load_settings(&config), None).expect("sigma loads");
-        let limits = runtime.pipeline().current().stages[0].0.limits;
-        limits
+        runtime.pipeline().current().stages[0].0.limits
     };
     assert_eq!(load("sigma", "").memory_mb, 512, "the plugin's declared need, not the global 64");
     assert_eq!(load("sigma", "[pipeline.limits]\nmemory_mb = 300\n").memory_mb, 300, "a stage's own limit wins");

@@ -13,6 +13,9 @@
 //!
 //! Ratio = Wasm throughput / native throughput for the same code on the same input.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use logsift::Runtime;
 use logsift::pipeline::{Chain, InputRecord};
 use logsift_event::Origin;
 
