@@ -254,3 +254,48 @@ fn the_sigma_plugin_loads_under_the_default_limits_by_declaring_what_it_needs() 
         logsift::Runtime::start(support::load_settings(&config), None).expect("the process_creation rules load under the defaults");
     }
 }
+
+#[test]
+fn invalid_utf8_and_lines_crafted_to_be_slow_cost_only_themselves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = support::workspace().join("examples/logsift.toml");
+    let clean = support::sshd_lines();
+    let (_, clean_out) = run(&config, &clean, dir.path());
+    let expected = detections(&clean_out);
+
+    // Every 100th line: invalid UTF-8, or a line just under the cap made of what the parsers
+    // scan for (brackets, quotes, colons, spaces) to make any non-linear step show.
+    let input = dir.path().join("input.log");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&input).expect("input"));
+    let mut lines = 0;
+    for (i, line) in clean.iter().enumerate() {
+        if i % 100 == 50 {
+            let hostile: Vec<u8> = match i % 200 {
+                50 => [
+                    b"Dec 10 06:55:46 LabSZ sshd[1]: Failed password for root from ".as_slice(),
+                    &[0xff, 0xfe, 0xc3, 0x28],
+                    b" port 22 ssh2",
+                ]
+                .concat(),
+                _ => format!("Dec 10 06:55:46 LabSZ sshd[1]: {}", "[\":: \"[".repeat(30_000)).into_bytes(),
+            };
+            file.write_all(&hostile).and_then(|()| file.write_all(b"\n")).expect("write");
+            lines += 1;
+        }
+        file.write_all(line.as_bytes()).and_then(|()| file.write_all(b"\n")).expect("write");
+        lines += 1;
+    }
+    drop(file);
+    let mut settings = support::load_settings(&config);
+    settings.reload.watch = false;
+    let mut out = Vec::new();
+    let summary = logsift::run_files(&settings, vec![input], &mut out).expect("run");
+    let records: Vec<Value> =
+        out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).expect("JSON line")).collect();
+    let mut found = detections(&records);
+    // The invalid-UTF-8 root failures are failed root logins too; they may alert on their own.
+    found.retain(|(_, line), _| !line.contains('\u{fffd}'));
+    assert_eq!(found, expected, "exactly the clean lines' alerts");
+    assert_every_line_comes_out(&records, lines);
+    assert_eq!(faults(&summary), 0, "no plugin faulted (a slow line would have hit the deadline)");
+}
