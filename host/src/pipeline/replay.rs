@@ -47,9 +47,9 @@ impl Replay {
         }
     }
 
-    /// The remembered ranges as encoded frames, oldest first, with their record counts.
-    pub fn batches(&self) -> Vec<(Vec<u8>, usize)> {
-        self.ranges.iter().map(|b| (b.slice(0..b.len()).to_vec(), b.len())).collect()
+    /// The remembered ranges, oldest first.
+    pub fn ranges(&self) -> impl Iterator<Item = &Batch> {
+        self.ranges.iter()
     }
 
     /// Forgets everything.
@@ -79,14 +79,14 @@ mod tests {
         let mut replay = Replay::new(5);
         replay.remember(&batch(3), 0..3);
         replay.remember(&batch(4), 1..4);
-        let kept: usize = replay.batches().iter().map(|(_, n)| n).sum();
+        let kept: usize = replay.ranges().map(Batch::len).sum();
         assert_eq!(kept, 3, "the first range is forgotten once the second would pass the bound");
         replay.remember(&batch(9), 0..9);
-        assert_eq!(replay.batches().iter().map(|(_, n)| n).sum::<usize>(), 5, "a range longer than the bound keeps its newest records");
+        assert_eq!(replay.ranges().map(Batch::len).sum::<usize>(), 5, "a range longer than the bound keeps its newest records");
         replay.clear();
-        assert!(replay.batches().is_empty());
+        assert_eq!(replay.ranges().count(), 0);
         let mut off = Replay::new(0);
         off.remember(&batch(2), 0..2);
-        assert!(off.batches().is_empty());
+        assert_eq!(off.ranges().count(), 0);
     }
 }

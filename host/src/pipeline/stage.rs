@@ -234,17 +234,24 @@ impl Stage {
             return Ok(instance);
         }
         self.stats.rebuilds += 1;
-        for (frames, records) in self.replay.batches() {
-            let started = Instant::now();
-            let replayed = instance.process(&frames);
-            self.stats.busy += started.elapsed();
-            if let Err(fault) = replayed {
-                tracing::warn!(plugin = %self.plugin.name, "replaying its last records into a rebuilt instance faulted ({fault}); it starts without its earlier state");
-                self.replay.clear();
-                return make(&self.plugin);
+        let started = Instant::now();
+        let (mut replayed, mut fault) = (0, None);
+        for range in self.replay.ranges() {
+            match instance.process(range.slice(0..range.len())) {
+                Ok(_) => replayed += range.len() as u64,
+                Err(f) => {
+                    fault = Some(f);
+                    break;
+                }
             }
-            self.stats.replayed += records as u64;
         }
+        self.stats.busy += started.elapsed();
+        if let Some(fault) = fault {
+            tracing::warn!(plugin = %self.plugin.name, "replaying its last records into a rebuilt instance faulted ({fault}); it starts without its earlier state");
+            self.replay.clear();
+            return make(&self.plugin);
+        }
+        self.stats.replayed += replayed;
         Ok(instance)
     }
 
