@@ -227,6 +227,25 @@ fn a_detector_rebuilt_after_a_fault_keeps_its_state_by_replay() {
 }
 
 #[test]
+fn an_instance_rebuilt_after_a_fault_starts_from_the_snapshot_instead_of_rerunning_init() {
+    let sandbox = support::Sandbox::new();
+    let limits = Limits { timeout_ms: 500, ..Limits::default() };
+    let plugin = sandbox.load("faulty", json!({}), limits);
+    assert!(plugin.starts_from_snapshot(), "the faulty plugin can be snapshotted");
+    let mut chain = logsift::pipeline::Chain::new([(plugin, StageOptions::default())]);
+    // `labels.faulty_init` is a random number drawn in init: one init, one number.
+    let mut ids = BTreeSet::new();
+    for line in ["before", "TRAP", "after", "TRAP", "last"] {
+        let out = chain.process(&support::records("stream", &[line.to_owned()]));
+        for (_, frame) in out.events.iter() {
+            let event = logsift_event::EventView::from_frame(frame).expect("event");
+            ids.insert(event.get("labels.faulty_init").and_then(|v| v.as_str().map(str::to_owned)).expect("init id"));
+        }
+    }
+    assert_eq!(ids.len(), 1, "every instance, before and after the two rebuilds, comes from the one init: {ids:?}");
+}
+
+#[test]
 fn the_sigma_plugin_loads_under_the_default_limits_by_declaring_what_it_needs() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("rules")).expect("rules");
@@ -251,7 +270,9 @@ fn the_sigma_plugin_loads_under_the_default_limits_by_declaring_what_it_needs() 
     )
     .expect("config");
     for _ in 0..2 {
-        logsift::Runtime::start(support::load_settings(&config), None).expect("the process_creation rules load under the defaults");
+        let runtime =
+            logsift::Runtime::start(support::load_settings(&config), None).expect("the process_creation rules load under the defaults");
+        assert!(runtime.pipeline().current().stages[0].0.starts_from_snapshot(), "the compiled rules are snapshotted");
     }
 }
 

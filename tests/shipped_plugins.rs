@@ -107,3 +107,14 @@ fn json_component_matches_native_on_every_security_dataset_line() {
     }
     assert_eq!(total, 779);
 }
+
+#[test]
+fn every_shipped_plugin_starts_its_instances_from_a_snapshot_of_its_init() {
+    let sandbox = Sandbox::new();
+    let limits = Limits { memory_mb: 512, ..Limits::default() };
+    for name in ["passthrough", "json", "syslog", "weblog", "ssh-root-login", "ssh-bruteforce", "sigma"] {
+        let plugin = sandbox.load(name, json!({}), limits);
+        assert!(plugin.starts_from_snapshot(), "{name} runs init in every instance");
+        plugin.instantiate().unwrap_or_else(|e| panic!("{name}: an instance from the snapshot: {e}"));
+    }
+}

@@ -11,8 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use wasmtime::component::Component;
-
 use super::generation::{Generation, Pipeline, Refusal};
 use super::selfcheck::self_check;
 use super::spec::{PluginSpec, RuleHistory, resolve};
@@ -20,7 +18,7 @@ use crate::config::{ConfigError, Settings};
 use crate::metrics::{Metrics, ReloadLabels};
 use crate::pipeline::StageOptions;
 use crate::tables::{Refresh, TableError, Tables};
-use crate::wasm::{DeclaredLimits, Limits, LoadedPlugin, Sandbox, compile, content_hash};
+use crate::wasm::{Compiled, DeclaredLimits, Limits, LoadedPlugin, Sandbox, compile, content_hash};
 
 /// Why the first generation could not be built: the service does not start.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +50,7 @@ pub struct Reloader {
     sandbox: Sandbox,
     config: Option<PathBuf>,
     settings: Settings,
-    components: HashMap<String, Component>,
+    components: HashMap<String, Compiled>,
     plugins: HashMap<PluginKey, Arc<LoadedPlugin>>,
     pipeline: Arc<Pipeline>,
     metrics: Option<Arc<Metrics>>,
@@ -282,7 +280,7 @@ impl Reloader {
         if let Some(plugin) = self.plugins.get(&key) {
             return Ok(Step::Run(Arc::clone(plugin), spec.options));
         }
-        let component = match self.components.get(&hash) {
+        let compiled = match self.components.get(&hash) {
             Some(c) => c.clone(),
             None => {
                 let c = compile(&self.sandbox, &spec.path, &bytes).map_err(|e| e.to_string())?;
@@ -291,17 +289,9 @@ impl Reloader {
             }
         };
         let grants = self.tables.grants(&spec.tables)?;
-        let plugin = LoadedPlugin::from_component(
-            &self.sandbox,
-            spec.name.as_deref(),
-            &spec.path,
-            &hash,
-            &component,
-            &spec.settings,
-            limits,
-            grants,
-        )
-        .map_err(|e| e.to_string())?;
+        let plugin =
+            LoadedPlugin::from_component(&self.sandbox, spec.name.as_deref(), &spec.path, &compiled, &spec.settings, limits, grants)
+                .map_err(|e| e.to_string())?;
         self_check(&plugin)?;
         tracing::info!(
             target: "logsift::audit",

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use wasmtime::component::Instance;
 use wasmtime::{Store, Trap};
 
 use super::bindings::{BatchResult, Metadata, Plugin, PluginPre};
@@ -67,6 +68,7 @@ impl fmt::Display for Fault {
 /// A live instance of a plugin.
 pub struct PluginInstance {
     store: Store<PluginState>,
+    instance: Instance,
     plugin: Plugin,
     limits: Limits,
 }
@@ -82,8 +84,9 @@ impl PluginInstance {
         let mut store = Store::new(pre.engine(), PluginState::new(name, limits.memory_bytes(), tables));
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(limits.deadline_ticks());
-        match pre.instantiate(&mut store) {
-            Ok(plugin) => Ok(PluginInstance { store, plugin, limits }),
+        let made = pre.instance_pre().instantiate(&mut store).and_then(|instance| Ok((instance, Plugin::new(&mut store, &instance)?)));
+        match made {
+            Ok((instance, plugin)) => Ok(PluginInstance { store, instance, plugin, limits }),
             Err(e) => Err(classify(&store, limits, e)),
         }
     }
@@ -102,6 +105,20 @@ impl PluginInstance {
         let init_limits =
             Limits { timeout_ms: self.limits.timeout_ms.saturating_mul(super::limits::INIT_DEADLINE_FACTOR as u32), ..self.limits };
         result.map_err(|e| classify(&self.store, init_limits, e))
+    }
+
+    /// The component `original` rewritten to start in this instance's state (see
+    /// [`snapshot`](super::snapshot)); the instance must have been made from its
+    /// instrumented build.
+    pub(crate) fn snapshot(&mut self, original: &[u8]) -> Result<Vec<u8>, String> {
+        if self.store.data().holds_resources() {
+            return Err("it keeps host resources open after init (WASI streams or sockets), which a snapshot cannot carry".into());
+        }
+        self.store.set_epoch_deadline(self.limits.init_deadline_ticks());
+        // The snapshot reads each memory whole in one call: let it carry up to the cap (the
+        // default allows 128 MiB per call; the Sigma corpus initialises more than that).
+        self.store.set_hostcall_fuel(self.store.hostcall_fuel().max(self.limits.memory_bytes()));
+        super::snapshot::take(original, &mut self.store, self.instance).map_err(|e| format!("{e:#}"))
     }
 
     /// Calls `process` on an encoded batch.

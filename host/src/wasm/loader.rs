@@ -115,6 +115,8 @@ pub struct LoadedPlugin {
     settings: String,
     tables: Grants,
     pre: PluginPre<PluginState>,
+    /// Whether `pre` starts initialised (a snapshot) or each instance must run `init`.
+    snapshot: bool,
 }
 
 /// Per-plugin totals over all workers, for `/plugins`. Each worker adds once per batch.
@@ -135,10 +137,44 @@ pub fn content_hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }
 
-/// Checks that the bytes are a component and compiles them.
-pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Component, LoadError> {
+/// A plugin file, checked and compiled: what every load of it, with any settings, starts
+/// from. Cheap to clone.
+#[derive(Clone)]
+pub struct Compiled {
+    /// The file's bytes, which a snapshot rewrites.
+    bytes: Arc<[u8]>,
+    /// BLAKE3 of the bytes, hex.
+    hash: String,
+    /// The component, with wizer's instrumentation when `snapshots` is true.
+    component: Component,
+    /// Whether loads of it start their instances from a snapshot taken after `init`.
+    snapshots: bool,
+}
+
+impl Compiled {
+    /// BLAKE3 of the file's bytes, hex.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+}
+
+/// Checks that the bytes are a component and compiles them, instrumented so that an
+/// initialised instance can be snapshotted (see [`snapshot`](super::snapshot)). A component
+/// the instrumentation cannot handle is compiled as it is, and its instances each run `init`.
+pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled, LoadError> {
     check_component(bytes).map_err(|why| LoadError::NotComponent { path: path.to_owned(), why })?;
-    Component::from_binary(sandbox.engine(), bytes).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") })
+    let build = |wasm: &[u8]| {
+        Component::from_binary(sandbox.engine(), wasm).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") })
+    };
+    let (component, snapshots) = match super::snapshot::instrument(bytes) {
+        Ok(instrumented) => (build(&instrumented)?, true),
+        Err(e) => {
+            let component = build(bytes)?;
+            tracing::warn!(path = %path.display(), "plugin cannot be pre-initialised ({e:#}); each of its instances will run init");
+            (component, false)
+        }
+    };
+    Ok(Compiled { bytes: Arc::from(bytes), hash: content_hash(bytes), component, snapshots })
 }
 
 impl fmt::Debug for LoadedPlugin {
@@ -179,19 +215,18 @@ impl LoadedPlugin {
         settings: &serde_json::Value,
         limits: Limits,
     ) -> Result<Arc<Self>, LoadError> {
-        let component = compile(sandbox, path, bytes)?;
-        Self::from_component(sandbox, name, path, &content_hash(bytes), &component, settings, limits, Grants::default())
+        let compiled = compile(sandbox, path, bytes)?;
+        Self::from_component(sandbox, name, path, &compiled, settings, limits, Grants::default())
     }
 
-    /// Links an already compiled component, asks it who it is and runs its `init`. Its
-    /// instances may read the lookup tables in `tables`.
-    #[allow(clippy::too_many_arguments)]
+    /// Links an already compiled component, asks it who it is and runs its `init`, then
+    /// snapshots the initialised instance so that every later instance starts from there.
+    /// Its instances may read the lookup tables in `tables`.
     pub fn from_component(
         sandbox: &Sandbox,
         name: Option<&str>,
         path: &Path,
-        hash: &str,
-        component: &Component,
+        compiled: &Compiled,
         settings: &serde_json::Value,
         limits: Limits,
         tables: Grants,
@@ -201,8 +236,8 @@ impl LoadedPlugin {
         let link = |e: wasmtime::Error| LoadError::Link { path: path_buf(), reason: format!("{e:#}") };
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link)?;
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(link)?;
-        let pre = linker.instantiate_pre(component).map_err(link)?;
-        let pre = PluginPre::new(pre).map_err(link)?;
+        let prepare = |component: &Component| PluginPre::new(linker.instantiate_pre(component).map_err(link)?).map_err(link);
+        let pre = prepare(&compiled.component)?;
 
         let settings = settings.to_string();
         let fault = |step| move |fault| LoadError::Fault { path: path_buf(), step, fault };
@@ -210,13 +245,28 @@ impl LoadedPlugin {
         let mut instance = PluginInstance::new(&pre, provisional, limits, tables.clone()).map_err(fault("instantiate"))?;
         let meta = instance.describe().map_err(fault("describe"))?;
         instance.init(&settings).map_err(fault("init"))?.map_err(|reason| LoadError::Init { path: path_buf(), reason })?;
+        let snapshot = compiled.snapshots.then(|| instance.snapshot(&compiled.bytes));
+        // The initialised memory lives on in the snapshot: free this copy before compiling it.
+        drop(instance);
+        let (pre, snapshot) = match snapshot {
+            Some(Ok(snapshot)) => {
+                let component = Component::from_binary(sandbox.engine(), &snapshot)
+                    .map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("its snapshot: {e:#}") })?;
+                (prepare(&component)?, true)
+            }
+            Some(Err(why)) => {
+                tracing::warn!(path = %path.display(), "plugin not snapshotted after init: {why}; each of its instances will run init");
+                (pre, false)
+            }
+            None => (pre, false),
+        };
 
         let meta = PluginMeta { name: meta.name, version: meta.version, kind: meta.kind, description: meta.description };
         let name: Arc<str> = Arc::from(name.unwrap_or(&meta.name));
         Ok(Arc::new(LoadedPlugin {
             name,
             path: path_buf(),
-            hash: hash.to_owned(),
+            hash: compiled.hash.clone(),
             meta,
             limits,
             settings,
@@ -224,6 +274,7 @@ impl LoadedPlugin {
             loaded_at: std::time::SystemTime::now(),
             counters: PluginCounters::default(),
             pre,
+            snapshot,
         }))
     }
 
@@ -237,11 +288,20 @@ impl LoadedPlugin {
         &self.settings
     }
 
-    /// A new, initialised instance for one worker.
+    /// Whether its instances start from the snapshot taken after `init` (else each runs it).
+    pub fn starts_from_snapshot(&self) -> bool {
+        self.snapshot
+    }
+
+    /// A new, initialised instance for one worker: a copy of the snapshot, or a fresh
+    /// instance that runs `init` when the plugin could not be snapshotted.
     pub fn instantiate(&self) -> Result<PluginInstance, LoadError> {
         let path_buf = || self.path.clone();
         let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits, self.tables.clone())
             .map_err(|fault| LoadError::Fault { path: path_buf(), step: "instantiate", fault })?;
+        if self.snapshot {
+            return Ok(instance);
+        }
         instance
             .init(&self.settings)
             .map_err(|fault| LoadError::Fault { path: path_buf(), step: "init", fault })?

@@ -11,6 +11,7 @@ mod engine;
 mod instance;
 mod limits;
 mod loader;
+mod snapshot;
 mod state;
 mod stderr;
 
@@ -19,4 +20,4 @@ pub use declared::DeclaredLimits;
 pub use engine::{Sandbox, TICK};
 pub use instance::{Fault, PluginInstance};
 pub use limits::{DEFAULT_MAX_RECORD_BYTES, Limits};
-pub use loader::{LoadError, LoadedPlugin, PluginCounters, PluginMeta, compile, content_hash};
+pub use loader::{Compiled, LoadError, LoadedPlugin, PluginCounters, PluginMeta, compile, content_hash};

@@ -63,6 +63,12 @@ impl PluginState {
         }
     }
 
+    /// Whether the guest holds host resources (WASI streams, descriptors, sockets): state a
+    /// snapshot of its memory cannot carry into another store.
+    pub(crate) fn holds_resources(&self) -> bool {
+        !self.table.is_empty()
+    }
+
     /// Bytes of its stderr dropped to make room for newer ones.
     pub fn stderr_dropped(&self) -> u64 {
         self.stderr.dropped()

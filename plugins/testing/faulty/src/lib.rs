@@ -15,7 +15,9 @@
 //! — a fault no single record explains. `fail_init = true` makes `init` fail. Every other record is tagged with
 //! `labels.faulty = <version>` (setting `version`, default `1`) so tests can tell which
 //! generation processed it, and `labels.faulty_seen = <n>`: how many records this instance
-//! has processed, itself included (its state, for the tests of state across a rebuild).
+//! has processed, itself included (its state, for the tests of state across a rebuild), and
+//! `labels.faulty_init = <id>`: a random number drawn in `init`, the same in every instance
+//! that starts from one `init` (a snapshot), different in each instance that runs its own.
 
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
 use serde::Deserialize;
@@ -54,6 +56,7 @@ pub struct Faulty {
     settings: FaultySettings,
     hoard: Vec<Vec<u8>>,
     seen: i64,
+    init_id: String,
 }
 
 impl Plugin for Faulty {
@@ -65,7 +68,8 @@ impl Plugin for Faulty {
         if settings.fail_init {
             return Err("init failed because fail_init is set".into());
         }
-        Ok(Faulty { settings, hoard: Vec::new(), seen: 0 })
+        let init_id = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8).to_string();
+        Ok(Faulty { settings, hoard: Vec::new(), seen: 0, init_id })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
@@ -104,6 +108,7 @@ impl Plugin for Faulty {
         let version = s.version.clone();
         event.set("labels.faulty", version);
         event.set("labels.faulty_seen", self.seen);
+        event.set("labels.faulty_init", self.init_id.clone());
         Outcome::Pass
     }
 }
