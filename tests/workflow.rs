@@ -82,6 +82,11 @@ fn check_reports_each_problem_with_its_file_line_and_column() {
     .expect("rule");
     let (ok, output) = check("rules.toml", "[[pipeline]]\nplugin = \"syslog\"\n[[pipeline]]\nplugin = \"sigma\"\nrules = [\"rules\"]\n");
     assert!(!ok && output.contains("broken.yml"), "{output}");
+    let (ok, output) = check(
+        "timeout.toml",
+        "[kafka]\nbrokers = \"127.0.0.1:9\"\ntopics = [\"logs\"]\n[kafka.producer]\n\"message.timeout.ms\" = 300000\n",
+    );
+    assert!(!ok && output.contains("timeout.toml:5:1: kafka.producer.message.timeout.ms cannot be set"), "{output}");
     let (ok, output) = check("good.toml", "[[pipeline]]\nplugin = \"syslog\"\n[[pipeline]]\nplugin = \"ssh-root-login\"\n");
     assert!(ok && output.contains("good.toml: ok (2 plugins"), "{output}");
 }

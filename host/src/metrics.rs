@@ -120,6 +120,10 @@ pub struct Metrics {
     pub assigned_partitions: Gauge,
     /// Partitions currently assigned, per worker.
     pub worker_partitions: Family<WorkerLabels, Gauge>,
+    /// Workers of this process that own no partition.
+    pub workers_idle: Gauge,
+    /// Partitions of the input topics, as the brokers said at start (0: unknown).
+    pub input_partitions: Gauge,
     /// Plugin loads, refusals and unloads by hot reload (and at start).
     pub plugin_reloads: Family<ReloadLabels, Counter>,
     /// The running generation of the chain.
@@ -167,6 +171,8 @@ impl Default for Metrics {
             produce_retries: Family::default(),
             assigned_partitions: Gauge::default(),
             worker_partitions: Family::default(),
+            workers_idle: Gauge::default(),
+            input_partitions: Gauge::default(),
             plugin_reloads: Family::default(),
             generation: Gauge::default(),
             partition_records: Family::default(),
@@ -191,6 +197,8 @@ impl Default for Metrics {
         registry.register("produce_retries", "Produce requests retried, per producer", m.produce_retries.clone());
         registry.register("assigned_partitions", "Input partitions assigned to this process", m.assigned_partitions.clone());
         registry.register("worker_partitions", "Input partitions assigned, per worker", m.worker_partitions.clone());
+        registry.register("workers_idle", "Workers of this process that own no input partition", m.workers_idle.clone());
+        registry.register("input_partitions", "Partitions of the input topics at start (0: unknown)", m.input_partitions.clone());
         registry.register("plugin_reloads", "Plugins loaded, refused or unloaded, at start and by hot reload", m.plugin_reloads.clone());
         registry.register("generation", "The running generation of the plugin chain", m.generation.clone());
         registry.register("partition_records", "Records consumed, by input partition", m.partition_records.clone());

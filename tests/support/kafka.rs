@@ -132,6 +132,48 @@ impl Client {
         }
     }
 
+    /// Reads every record of a topic up to the end each partition has now (its high
+    /// watermark, read first): what was acknowledged before the call is all there.
+    pub fn read_to_end(&self, topic: &str) -> Vec<Record> {
+        let consumer: BaseConsumer =
+            self.config().set("group.id", "logsift-test-reader").set("enable.auto.commit", "false").create().expect("test consumer");
+        let mut list = TopicPartitionList::new();
+        let mut ends = BTreeMap::new();
+        for p in self.partitions(&consumer, topic) {
+            let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10)).expect("watermarks");
+            if high > 0 {
+                list.add_partition_offset(topic, p, Offset::Beginning).expect("partition");
+                ends.insert(p, high);
+            }
+        }
+        let mut out = Vec::new();
+        if ends.is_empty() {
+            return out;
+        }
+        consumer.assign(&list).expect("assign");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !ends.is_empty() {
+            assert!(Instant::now() < deadline, "reading {topic} to its end: partitions {ends:?} not reached");
+            let Some(message) = consumer.poll(Duration::from_millis(100)) else { continue };
+            let m = message.unwrap_or_else(|e| panic!("reading {topic}: {e}"));
+            if ends.get(&m.partition()).is_some_and(|end| m.offset() + 1 >= *end) {
+                ends.remove(&m.partition());
+            }
+            let headers = m
+                .headers()
+                .map(|h| h.iter().map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())).collect())
+                .unwrap_or_default();
+            out.push(Record {
+                partition: m.partition(),
+                offset: m.offset(),
+                key: m.key().map(<[u8]>::to_vec),
+                payload: m.payload().unwrap_or_default().to_vec(),
+                headers,
+            });
+        }
+        out
+    }
+
     /// Creates topics (an existing topic is fine).
     pub fn create_topics(&self, topics: &[&str], partitions: i32) {
         use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};

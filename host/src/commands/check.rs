@@ -44,6 +44,8 @@ pub struct Report {
     pub plugins: usize,
     /// Tables loaded.
     pub tables: usize,
+    /// What is worth knowing but not wrong (how the input's partitions meet the workers).
+    pub notes: Vec<String>,
 }
 
 /// Line and column of a byte offset.
@@ -61,6 +63,16 @@ fn find_key(text: &str, key: &str) -> Option<(usize, usize)> {
         let trimmed = line.trim_start();
         let is_key = trimmed.starts_with(last) && trimmed[last.len()..].trim_start().starts_with('=');
         is_key.then(|| (i + 1, line.len() - trimmed.len() + 1))
+    })
+}
+
+/// Where a librdkafka property (a dotted name, quoted or not) is set in the TOML text.
+fn find_property(text: &str, key: &str) -> Option<(usize, usize)> {
+    let quoted = format!("\"{key}\"");
+    text.lines().enumerate().find_map(|(i, line)| {
+        let trimmed = line.trim_start();
+        let rest = trimmed.strip_prefix(quoted.as_str()).or_else(|| trimmed.strip_prefix(key))?;
+        rest.trim_start().starts_with('=').then(|| (i + 1, line.len() - trimmed.len() + 1))
     })
 }
 
@@ -104,11 +116,26 @@ pub fn execute(path: &Path, overrides: Overrides) -> anyhow::Result<()> {
     for problem in &report.problems {
         eprintln!("{problem}");
     }
+    for note in &report.notes {
+        eprintln!("{}: {note}", path.display());
+    }
     if !report.problems.is_empty() {
         anyhow::bail!("{} problems in {}", report.problems.len(), path.display());
     }
     println!("{}: ok ({} plugins, {} tables)", path.display(), report.plugins, report.tables);
     Ok(())
+}
+
+/// How the input's partitions meet the workers, when the brokers answer within a few seconds.
+fn sizing(settings: &Settings) -> Option<String> {
+    use crate::kafka::sizing;
+    let kafka = settings.kafka.as_ref()?;
+    let workers = settings.worker_count();
+    Some(match sizing::input_partitions(kafka, std::time::Duration::from_secs(3)) {
+        Ok(partitions) => sizing::advice(workers, partitions)
+            .map_or_else(|| format!("input: {partitions} partitions for {workers} workers"), |warning| format!("warning: {warning}")),
+        Err(why) => format!("input partitions not checked: {why}"),
+    })
 }
 
 /// Checks the configuration at `path`.
@@ -130,6 +157,16 @@ pub fn check(path: &Path, overrides: Overrides) -> anyhow::Result<Report> {
             return Ok(report);
         }
     };
+    match crate::kafka::check_properties(&settings) {
+        Err(e) => {
+            let at = match &e {
+                crate::kafka::ClientError::Fixed { key, .. } => find_property(&text, key),
+                _ => None,
+            };
+            report.problems.push(Problem { file: path.to_owned(), at, message: e.to_string() });
+        }
+        Ok(()) => report.notes.extend(sizing(&settings)),
+    }
     report.tables = settings.tables.len();
     let captured = Arc::new(Mutex::new(Vec::new()));
     let subscriber = tracing_subscriber::registry().with(Capture(Arc::clone(&captured)));
@@ -167,5 +204,7 @@ mod tests {
         assert_eq!(line_column(text, 9), (2, 1));
         assert_eq!(find_key(text, "limits.timeout_ms"), Some((3, 3)));
         assert_eq!(find_key(text, "nothing"), None);
+        let kafka = "[kafka.producer]\n\"linger.ms\" = 5\n\"message.timeout.ms\" = 300000\n";
+        assert_eq!(find_property(kafka, "message.timeout.ms"), Some((3, 1)));
     }
 }

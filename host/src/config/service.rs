@@ -51,9 +51,9 @@ pub struct KafkaConfig {
     pub consumer: KafkaProps,
     /// librdkafka producer properties for every output, over logsift's defaults
     /// (`linger.ms = 5`, `batch.size = 1000000`, `compression.type = lz4`,
-    /// `enable.idempotence = true`, `message.timeout.ms = 0`: retriable errors are retried
-    /// until they succeed and never advance an offset). `[outputs.<name>.producer]` overrides
-    /// per output.
+    /// `enable.idempotence = true`). `message.timeout.ms` is always 0 (retriable errors are
+    /// retried until they succeed and never advance an offset) and cannot be set.
+    /// `[outputs.<name>.producer]` overrides per output.
     #[serde(default)]
     pub producer: KafkaProps,
     /// TLS and SASL.

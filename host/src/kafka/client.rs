@@ -15,6 +15,16 @@ pub enum ClientError {
     /// Neither `topics` nor `topic_pattern` is set, or both are.
     #[error("kafka: set exactly one of `topics` and `topic_pattern`")]
     Input,
+    /// A property logsift's delivery guarantee depends on was configured.
+    #[error("{section}.{key} cannot be set: {why}")]
+    Fixed {
+        /// Where it was set (`kafka.consumer`, `kafka.producer`, `outputs.<name>.producer`).
+        section: String,
+        /// The property.
+        key: &'static str,
+        /// What logsift sets it to, and why.
+        why: &'static str,
+    },
 }
 
 const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
@@ -27,28 +37,52 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("statistics.interval.ms", "5000"),
 ];
 
-/// Properties logsift's guarantees depend on: not overridable.
-const CONSUMER_FIXED: &[(&str, &str)] = &[("enable.auto.offset.store", "false")];
+/// A property logsift's at-least-once guarantee depends on: its value, and why.
+type Fixed = (&'static str, &'static str, &'static str);
+
+/// Consumer properties logsift sets and refuses from the configuration.
+const CONSUMER_FIXED: &[Fixed] = &[(
+    "enable.auto.offset.store",
+    "false",
+    "logsift stores an input offset itself, once every output of that record (and of every earlier one) is acknowledged",
+)];
+
+/// Producer properties logsift sets and refuses from the configuration.
+const PRODUCER_FIXED: &[Fixed] = &[(
+    "message.timeout.ms",
+    "0",
+    "logsift lets librdkafka retry an output until the broker takes it (0: no timeout); a timeout would turn a broker outage into dead letters and then a stopped worker",
+)];
 
 const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("linger.ms", "5"),
     ("batch.size", "1000000"),
     ("compression.type", "lz4"),
     ("enable.idempotence", "true"),
-    ("message.timeout.ms", "0"),
     ("statistics.interval.ms", "5000"),
 ];
 
-fn base(kafka: &KafkaConfig, defaults: &[(&str, &str)], layers: &[&KafkaProps]) -> Result<ClientConfig, ClientError> {
+fn base(
+    kafka: &KafkaConfig,
+    defaults: &[(&str, &str)],
+    layers: &[(&str, &KafkaProps)],
+    fixed: &[Fixed],
+) -> Result<ClientConfig, ClientError> {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &kafka.brokers);
     for (key, value) in defaults {
         config.set(*key, *value);
     }
-    for layer in layers {
+    for (section, layer) in layers {
         for (key, value) in *layer {
+            if let Some((key, _, why)) = fixed.iter().find(|(fixed, _, _)| fixed == key) {
+                return Err(ClientError::Fixed { section: (*section).to_owned(), key, why });
+            }
             config.set(key, value.to_string());
         }
+    }
+    for (key, value, _) in fixed {
+        config.set(*key, *value);
     }
     security(&mut config, &kafka.security)?;
     Ok(config)
@@ -59,19 +93,31 @@ pub fn consumer(kafka: &KafkaConfig, client_id: &str) -> Result<ClientConfig, Cl
     if kafka.topics.is_empty() == kafka.topic_pattern.is_none() {
         return Err(ClientError::Input);
     }
-    let mut config = base(kafka, CONSUMER_DEFAULTS, &[&kafka.consumer])?;
+    let mut config = base(kafka, CONSUMER_DEFAULTS, &[("kafka.consumer", &kafka.consumer)], CONSUMER_FIXED)?;
     config.set("group.id", &kafka.group_id).set("client.id", client_id);
-    for (key, value) in CONSUMER_FIXED {
-        config.set(*key, *value);
-    }
     Ok(config)
 }
 
-/// The configuration of a producer for outputs with the given extra properties.
-pub fn producer(kafka: &KafkaConfig, output: &KafkaProps, client_id: &str) -> Result<ClientConfig, ClientError> {
-    let mut config = base(kafka, PRODUCER_DEFAULTS, &[&kafka.producer, output])?;
+/// The configuration of a producer for an output (`name`, with its extra properties), or
+/// of the producer shared by the outputs without their own (`name` is `None`).
+pub fn producer(kafka: &KafkaConfig, output: (Option<&str>, &KafkaProps), client_id: &str) -> Result<ClientConfig, ClientError> {
+    let section = output.0.map(|name| format!("outputs.{name}.producer"));
+    let layers = [("kafka.producer", &kafka.producer), (section.as_deref().unwrap_or("kafka.producer"), output.1)];
+    let mut config = base(kafka, PRODUCER_DEFAULTS, &layers, PRODUCER_FIXED)?;
     config.set("client.id", client_id);
     Ok(config)
+}
+
+/// Builds every client configuration the settings ask for without contacting a broker:
+/// what `logsift check` reports before a service would fail to start.
+pub fn check_properties(settings: &crate::config::Settings) -> Result<(), ClientError> {
+    let Some(kafka) = &settings.kafka else { return Ok(()) };
+    consumer(kafka, "logsift-check")?;
+    producer(kafka, (None, &KafkaProps::new()), "logsift-check")?;
+    for (name, output) in &settings.outputs {
+        producer(kafka, (Some(name), &output.producer), "logsift-check")?;
+    }
+    Ok(())
 }
 
 /// The topics (or the one pattern) to subscribe to.
@@ -147,13 +193,22 @@ mod tests {
     }
 
     #[test]
-    fn offsets_are_never_stored_automatically_whatever_the_operator_sets() {
+    fn properties_the_guarantee_depends_on_are_set_by_logsift_and_refused_with_the_key() {
         let mut k = kafka(SecurityConfig::default());
-        k.consumer.insert("enable.auto.offset.store".into(), crate::config::PropValue::Bool(true));
         k.consumer.insert("fetch.min.bytes".into(), crate::config::PropValue::Int(1024));
         let config = consumer(&k, "c").unwrap();
         assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
-        assert_eq!(config.get("fetch.min.bytes"), Some("1024"));
+        assert_eq!(config.get("fetch.min.bytes"), Some("1024"), "other properties pass through");
+        let config = producer(&k, (None, &KafkaProps::new()), "p").unwrap();
+        assert_eq!(config.get("message.timeout.ms"), Some("0"));
+
+        k.consumer.insert("enable.auto.offset.store".into(), crate::config::PropValue::Bool(true));
+        let err = consumer(&k, "c").unwrap_err().to_string();
+        assert!(err.starts_with("kafka.consumer.enable.auto.offset.store cannot be set"), "{err}");
+        let mut own = KafkaProps::new();
+        own.insert("message.timeout.ms".into(), crate::config::PropValue::Int(30000));
+        let err = producer(&k, (Some("alerts"), &own), "p").unwrap_err().to_string();
+        assert!(err.starts_with("outputs.alerts.producer.message.timeout.ms cannot be set"), "{err}");
     }
 
     #[test]

@@ -15,10 +15,11 @@ mod client;
 mod context;
 mod service;
 mod sink;
+pub mod sizing;
 pub mod tracker;
 pub mod worker;
 
-pub use client::ClientError;
+pub use client::{ClientError, check_properties};
 pub use service::serve;
 pub use sink::SetupError;
 pub use worker::WorkerError;

@@ -16,6 +16,23 @@ use crate::http::{self, Status};
 use crate::metrics::Metrics;
 use crate::runtime::Runtime;
 
+/// Says how the input's partitions meet this process's workers (see [`sizing`](super::sizing)).
+async fn report_sizing(kafka: &crate::config::KafkaConfig, workers: usize, metrics: &Metrics) {
+    let kafka = kafka.clone();
+    let asked = tokio::task::spawn_blocking(move || super::sizing::input_partitions(&kafka, Duration::from_secs(5))).await;
+    match asked {
+        Ok(Ok(partitions)) => {
+            metrics.input_partitions.set(partitions as i64);
+            match super::sizing::advice(workers, partitions) {
+                Some(warning) => tracing::warn!(workers, partitions, "{warning}"),
+                None => tracing::info!(workers, partitions, "input partitions"),
+            }
+        }
+        Ok(Err(why)) => tracing::info!(workers, "input partitions not known at start: {why}"),
+        Err(e) => tracing::warn!("asking for the input partitions: {e}"),
+    }
+}
+
 /// Runs service mode until `shutdown` completes or a worker fails. Returns the address the
 /// HTTP endpoint listened on through `on_listen` as soon as it is bound.
 pub async fn serve(
@@ -41,6 +58,8 @@ pub async fn serve(
     let server = tokio::spawn(server);
 
     let workers = settings.worker_count();
+    metrics.workers_idle.set(workers as i64);
+    report_sizing(&kafka, workers, &metrics).await;
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..workers).map(|_| std::sync::mpsc::channel()).unzip();
     let producers = Arc::new(Producers::new(&settings, &kafka, senders, &metrics)?);
     let stop = Arc::new(AtomicBool::new(false));

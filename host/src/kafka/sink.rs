@@ -27,6 +27,8 @@ pub struct Delivery {
     pub partition: PartitionKey,
     /// The input record's offset.
     pub offset: i64,
+    /// The assignment of its partition it was polled under (see the tracker).
+    pub epoch: u64,
     /// The output.
     pub output: Arc<str>,
     /// Whether it is a dead letter (whose refusal stops the partition).
@@ -103,18 +105,18 @@ pub struct ProduceError {
 impl Producers {
     /// Creates the producers; `acks[i]` receives worker `i`'s acknowledgements.
     pub fn new(settings: &Settings, kafka: &KafkaConfig, acks: Vec<Sender<Ack>>, metrics: &Arc<Metrics>) -> Result<Self, SetupError> {
-        let make = |name: &str, props| -> Result<(Producer_, usize), SetupError> {
-            let client_id = format!("logsift-{name}");
+        let make = |output: Option<&str>, props| -> Result<(Producer_, usize), SetupError> {
+            let client_id = output.map_or_else(|| "logsift-producer".to_owned(), |name| format!("logsift-producer-{name}"));
             let context = SinkContext { acks: acks.clone(), metrics: Arc::clone(metrics), client: client_id.clone() };
             let max = message_max_bytes(&[&kafka.producer, props]);
-            Ok((client::producer(kafka, props, &client_id)?.create_with_context(context)?, max))
+            Ok((client::producer(kafka, (output, props), &client_id)?.create_with_context(context)?, max))
         };
         let no_extra = Default::default();
-        let shared = make("producer", &no_extra)?;
+        let shared = make(None, &no_extra)?;
         let mut own = HashMap::new();
         for (output, config) in &settings.outputs {
             if !config.producer.is_empty() {
-                own.insert(output.clone(), make(&format!("producer-{output}"), &config.producer)?);
+                own.insert(output.clone(), make(Some(output), &config.producer)?);
             }
         }
         Ok(Producers { shared, own })

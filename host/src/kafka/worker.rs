@@ -9,9 +9,9 @@
 //! offsets and commits.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use logsift_event::Origin;
@@ -20,7 +20,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 
 use super::client;
-use super::context::WorkerContext;
+use super::context::{Rebalanced, WorkerContext};
 use super::sink::{Ack, Delivery, ProduceError, Producers, SetupError};
 use super::tracker::{OffsetTracker, PartitionKey};
 use crate::config::{KafkaConfig, Settings};
@@ -94,7 +94,7 @@ impl Worker {
         stop: Arc<AtomicBool>,
     ) -> Result<Self, SetupError> {
         let kafka: &KafkaConfig = settings.kafka.as_ref().ok_or(client::ClientError::Input)?;
-        let context = WorkerContext { id, metrics: Arc::clone(&metrics), revoked: Mutex::new(Vec::new()) };
+        let context = WorkerContext::new(id, Arc::clone(&metrics));
         let consumer: BaseConsumer<WorkerContext> =
             client::consumer(kafka, &format!("logsift-worker-{id}"))?.create_with_context(context)?;
         let subscription = client::subscription(kafka);
@@ -128,16 +128,15 @@ impl Worker {
     /// Consumes until asked to stop, then drains and commits.
     pub fn run(mut self) -> Result<(), WorkerError> {
         while !self.stop.load(Ordering::Relaxed) {
-            self.forget_revoked();
             self.settle()?;
-            let (inputs, keys) = self.poll_batch();
+            let (inputs, keys, epochs) = self.poll_batch();
             if inputs.is_empty() {
                 continue;
             }
             self.follow_generation();
             let out = self.chain.process(&inputs);
             self.record_stage_metrics();
-            self.produce(inputs, &keys, &out)?;
+            self.produce(inputs, &keys, &epochs, &out)?;
         }
         self.drain()
     }
@@ -156,20 +155,29 @@ impl Worker {
         tracing::info!(worker = self.id, generation = current.id, "worker moved to a new generation");
     }
 
-    fn forget_revoked(&mut self) {
-        let revoked = self.consumer.context().revoked.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
-        if !revoked.is_empty() {
-            self.tracker.forget(&revoked);
+    /// Applies the assignment changes the consumer's callbacks saw, in order: a revoked
+    /// partition's records in flight are forgotten, an assigned one starts a new epoch.
+    fn apply_rebalances(context: &WorkerContext, tracker: &mut OffsetTracker) {
+        for change in context.take_rebalances() {
+            match change {
+                Rebalanced::Assigned(keys) => tracker.assign(&keys),
+                Rebalanced::Revoked(keys) => tracker.revoke(&keys),
+            }
         }
     }
 
-    /// Up to a batch of records: waits up to 100 ms for the first, then takes what is there.
-    fn poll_batch(&mut self) -> (Vec<InputRecord>, Vec<PartitionKey>) {
+    /// Up to a batch of records, each with its partition and the epoch of the assignment it
+    /// was read under: waits up to 100 ms for the first, then takes what is there. A
+    /// rebalance inside the batch is applied before the next record is tagged.
+    fn poll_batch(&mut self) -> (Vec<InputRecord>, Vec<PartitionKey>, Vec<u64>) {
         let mut inputs = Vec::new();
         let mut keys = Vec::new();
+        let mut epochs = Vec::new();
         let mut timeout = Duration::from_millis(100);
         while inputs.len() < self.settings.batch_size {
-            let message = match self.consumer.poll(timeout) {
+            let polled = self.consumer.poll(timeout);
+            Self::apply_rebalances(self.consumer.context(), &mut self.tracker);
+            let message = match polled {
                 None => break,
                 Some(Err(e)) => {
                     tracing::warn!(worker = self.id, "consumer: {e}");
@@ -191,9 +199,11 @@ impl Worker {
                 headers,
             };
             inputs.push(InputRecord { cut_from: None, raw: message.payload().unwrap_or_default().to_vec(), origin });
-            keys.push((topic, message.partition()));
+            let key = (topic, message.partition());
+            epochs.push(self.tracker.epoch(&key));
+            keys.push(key);
         }
-        (inputs, keys)
+        (inputs, keys, epochs)
     }
 
     /// Keeps `logsift_stage_degraded` (and so `/health`) up to date with which of this
@@ -270,7 +280,13 @@ impl Worker {
     /// Produces everything a batch became, then tracks its input records (taking their
     /// bytes, which a dead letter needs should an output be refused later). Acknowledgements
     /// are only read between batches, so none can arrive before its record is tracked.
-    fn produce(&mut self, inputs: Vec<InputRecord>, keys: &[PartitionKey], out: &crate::pipeline::ChainOutput) -> Result<(), WorkerError> {
+    fn produce(
+        &mut self,
+        inputs: Vec<InputRecord>,
+        keys: &[PartitionKey],
+        epochs: &[u64],
+        out: &crate::pipeline::ChainOutput,
+    ) -> Result<(), WorkerError> {
         for item in out.items() {
             let source = item.source as usize;
             let Origin::Kafka { offset, key: record_key, .. } = &inputs[source].origin else { continue };
@@ -318,6 +334,7 @@ impl Worker {
                 worker: self.id,
                 partition: keys[source].clone(),
                 offset: *offset,
+                epoch: epochs[source],
                 dead_letter: &*output == DEAD_LETTER,
                 output,
             });
@@ -329,9 +346,12 @@ impl Worker {
         self.metrics.record_batch(&inputs, keys, out);
         let counts = out.counts(inputs.len());
         let mut per_topic: HashMap<Arc<str>, u64> = HashMap::new();
-        for ((input, key), count) in inputs.into_iter().zip(keys).zip(counts) {
+        for (((input, key), epoch), count) in inputs.into_iter().zip(keys).zip(epochs).zip(counts) {
             let Origin::Kafka { offset, key: record_key, .. } = input.origin else { continue };
-            self.tracker.add(key, offset, count, input.raw, record_key.map(|k| k.to_vec()));
+            if !self.tracker.add(key, *epoch, offset, count, input.raw, record_key.map(|k| k.to_vec())) {
+                // Read before its partition was revoked: its new owner reads it again.
+                tracing::debug!(worker = self.id, topic = %key.0, partition = key.1, offset, "record of a revoked assignment not tracked");
+            }
             *per_topic.entry(Arc::clone(&key.0)).or_default() += 1;
         }
         for (topic, n) in per_topic {
@@ -374,8 +394,8 @@ impl Worker {
             }
             Some(error) => {
                 tracing::error!(worker = self.id, output = %d.output, topic = %d.partition.0, partition = d.partition.1, offset = d.offset, "output refused by the broker ({error}); sending the record to dead letter");
-                if let Some((raw, record_key)) = self.tracker.original(&d.partition, d.offset) {
-                    self.tracker.add_output(&d.partition, d.offset);
+                if let Some((raw, record_key)) = self.tracker.original(&d.partition, d.epoch, d.offset) {
+                    self.tracker.add_output(&d.partition, d.epoch, d.offset);
                     let reason = format!("output {} refused by the broker: {error}", d.output);
                     // Status page: the dead letter and its reason.
                     let source = format!("{}[{}]@{}", d.partition.0, d.partition.1, d.offset);
@@ -385,14 +405,20 @@ impl Worker {
                         .insert(Header { key: "logsift.error", value: Some(reason.as_bytes()) })
                         .insert(Header { key: "logsift.plugin", value: Some(b"logsift") });
                     let output = self.output(DEAD_LETTER);
-                    let delivery =
-                        Box::new(Delivery { worker: self.id, partition: d.partition.clone(), offset: d.offset, output, dead_letter: true });
+                    let delivery = Box::new(Delivery {
+                        worker: self.id,
+                        partition: d.partition.clone(),
+                        offset: d.offset,
+                        epoch: d.epoch,
+                        output,
+                        dead_letter: true,
+                    });
                     let topic = self.topic(DEAD_LETTER);
                     self.producers.send(&topic, &raw, record_key.as_deref(), headers, delivery)?;
                 }
             }
         }
-        self.tracker.ack(&d.partition, d.offset);
+        self.tracker.ack(&d.partition, d.epoch, d.offset);
         Ok(())
     }
 
