@@ -1,6 +1,12 @@
 //! An event as the Sigma engine sees it: field names go through the configured mapping
 //! (Sigma's names, e.g. Sysmon's `Image`, to the event's, e.g. ECS `process.executable`),
 //! values are borrowed from the decoded event where they are text.
+//!
+//! Keywords (a detection that names no field) search the event's values, as Sigma means
+//! them, never the names of its fields: once a parser has claimed an event (it set
+//! `event.dataset`), its raw text `event.original` — a JSON record's keys and all — is not
+//! searched, only the values parsed from it. An event no parser claimed has only its raw
+//! line, and that is searched.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -18,6 +24,12 @@ impl<'e, 'a> SigmaView<'e, 'a> {
     /// A view of `event`; names absent from `mapping` are looked up as they are.
     pub fn new(event: &'e Event<'a>, mapping: &'e HashMap<String, String>) -> Self {
         SigmaView { event, mapping }
+    }
+
+    /// The values keywords search.
+    fn keyword_values(&self) -> impl Iterator<Item = &'e Value<'a>> {
+        let parsed = self.event.get("event.dataset").is_some();
+        self.event.fields().filter(move |(name, _)| !(parsed && *name == "event.original")).map(|(_, value)| value)
     }
 }
 
@@ -50,7 +62,7 @@ impl rsigma_eval::Event for SigmaView<'_, '_> {
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
         let mut found = false;
-        for (_, value) in self.event.fields() {
+        for value in self.keyword_values() {
             text(value, &mut |s| found |= pred(&s));
             if found {
                 return true;
@@ -61,7 +73,7 @@ impl rsigma_eval::Event for SigmaView<'_, '_> {
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
         let mut out = Vec::new();
-        for (_, value) in self.event.fields() {
+        for value in self.keyword_values() {
             text(value, &mut |s| out.push(s));
         }
         out

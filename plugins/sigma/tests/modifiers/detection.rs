@@ -49,6 +49,20 @@ fn keywords_are_searched_for_in_every_field_and_linked_with_or() {
 }
 
 #[test]
+fn keywords_match_values_never_the_field_names_in_a_parsed_events_raw_text() {
+    // SigmaHQ's "Cisco Local Accounts" keywords met Windows events whose raw JSON holds the
+    // field name `SubjectUserName`: a name, not a value, so no match.
+    let rule = rule("keywords:\n    - 'username'\ncondition: keywords");
+    let raw = r#"{"EventID":4624,"SubjectUserName":"alice"}"#;
+    let events = [
+        ev(&[("event.dataset", "json"), ("event.original", raw), ("SubjectUserName", "alice")]),
+        ev(&[("event.dataset", "json"), ("event.original", raw), ("SubjectUserName", "the username is alice")]),
+        ev(&[("event.original", "Dec 10 06:55:46 router: username admin privilege 15")]),
+    ];
+    assert_eq!(fires(&rule, &events), [false, true, true], "a value matches; an unparsed line is its own value");
+}
+
+#[test]
 /// Pins a deviation of rsigma 0.23 from the specification, so an upgrade that changes it is
 /// noticed: under `'|all'` each keyword is compared with a whole field value (plain keyword
 /// lists search within values) and all of them with the same value, so the spec's example
