@@ -143,4 +143,11 @@ fn main() {
     println!("  bare rdkafka consume→produce loop  {bare_rate:>10.0} records/s");
     println!("  logsift passthrough, 1 worker      {one_rate:>10.0} records/s  ratio {:.2}", one_rate / bare_rate);
     println!("  logsift passthrough, 2 workers     {two_rate:>10.0} records/s  ratio {:.2}", two_rate / bare_rate);
+    support::bench::record(&[
+        ("kafka.bare_records_per_s", bare_rate),
+        ("kafka.passthrough_1_worker_records_per_s", one_rate),
+        ("kafka.passthrough_2_workers_records_per_s", two_rate),
+        ("kafka.passthrough_1_worker_per_bare", one_rate / bare_rate),
+        ("kafka.passthrough_2_workers_per_bare", two_rate / bare_rate),
+    ]);
 }

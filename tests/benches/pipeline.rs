@@ -137,6 +137,14 @@ fn main() {
         rate(call_t, RECORDS) / rate(native_t, RECORDS),
         rate(stage_t, RECORDS) / rate(native_t, RECORDS)
     );
+    support::bench::record(&[
+        ("pipeline.native_syslog_records_per_s", rate(native_t, RECORDS)),
+        ("pipeline.wasm_syslog_call_records_per_s", rate(call_t, RECORDS)),
+        ("pipeline.wasm_syslog_stage_records_per_s", rate(stage_t, RECORDS)),
+        ("pipeline.wasm_call_per_native", rate(call_t, RECORDS) / rate(native_t, RECORDS)),
+        ("pipeline.wasm_stage_per_native", rate(stage_t, RECORDS) / rate(native_t, RECORDS)),
+        ("pipeline.passthrough_hop_ns_per_record", ns(hop_t, parsed_records)),
+    ]);
     println!(
         "  passthrough hop on parsed events: {:.1} ns/record ({:.1} fields and {:.0} bytes per event on average)",
         ns(hop_t, parsed_records),

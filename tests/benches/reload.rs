@@ -162,4 +162,11 @@ fn main() {
         during.len(),
         percentile(&during, 0.99).as_secs_f64() / percentile(&steady, 0.99).as_secs_f64()
     );
+    support::bench::record(&[
+        ("reload.first_generation_ms", ms(first_load)),
+        ("reload.cold_compile_ms", ms(percentile(&cold, 0.5))),
+        ("reload.new_settings_ms", ms(percentile(&cached, 0.5))),
+        ("reload.unchanged_ms", ms(percentile(&unchanged, 0.5))),
+        ("reload.batch_p99_during_per_steady", percentile(&during, 0.99).as_secs_f64() / percentile(&steady, 0.99).as_secs_f64()),
+    ]);
 }

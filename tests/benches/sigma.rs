@@ -67,6 +67,12 @@ fn main() {
     println!("  compile + first instance (parse and compile every rule)  {:>8.0} ms", ms(first));
     println!("  another instance (a worker, or a rebuild after a trap)   {:>8.0} ms median of 3", ms(inits[1]));
     println!("  smallest memory cap it loads under                       {:>8} MiB", cap);
+    support::bench::record(&[
+        ("sigma.corpus_load_ms", ms(first)),
+        ("sigma.corpus_instance_ms", ms(inits[1])),
+        ("sigma.corpus_instance_per_load", ms(inits[1]) / ms(first)),
+        ("sigma.corpus_min_memory_mib", f64::from(cap)),
+    ]);
 
     let mut lines = Vec::new();
     for entry in std::fs::read_dir(&data).expect("datasets") {
@@ -90,11 +96,20 @@ fn main() {
         windows_linux.iter().filter(|p| p.to_string_lossy().contains("process_creation")).take(100).cloned().collect();
     println!("  events/s, json parser + rules, {RECORDS} events of Windows telemetry:");
     println!("  {:<34} {:>12} {:>12} {:>7} {:>8}", "rules", "logsift wasm", "rsigma", "ratio", "alerts");
-    for (name, files) in [("1 (comsvcs dump)", comsvcs), ("100 (process_creation)", hundred), ("all Windows + Linux", windows_linux)] {
+    for (key, name, files) in [
+        ("one_rule", "1 (comsvcs dump)", comsvcs),
+        ("hundred_rules", "100 (process_creation)", hundred),
+        ("windows_linux", "all Windows + Linux", windows_linux),
+    ] {
         let (wasm, alerts) = wasm_rate(&runtime, &settings(&files), &inputs);
         let (native, native_alerts) = native_rate(&files, &inputs);
         assert_eq!(alerts, native_alerts, "{name}: the plugin and rsigma raise the same alerts");
         println!("  {:<34} {:>12.0} {:>12.0} {:>7.2} {:>8}", format!("{name}: {}", files.len()), wasm, native, wasm / native, alerts);
+        support::bench::record(&[
+            (&format!("sigma.{key}.wasm_events_per_s"), wasm),
+            (&format!("sigma.{key}.native_events_per_s"), native),
+            (&format!("sigma.{key}.wasm_per_native"), wasm / native),
+        ]);
     }
 }
 

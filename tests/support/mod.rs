@@ -11,6 +11,7 @@ use logsift::pipeline::{Chain, ChainOutput, InputRecord, Payload, StageOptions};
 use logsift::wasm::{Limits, LoadedPlugin};
 use logsift_event::Origin;
 
+pub mod bench;
 pub mod kafka;
 
 pub use logsift_sdk::testing::shared_data;

@@ -142,6 +142,9 @@ pub fn new_plugin(kind: Kind, name: &str, dir: &Path, sdk: &Path) -> anyhow::Res
     Ok(root)
 }
 
+/// Cargo's rustflags for the wasm target only (build scripts and proc macros keep theirs).
+const SIMD_VAR: &str = "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS";
+
 /// Builds the plugin crate at `dir` to a component, `dir/<name>.wasm`.
 pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
     let manifest = dir.join("Cargo.toml");
@@ -159,6 +162,11 @@ pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
     // What a surrounding build set for itself must not leak into this one.
     for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WRAPPER", "RUSTUP_TOOLCHAIN"] {
         command.env_remove(var);
+    }
+    // Wasm SIMD (rustc's target leaves it off; wasmtime runs it): memchr, UTF-8 checks and
+    // byte searches in the plugin take their vector paths. A value set in the environment wins.
+    if std::env::var_os(SIMD_VAR).is_none() {
+        command.env(SIMD_VAR, "-C target-feature=+simd128");
     }
     let status = command.status().context("running cargo")?;
     if !status.success() {

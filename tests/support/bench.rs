@@ -1,0 +1,25 @@
+//! Benchmark figures for comparing runs: every bench merges its figures into
+//! `target/bench/results.json` under stable keys (`<bench>.<what>`), next to what it prints.
+
+use std::path::PathBuf;
+
+/// `target/bench/results.json` of this build tree.
+pub fn results_path() -> PathBuf {
+    super::prefix().join("bench/results.json")
+}
+
+/// Merges `figures` into the results file, replacing keys already there.
+pub fn record(figures: &[(&str, f64)]) {
+    let path = results_path();
+    let mut all: serde_json::Map<String, serde_json::Value> =
+        std::fs::read(&path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default();
+    for (key, value) in figures {
+        // Three significant decimals keep diffs between runs readable.
+        let rounded = (value * 1000.0).round() / 1000.0;
+        all.insert((*key).to_owned(), serde_json::json!(rounded));
+    }
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(all)).expect("figures are JSON");
+    std::fs::create_dir_all(path.parent().expect("target/bench"))
+        .and_then(|()| std::fs::write(&path, text + "\n"))
+        .expect("writing the results");
+}
