@@ -1,16 +1,18 @@
 //! Applying what a plugin returned for a range of records: each record's change (pass,
 //! replace, split, drop, emit, reject) and the alerts it raised. A result that breaks the
-//! contract (out-of-order changes, too few or too many events, bad output names, events that
-//! do not decode) is refused whole, so the caller can undo it and treat it as a fault.
+//! contract (the shape rules of [`logsift_event::contract`], which the SDK's tests apply too,
+//! or events that do not decode) is refused whole, so the caller can undo it and treat it as
+//! a fault.
 
 use std::ops::Range;
 use std::sync::Arc;
 
+use logsift_event::contract::{Step, check_result, split_refusal};
 use logsift_event::{EventView, origin_tag};
 
 use super::batch::Batch;
 use super::health::RejectPolicy;
-use super::outputs::{ALERTS, AlertRecord, DEAD_LETTER, OutputRecord, Payload, stable_id};
+use super::outputs::{AlertRecord, OutputRecord, Payload, stable_id};
 use super::stage::Stage;
 use crate::wasm::{Action, BatchResult, Fault};
 
@@ -36,18 +38,19 @@ pub(super) fn contract(message: impl Into<String>) -> Fault {
     Fault::Contract { message: message.into() }
 }
 
-/// Output names a plugin may emit to: short, lowercase, and not one the host fills itself.
-fn check_output_name(name: &str) -> Result<(), Fault> {
-    let well_formed = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.'));
-    if !well_formed {
-        return Err(contract(format!("output name {name:?} must be 1-64 characters of a-z, 0-9, '_', '-', '.'")));
-    }
-    if name == DEAD_LETTER || name == ALERTS {
-        return Err(contract(format!("records cannot be emitted to {name:?}: reject them or raise an alert")));
-    }
-    Ok(())
+/// The result's shape, for the shared contract checks.
+fn check_shape(result: &BatchResult, records: usize) -> Result<(), Fault> {
+    let steps = result.changes.iter().map(|change| {
+        let step = match &change.action {
+            Action::Replace(n) => Step::Replace(*n),
+            Action::Drop => Step::Drop,
+            Action::Emit(emit) => Step::Emit { output: &emit.output, events: emit.events },
+            Action::Reject(_) => Step::Reject,
+        };
+        (change.record, step)
+    });
+    let events = logsift_event::Batch::new(&result.events).count();
+    check_result(records, steps, events, result.alerts.iter().map(|a| a.record)).map_err(|broken| contract(broken.0))
 }
 
 impl Stage {
@@ -62,11 +65,9 @@ impl Stage {
         routed: &mut Vec<OutputRecord>,
         whole: bool,
     ) -> Result<Applied, Fault> {
+        check_shape(&result, range.len())?;
         let mut applied = Applied::default();
         let unchanged = result.changes.is_empty();
-        if unchanged && !result.events.is_empty() {
-            return Err(contract("returned events but no change refers to them"));
-        }
         let mut produced = logsift_event::Batch::new(&result.events);
         let mut take = || -> Result<EventView<'_>, Fault> {
             let view = produced.next().ok_or_else(|| contract("changes refer to more events than it returned"))?;
@@ -75,27 +76,20 @@ impl Stage {
             Ok(view)
         };
         let mut done = 0;
-        let mut previous = None;
         // Where in `next` the (first) event a record became is, so its alerts carry the
         // event as the plugin left it (an enricher's alert shows what it added).
         let mut became: Vec<(usize, usize)> = Vec::new();
         for change in result.changes {
             let at = change.record as usize;
-            if at >= range.len() || previous.is_some_and(|p| change.record <= p) {
-                return Err(contract(format!("change for record {at} is out of order or past the batch of {}", range.len())));
-            }
-            previous = Some(change.record);
             next.extend_from(batch, range.start + done..range.start + at);
             done = at + 1;
             let index = range.start + at;
             let source = batch.source(index);
             let input = EventView::from_frame(batch.frame(index)).map_err(|e| contract(format!("input event: {e}")))?;
             match change.action {
-                Action::Replace(0) => return Err(contract("replace(0): use drop to remove a record")),
                 Action::Replace(n) => {
                     let events = (0..n).map(|_| take()).collect::<Result<Vec<_>, _>>()?;
-                    if n > self.plugin.limits.max_split {
-                        let reason = format!("split into {n} events, more than max_split = {}", self.plugin.limits.max_split);
+                    if let Some(reason) = split_refusal(n, self.plugin.limits.max_split) {
                         routed.push(self.dead_letter_record(source, reason));
                         applied.rejected += 1;
                         continue;
@@ -107,7 +101,6 @@ impl Stage {
                 }
                 Action::Drop => applied.dropped += 1,
                 Action::Emit(emit) => {
-                    check_output_name(&emit.output)?;
                     let output: Arc<str> = Arc::from(emit.output);
                     if emit.events == 0 {
                         routed.push(OutputRecord { source, output: Arc::clone(&output), payload: Payload::Event(input.frame().to_vec()) });
@@ -137,14 +130,8 @@ impl Stage {
         } else {
             next.extend_from(batch, range.start + done..range.end);
         }
-        if produced.next().is_some() {
-            return Err(contract("returned more events than its changes refer to"));
-        }
         for alert in result.alerts {
             let at = alert.record as usize;
-            if at >= range.len() {
-                return Err(contract(format!("alert on record {at} is past the batch of {}", range.len())));
-            }
             let frame = batch.frame(range.start + at);
             let view = EventView::from_frame(frame).map_err(|e| contract(format!("input event: {e}")))?;
             let shown = match became.binary_search_by_key(&at, |(record, _)| *record) {

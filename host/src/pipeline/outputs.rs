@@ -7,10 +7,9 @@ use crate::wasm::Level;
 
 /// The output of records that went through the whole chain.
 pub const EVENTS: &str = "events";
-/// The output of alerts.
-pub const ALERTS: &str = "alerts";
-/// The output of records no plugin could process.
-pub const DEAD_LETTER: &str = "dead_letter";
+/// The output of alerts, and the output of records no plugin could process (names no plugin
+/// may emit to: see [`logsift_event::contract`]).
+pub use logsift_event::contract::{ALERTS, DEAD_LETTER};
 
 /// One record for an output other than `events`.
 #[derive(Debug, Clone)]

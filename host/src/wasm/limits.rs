@@ -36,7 +36,12 @@ pub const DEFAULT_MAX_RECORD_BYTES: u32 = 256 << 10;
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory_mb: 64, timeout_ms: 2000, max_split: 100, max_record_bytes: DEFAULT_MAX_RECORD_BYTES }
+        Limits {
+            memory_mb: 64,
+            timeout_ms: 2000,
+            max_split: logsift_event::contract::DEFAULT_MAX_SPLIT,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
     }
 }
 

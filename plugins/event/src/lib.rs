@@ -14,6 +14,7 @@
 //! date-time reader parsers share.
 
 pub mod calendar;
+pub mod contract;
 mod decode;
 mod encode;
 pub mod rfc3339;

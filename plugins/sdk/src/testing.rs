@@ -1,7 +1,10 @@
 //! Run a plugin natively, in-process, on encoded batches: for plugin unit tests and the
 //! native side of the benchmark. It goes through [`process_batch`], the same loop the
-//! component runs.
+//! component runs, and holds every result to the contract the host enforces
+//! ([`logsift_event::contract`]: change order, `replace(0)`, output names, event counts,
+//! the split cap), so a plugin that passes its tests cannot break the contract in the host.
 
+use logsift_event::contract::{self, Step};
 use logsift_event::{Batch, EventWriter, ORIGINAL, Origin, Value};
 
 use crate::{Action, Alert, Plugin, process_batch};
@@ -90,15 +93,33 @@ pub fn events_batch(events: &[Vec<(&str, Value<'_>)>]) -> Vec<u8> {
 
 fn owned(frame: &[u8]) -> OwnedEvent {
     let view = logsift_event::EventView::from_frame(frame).expect("plugin wrote a malformed event");
+    if let Err(e) = view.validate() {
+        panic!("the plugin broke the contract: returned event: {e}");
+    }
     let fields = view.decode_all().expect("plugin wrote a malformed event");
     OwnedEvent { fields: fields.into_iter().map(|(n, v)| (n.to_owned(), v.into_owned())).collect() }
 }
 
 /// Runs the plugin on a batch and reports each record's fate. Panics if the plugin's output
-/// breaks the contract (a test failure).
+/// breaks the contract, with the host's words for it (a test failure). A record split into
+/// more events than the host's default `max_split` is [`Fate::Rejected`] with the reason the
+/// host dead-letters it with.
 pub fn run<P: Plugin>(plugin: &mut P, batch: &[u8]) -> Vec<RecordResult> {
     let inputs: Vec<_> = Batch::new(batch).map(|e| e.expect("malformed input batch").frame()).collect();
     let out = process_batch(plugin, batch);
+    let steps = out.changes.iter().map(|change| {
+        let step = match &change.action {
+            Action::Replace(n) => Step::Replace(*n),
+            Action::Drop => Step::Drop,
+            Action::Emit { output, events } => Step::Emit { output, events: *events },
+            Action::Reject(_) => Step::Reject,
+        };
+        (change.record, step)
+    });
+    let returned = Batch::new(&out.events).count();
+    if let Err(broken) = contract::check_result(inputs.len(), steps, returned, out.alerts.iter().map(|a| a.record)) {
+        panic!("the plugin broke the contract: {broken}");
+    }
     let mut produced = Batch::new(&out.events).map(|e| owned(e.expect("malformed output").frame()));
     let mut results: Vec<RecordResult> =
         inputs.iter().map(|frame| RecordResult { fate: Fate::Passed(vec![owned(frame)]), alerts: Vec::new() }).collect();
@@ -106,7 +127,13 @@ pub fn run<P: Plugin>(plugin: &mut P, batch: &[u8]) -> Vec<RecordResult> {
         let mut take = |n: u32| (0..n).map(|_| produced.next().expect("change refers to a missing event")).collect::<Vec<_>>();
         let slot = &mut results[change.record as usize];
         slot.fate = match change.action {
-            Action::Replace(n) => Fate::Passed(take(n)),
+            Action::Replace(n) => match contract::split_refusal(n, contract::DEFAULT_MAX_SPLIT) {
+                Some(reason) => {
+                    take(n);
+                    Fate::Rejected(reason)
+                }
+                None => Fate::Passed(take(n)),
+            },
             Action::Drop => Fate::Dropped,
             Action::Reject(reason) => Fate::Rejected(reason),
             Action::Emit { output, events: 0 } => Fate::Emitted(output, owned(inputs[change.record as usize])),
