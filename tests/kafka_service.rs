@@ -382,6 +382,10 @@ fn rebalances_keep_the_ledger(strategy: &str) {
     let mut samples = Vec::new();
     for round in 0..rounds {
         feed(chunks[2 * round]);
+        if round == 0 {
+            // Commits are flowing before the churn starts, so every sample has some to check.
+            assert!(client.wait_committed(GROUP, "logs", 1, Duration::from_secs(60)), "the service started committing");
+        }
         let second = Service::start(&config);
         cluster.request_errors(RDKafkaApiKey::Produce, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 4]);
         if let Some(chunk) = chunks.get(2 * round + 1) {
