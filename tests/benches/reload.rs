@@ -141,7 +141,7 @@ fn main() {
         ms(*cold.last().expect("runs"))
     );
     println!(
-        "  reload, new settings (compiled code cached) {:>8.1} ms median, {:.1} ms max",
+        "  reload, new settings (init, snapshot, compile) {:>5.1} ms median, {:.1} ms max",
         ms(percentile(&cached, 0.5)),
         ms(*cached.last().expect("runs"))
     );
