@@ -1,6 +1,7 @@
 //! `make bench`, hot reload: how long a reload of a typical plugin (the syslog parser) takes
-//! cold (compile, link, init, self-check), with its compiled code cached (new settings:
-//! link, init, self-check), and when nothing changed; and how long worker batches take while
+//! cold (compile instrumented, init, snapshot, compile the snapshot, self-check), with the
+//! instrumented build cached (new settings: init, snapshot, compile the snapshot,
+//! self-check), and when nothing changed; and how long worker batches take while
 //! reloads happen under load, against the same worker's steady state.
 //!
 //! The worker runs batches of 256 real sshd lines (`OpenSSH_2k.log`) through syslog and the
