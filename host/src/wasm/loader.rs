@@ -151,13 +151,6 @@ pub struct Compiled {
     snapshots: bool,
 }
 
-impl Compiled {
-    /// BLAKE3 of the file's bytes, hex.
-    pub fn hash(&self) -> &str {
-        &self.hash
-    }
-}
-
 /// Checks that the bytes are a component and compiles them, instrumented so that an
 /// initialised instance can be snapshotted (see [`snapshot`](super::snapshot)). A component
 /// the instrumentation cannot handle is compiled as it is, and its instances each run `init`.
