@@ -26,6 +26,21 @@ pub struct Record {
 }
 
 impl Record {
+    /// A consumed message, copied out with its headers as text.
+    fn from_message(m: &impl Message) -> Self {
+        let headers = m
+            .headers()
+            .map(|h| h.iter().map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())).collect())
+            .unwrap_or_default();
+        Record {
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key().map(<[u8]>::to_vec),
+            payload: m.payload().unwrap_or_default().to_vec(),
+            headers,
+        }
+    }
+
     /// A header's value, or a panic naming it.
     pub fn header(&self, name: &str) -> &str {
         self.headers.get(name).unwrap_or_else(|| panic!("record without header {name}: {self:?}"))
@@ -104,21 +119,7 @@ impl Client {
         loop {
             match consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(m)) => {
-                    let headers = m
-                        .headers()
-                        .map(|h| {
-                            h.iter()
-                                .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    out.push(Record {
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        payload: m.payload().unwrap_or_default().to_vec(),
-                        headers,
-                    });
+                    out.push(Record::from_message(&m));
                     quiet_since = Instant::now();
                 }
                 Some(Err(e)) => panic!("reading {topic}: {e}"),
@@ -159,17 +160,7 @@ impl Client {
             if ends.get(&m.partition()).is_some_and(|end| m.offset() + 1 >= *end) {
                 ends.remove(&m.partition());
             }
-            let headers = m
-                .headers()
-                .map(|h| h.iter().map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())).collect())
-                .unwrap_or_default();
-            out.push(Record {
-                partition: m.partition(),
-                offset: m.offset(),
-                key: m.key().map(<[u8]>::to_vec),
-                payload: m.payload().unwrap_or_default().to_vec(),
-                headers,
-            });
+            out.push(Record::from_message(&m));
         }
         out
     }

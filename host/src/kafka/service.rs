@@ -17,8 +17,7 @@ use crate::metrics::Metrics;
 use crate::runtime::Runtime;
 
 /// Says how the input's partitions meet this process's workers (see [`sizing`](super::sizing)).
-async fn report_sizing(kafka: &crate::config::KafkaConfig, workers: usize, metrics: &Metrics) {
-    let kafka = kafka.clone();
+async fn report_sizing(kafka: crate::config::KafkaConfig, workers: usize, metrics: Arc<Metrics>) {
     let asked = tokio::task::spawn_blocking(move || super::sizing::input_partitions(&kafka, Duration::from_secs(5))).await;
     match asked {
         Ok(Ok(partitions)) => {
@@ -59,7 +58,8 @@ pub async fn serve(
 
     let workers = settings.worker_count();
     metrics.workers_idle.set(workers as i64);
-    report_sizing(&kafka, workers, &metrics).await;
+    // Off the start-up path: the brokers may take seconds to answer.
+    tokio::spawn(report_sizing(kafka.clone(), workers, Arc::clone(&metrics)));
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..workers).map(|_| std::sync::mpsc::channel()).unzip();
     let producers = Arc::new(Producers::new(&settings, &kafka, senders, &metrics)?);
     let stop = Arc::new(AtomicBool::new(false));
