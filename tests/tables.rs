@@ -24,7 +24,7 @@ fn run(reloader: &logsift::Runtime, lines: &[&str]) -> Vec<serde_json::Value> {
         })
         .collect();
     let output = chain.process(&inputs);
-    let renderer = Renderer::new(JsonStyle::Flat);
+    let mut renderer = Renderer::new(JsonStyle::Flat);
     output
         .items()
         .map(|item| {

@@ -86,9 +86,10 @@ pub fn hunt<W: Write>(hunt: &Hunt, mut out: W) -> anyhow::Result<HuntSummary> {
     let (batch_size, max_record_bytes) = (settings.batch_size, settings.limits.max_record_bytes);
     let runtime = Runtime::start(settings, None).context("loading the Sigma rules")?;
     let mut chain = Chain::new(runtime.pipeline().current().stages.iter().cloned()).with_max_record_bytes(max_record_bytes);
-    let renderer = Renderer::new(if hunt.flat { JsonStyle::Flat } else { JsonStyle::Nested });
+    let mut renderer = Renderer::new(if hunt.flat { JsonStyle::Flat } else { JsonStyle::Nested });
     let mut source = LineSource::framed(hunt.inputs.clone(), Framing::Json).with_max_record_bytes(max_record_bytes);
     let mut summary = HuntSummary::default();
+    let mut line = Vec::new();
     loop {
         let batch = source.next_batch(batch_size)?;
         if batch.is_empty() {
@@ -100,9 +101,10 @@ pub fn hunt<W: Write>(hunt: &Hunt, mut out: W) -> anyhow::Result<HuntSummary> {
         for record in &output.routed {
             match &record.payload {
                 Payload::Alert(alert) => {
-                    let json = renderer.alert(alert).context("rendering an alert")?;
-                    serde_json::to_writer(&mut out, &json)?;
-                    out.write_all(b"\n")?;
+                    line.clear();
+                    renderer.alert(alert, &mut line).context("rendering an alert")?;
+                    line.push(b'\n');
+                    out.write_all(&line)?;
                 }
                 Payload::DeadLetter(dead) => {
                     let at = match &batch[record.source as usize].origin {

@@ -303,7 +303,7 @@ pub fn run_file(path: &Path, plugins: &Plugins) -> anyhow::Result<Outcome> {
             origin: logsift_event::Origin::File { path: path.display().to_string().into(), line: i as u64 + 1 },
         })
         .collect();
-    let renderer = Renderer::new(JsonStyle::Flat);
+    let mut renderer = Renderer::new(JsonStyle::Flat);
     let (mut alerts, mut events, mut dead) = (Vec::new(), Vec::new(), Vec::new());
     for batch in inputs.chunks(256) {
         let output = chain.process(batch);

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
-use serde_json::{Map, Value as Json};
-
 use crate::config::OutputConfig;
 use crate::pipeline::{ChainOutput, EVENTS, InputRecord};
 use crate::render::Renderer;
@@ -16,6 +14,8 @@ pub struct JsonLinesSink<W: Write> {
     renderer: Renderer,
     shared: W,
     files: BTreeMap<String, BufWriter<File>>,
+    /// The buffer a record is rendered into, reused.
+    line: Vec<u8>,
     /// Records written per output.
     pub counts: BTreeMap<String, u64>,
 }
@@ -34,29 +34,28 @@ impl<W: Write> JsonLinesSink<W> {
                 files.insert(name.clone(), BufWriter::new(file));
             }
         }
-        Ok(JsonLinesSink { renderer, shared, files, counts: BTreeMap::new() })
-    }
-
-    fn write(&mut self, output: &str, mut map: Map<String, Json>) -> io::Result<()> {
-        *self.counts.entry(output.to_owned()).or_default() += 1;
-        let target: &mut dyn Write = match self.files.get_mut(output) {
-            Some(file) => file,
-            None => {
-                if output != EVENTS {
-                    map.insert("output".into(), Json::from(output));
-                }
-                &mut self.shared
-            }
-        };
-        serde_json::to_writer(&mut *target, &map)?;
-        target.write_all(b"\n")
+        Ok(JsonLinesSink { renderer, shared, files, line: Vec::new(), counts: BTreeMap::new() })
     }
 
     /// Writes everything one batch became.
     pub fn write_batch(&mut self, inputs: &[InputRecord], out: &ChainOutput) -> io::Result<()> {
         for item in out.items() {
-            let map = self.renderer.item(&item, inputs).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            self.write(item.output, map)?;
+            let output = item.output;
+            if let Some(count) = self.counts.get_mut(output) {
+                *count += 1;
+            } else {
+                self.counts.insert(output.to_owned(), 1);
+            }
+            let file = self.files.get_mut(output);
+            // On the shared stream, records of outputs other than `events` say which they are.
+            let marker = (file.is_none() && output != EVENTS).then_some(("output", output));
+            self.line.clear();
+            self.renderer.write(&item, inputs, marker, &mut self.line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            self.line.push(b'\n');
+            match file {
+                Some(file) => file.write_all(&self.line)?,
+                None => self.shared.write_all(&self.line)?,
+            }
         }
         Ok(())
     }

@@ -70,6 +70,8 @@ pub struct Worker {
     acks: Receiver<Ack>,
     tracker: OffsetTracker,
     renderer: Renderer,
+    /// The buffer records are rendered into, reused.
+    json: Vec<u8>,
     settings: Arc<Settings>,
     topics: HashMap<String, Arc<str>>,
     outputs: HashMap<String, Arc<str>>,
@@ -114,6 +116,7 @@ impl Worker {
             acks,
             tracker: OffsetTracker::default(),
             renderer: Renderer::for_format(&settings.format),
+            json: Vec::new(),
             topics: HashMap::new(),
             outputs: HashMap::new(),
             delivered: HashMap::new(),
@@ -287,6 +290,7 @@ impl Worker {
         epochs: &[u64],
         out: &crate::pipeline::ChainOutput,
     ) -> Result<(), WorkerError> {
+        let mut json = std::mem::take(&mut self.json);
         for item in out.items() {
             let source = item.source as usize;
             let Origin::Kafka { offset, key: record_key, .. } = &inputs[source].origin else { continue };
@@ -295,9 +299,13 @@ impl Worker {
                 Content::Routed(Payload::DeadLetter(dead)) => (item.output, Some((dead.reason.clone(), Arc::clone(&dead.plugin)))),
                 _ => (item.output, None),
             };
+            json.clear();
             let rendered = match dead {
                 Some(_) => None,
-                None => Some(serde_json::to_vec(&self.renderer.item(&item, &inputs)?).unwrap_or_default()),
+                None => {
+                    self.renderer.write(&item, &inputs, None, &mut json)?;
+                    Some(json.as_slice())
+                }
             };
             // Nothing may be larger than its producer sends: a rendered record that would not
             // fit becomes a dead letter; a dead letter keeps as much of the record as fits.
@@ -326,7 +334,7 @@ impl Worker {
                     }
                     (kept.into(), headers)
                 }
-                (None, Some(json)) => (json.into(), self.headers(&keys[source], *offset)),
+                (None, Some(rendered)) => (rendered.into(), self.headers(&keys[source], *offset)),
                 (None, None) => continue,
             };
             let output = self.output(output_name);
@@ -341,6 +349,7 @@ impl Worker {
             let topic = self.topic(output_name);
             self.producers.send(&topic, &payload, record_key.as_deref(), headers, delivery)?;
         }
+        self.json = json;
         // Status page: records per partition, dead letters and rule hits (one call per batch;
         // it locks once, and only when the batch had dead letters or alerts).
         self.metrics.record_batch(&inputs, keys, out);

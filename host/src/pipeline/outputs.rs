@@ -68,12 +68,19 @@ pub struct DeadLetter {
 /// A stable id from parts: hex of the first 16 bytes of their BLAKE3 hash, with each part
 /// length-prefixed so different splits of the same bytes never collide.
 pub fn stable_id(parts: &[&[u8]]) -> String {
+    let mut id = String::with_capacity(32);
+    write_stable_id(parts, &mut id);
+    id
+}
+
+/// [`stable_id`], appended to `out`.
+pub fn write_stable_id(parts: &[&[u8]], out: &mut String) {
     let mut hasher = blake3::Hasher::new();
     for part in parts {
         hasher.update(&(part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    hasher.finalize().to_hex()[..32].to_owned()
+    out.push_str(&hasher.finalize().to_hex()[..32]);
 }
 
 impl Level {
