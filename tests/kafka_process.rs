@@ -170,6 +170,12 @@ fn the_shipped_service_config_processes_every_line_and_exits_zero_on_sigterm() {
     assert_eq!(out.dead.len(), BROKEN);
     assert_eq!(out.alerts.len(), 370);
     assert_eq!(metric_sum(&metrics, "logsift_records_in_total"), lines.len() as f64);
+    // Bytes out are the values acknowledged, per output.
+    for (output, records) in [("events", &out.events), ("alerts", &out.alerts), ("dead_letter", &out.dead)] {
+        let bytes: usize = records.iter().map(|r| r.payload.len()).sum();
+        let metric = format!("logsift_output_bytes_total{{output=\"{output}\"}}");
+        assert_eq!(metrics.get(&metric).copied(), Some(bytes as f64), "{metric}");
+    }
 }
 
 #[test]

@@ -104,6 +104,8 @@ pub struct Metrics {
     pub records_in: Family<TopicLabels, Counter>,
     /// Records produced and acknowledged, by output.
     pub records_out: Family<OutputLabels, Counter>,
+    /// Bytes of the records produced and acknowledged (value, not key or headers), by output.
+    pub output_bytes: Family<OutputLabels, Counter>,
     /// Records sent to the dead-letter output and acknowledged.
     pub dead_letters: Counter,
     /// Records dropped on purpose by plugins.
@@ -163,6 +165,7 @@ impl Default for Metrics {
         let m = Metrics {
             records_in: Family::default(),
             records_out: Family::default(),
+            output_bytes: Family::default(),
             dead_letters: Counter::default(),
             dropped: Counter::default(),
             plugin_batch_seconds: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
@@ -185,6 +188,11 @@ impl Default for Metrics {
         };
         registry.register("records_in", "Records consumed, by input topic", m.records_in.clone());
         registry.register("records_out", "Records produced and acknowledged by the broker, by output", m.records_out.clone());
+        registry.register(
+            "output_bytes",
+            "Bytes of the records produced and acknowledged (their values), by output",
+            m.output_bytes.clone(),
+        );
         registry.register("dead_letters", "Records written to the dead-letter output", m.dead_letters.clone());
         registry.register("dropped", "Records dropped on purpose by plugins", m.dropped.clone());
         registry.register("plugin_batch_seconds", "Time a plugin spent on one batch", m.plugin_batch_seconds.clone());

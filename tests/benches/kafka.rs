@@ -1,12 +1,16 @@
-//! `make bench`, end to end through a broker: records/s of logsift's service mode with a
-//! passthrough chain (1 and 2 workers) against a bare rdkafka consume→produce loop on the
-//! same broker (a Tansu process on 127.0.0.1, memory storage) with the same client settings.
+//! `make bench`, end to end through a broker: records/s of logsift's service mode against a
+//! bare rdkafka consume→produce loop on the same broker (a Tansu process on 127.0.0.1,
+//! memory storage) with the same client settings.
 //!
 //! Input: `../shared/data/loghub/OpenSSH_2k.log` cycled to 200,000 records on a topic of two
-//! partitions. Each case reads the whole topic in a new consumer group and writes a topic of
-//! its own; it is timed from the first record consumed to the last output acknowledged.
-//! The bare loop forwards the payload as it is; logsift also renders each record as an ECS
-//! JSON event with its provenance. Cases run interleaved; the median of the passes counts.
+//! partitions. Each case reads the whole topic in a new consumer group and writes topics of
+//! its own; it is timed from the first record consumed to the last event acknowledged.
+//! The bare loop forwards the payload as it is; logsift renders each record as an ECS JSON
+//! event with its provenance (several times the line's size: MB/s produced are reported
+//! beside records/s). Cases: the passthrough chain and the shipped chain (syslog, weblog,
+//! ssh-root-login: ~18 % of the records also raise an alert), 1 and 2 workers, compression
+//! lz4 (logsift's default) and none; each logsift case is compared with the bare loop under
+//! the same compression. Cases run interleaved; the median of the passes counts.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -38,10 +42,10 @@ impl ProducerContext for Counting {
 }
 
 /// The bare loop: one consumer and one producer, the producer settings logsift uses.
-fn bare(brokers: &str, pass: usize) -> Duration {
+fn bare(brokers: &str, pass: usize, compression: &str) -> Duration {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .set("group.id", format!("bare-{pass}"))
+        .set("group.id", format!("bare-{compression}-{pass}"))
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "6000")
         .set("fetch.wait.max.ms", "100")
@@ -52,11 +56,12 @@ fn bare(brokers: &str, pass: usize) -> Duration {
     let producer: ThreadedProducer<Counting> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("linger.ms", "5")
-        .set("compression.type", "lz4")
+        .set("batch.size", "1000000")
+        .set("compression.type", compression)
         .set("enable.idempotence", "true")
         .create_with_context(Counting(Arc::clone(&delivered)))
         .expect("producer");
-    let topic = format!("bare-out-{pass}");
+    let topic = format!("bare-out-{compression}-{pass}");
     let mut consumed = 0;
     let mut started = None;
     while delivered.load(Ordering::Relaxed) < RECORDS {
@@ -80,35 +85,75 @@ fn bare(brokers: &str, pass: usize) -> Duration {
     started.expect("records").elapsed()
 }
 
-/// logsift's service mode in-process with a passthrough chain and `workers` workers.
-fn logsift(brokers: &str, pass: usize, workers: usize, dir: &std::path::Path) -> Duration {
-    let outputs = format!("[outputs.events]\ntopic = \"logsift-out-{workers}-{pass}\"\n");
+/// A logsift case.
+struct Case {
+    name: &'static str,
+    key: &'static str,
+    chain: &'static [&'static str],
+    workers: usize,
+    compression: &'static str,
+}
+
+const SHIPPED: &[&str] = &["syslog [pipeline.settings]\nyear = 2024\ntimezone = \"UTC\"", "weblog", "ssh-root-login"];
+
+const CASES: [Case; 6] = [
+    Case { name: "passthrough, 1 worker, lz4", key: "passthrough_1_worker", chain: &["passthrough"], workers: 1, compression: "lz4" },
+    Case { name: "passthrough, 2 workers, lz4", key: "passthrough_2_workers", chain: &["passthrough"], workers: 2, compression: "lz4" },
+    Case {
+        name: "passthrough, 1 worker, none",
+        key: "passthrough_1_worker_none",
+        chain: &["passthrough"],
+        workers: 1,
+        compression: "none",
+    },
+    Case {
+        name: "passthrough, 2 workers, none",
+        key: "passthrough_2_workers_none",
+        chain: &["passthrough"],
+        workers: 2,
+        compression: "none",
+    },
+    Case { name: "shipped chain, 1 worker, lz4", key: "shipped_1_worker", chain: SHIPPED, workers: 1, compression: "lz4" },
+    Case { name: "shipped chain, 2 workers, lz4", key: "shipped_2_workers", chain: SHIPPED, workers: 2, compression: "lz4" },
+];
+
+/// logsift's service mode in-process: the time, and the bytes of events produced.
+fn logsift(brokers: &str, pass: usize, case: &Case, dir: &std::path::Path) -> (Duration, f64) {
+    let id = format!("{}-{pass}", case.key);
+    let compression = case.compression;
+    let outputs = format!(
+        "[outputs.events]\ntopic = \"events-{id}\"\n[outputs.events.producer]\n\"compression.type\" = \"{compression}\"\n\
+         [outputs.alerts]\ntopic = \"alerts-{id}\"\n"
+    );
     let spec = ServiceSpec {
         brokers,
-        group: &format!("logsift-{workers}-{pass}"),
+        group: &format!("logsift-{id}"),
         input: INPUT,
-        workers,
+        workers: case.workers,
         batch_size: 256,
-        chain: &["passthrough"],
+        chain: case.chain,
         extra: &outputs,
     };
     let config = service_config(dir, &spec);
     let service = Service::start(&config);
     let addr = service.addr;
     let mut started = None;
-    loop {
+    let events = "logsift_records_out_total{output=\"events\"}";
+    let bytes = loop {
         let metrics = scrape(addr);
         if started.is_none() && metric_sum(&metrics, "logsift_records_in_total") > 0.0 {
             started = Some(Instant::now());
         }
-        if metric_sum(&metrics, "logsift_records_out_total") >= RECORDS as f64 {
-            break;
+        if metrics.get(events).copied().unwrap_or_default() >= RECORDS as f64 {
+            break metrics.get("logsift_output_bytes_total{output=\"events\"}").copied().unwrap_or_default();
         }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        // Scraping renders every metric: often enough to time within 1 %, rarely enough not
+        // to take a core's share from the case.
+        std::thread::sleep(Duration::from_millis(25));
+    };
     let elapsed = started.expect("records").elapsed();
     service.stop().expect("service");
-    elapsed
+    (elapsed, bytes)
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -131,23 +176,54 @@ fn main() {
     client.produce(INPUT, &input);
     let dir = tempfile::tempdir().expect("tempdir");
 
-    let (mut bare_runs, mut one, mut two) = (Vec::new(), Vec::new(), Vec::new());
+    let input_bytes: usize = input.iter().map(String::len).sum();
+    let compressions = ["lz4", "none"];
+    let mut bare_runs = vec![Vec::new(); compressions.len()];
+    let mut runs = vec![Vec::new(); CASES.len()];
+    let mut bytes = vec![0.0; CASES.len()];
+    // `cargo bench --bench kafka -- KEY` runs only the logsift cases whose key contains KEY
+    // (to profile one); the figures are then not recorded.
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let run = |case: &Case| only.as_ref().is_none_or(|o| case.key.contains(o.as_str()));
     for pass in 0..PASSES {
-        bare_runs.push(bare(&client.brokers, pass));
-        one.push(logsift(&client.brokers, pass, 1, dir.path()));
-        two.push(logsift(&client.brokers, pass, 2, dir.path()));
+        for (i, compression) in compressions.iter().enumerate() {
+            bare_runs[i].push(if only.is_some() { Duration::from_secs(1) } else { bare(&client.brokers, pass, compression) });
+        }
+        for (i, case) in CASES.iter().enumerate() {
+            if !run(case) {
+                runs[i].push(Duration::from_secs(1));
+                continue;
+            }
+            let (time, produced) = logsift(&client.brokers, pass, case, dir.path());
+            runs[i].push(time);
+            bytes[i] = produced;
+        }
     }
     let rate = |d: Duration| RECORDS as f64 / d.as_secs_f64();
-    let (bare_rate, one_rate, two_rate) = (rate(median(bare_runs)), rate(median(one)), rate(median(two)));
+    let mbs = |bytes: f64, d: Duration| bytes / d.as_secs_f64() / 1e6;
     println!("end to end through Tansu (memory storage), {RECORDS} records, 2 partitions, median of {PASSES} passes");
-    println!("  bare rdkafka consume→produce loop  {bare_rate:>10.0} records/s");
-    println!("  logsift passthrough, 1 worker      {one_rate:>10.0} records/s  ratio {:.2}", one_rate / bare_rate);
-    println!("  logsift passthrough, 2 workers     {two_rate:>10.0} records/s  ratio {:.2}", two_rate / bare_rate);
-    support::bench::record(&[
-        ("kafka.bare_records_per_s", bare_rate),
-        ("kafka.passthrough_1_worker_records_per_s", one_rate),
-        ("kafka.passthrough_2_workers_records_per_s", two_rate),
-        ("kafka.passthrough_1_worker_per_bare", one_rate / bare_rate),
-        ("kafka.passthrough_2_workers_per_bare", two_rate / bare_rate),
-    ]);
+    println!("  {:<36} {:>12} {:>10} {:>8}", "case", "records/s", "MB/s out", "ratio");
+    let mut figures = Vec::new();
+    let mut bare_rates = Vec::new();
+    for (i, compression) in compressions.iter().enumerate() {
+        let time = median(bare_runs[i].clone());
+        let name = format!("bare loop, {compression}");
+        println!("  {name:<36} {:>12.0} {:>10.1} {:>8}", rate(time), mbs(input_bytes as f64, time), "1.00");
+        let key = if *compression == "lz4" { "kafka.bare".to_owned() } else { format!("kafka.bare_{compression}") };
+        figures.push((format!("{key}_records_per_s"), rate(time)));
+        bare_rates.push(rate(time));
+    }
+    for (i, case) in CASES.iter().enumerate() {
+        let time = median(runs[i].clone());
+        let bare_rate = bare_rates[compressions.iter().position(|c| *c == case.compression).expect("a compression")];
+        let ratio = rate(time) / bare_rate;
+        println!("  {:<36} {:>12.0} {:>10.1} {:>8.2}", format!("logsift {}", case.name), rate(time), mbs(bytes[i], time), ratio);
+        figures.push((format!("kafka.{}_records_per_s", case.key), rate(time)));
+        figures.push((format!("kafka.{}_mb_per_s", case.key), mbs(bytes[i], time)));
+        figures.push((format!("kafka.{}_per_bare", case.key), ratio));
+    }
+    if only.is_none() {
+        let figures: Vec<(&str, f64)> = figures.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        support::bench::record(&figures);
+    }
 }

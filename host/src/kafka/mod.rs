@@ -13,6 +13,7 @@
 
 mod client;
 mod context;
+mod inflight;
 mod service;
 mod sink;
 pub mod sizing;

@@ -18,11 +18,10 @@ use super::tracker::PartitionKey;
 use crate::config::{KafkaConfig, Settings};
 use crate::metrics::{ClientLabels, Metrics};
 
-/// What one produced record stands for: which worker, which input record, which output.
+/// What one produced record stands for: which input record, which output (kept by the
+/// worker that produced it, see [`super::inflight`]).
 #[derive(Debug)]
 pub struct Delivery {
-    /// The worker that produced it.
-    pub worker: usize,
     /// The input record's partition.
     pub partition: PartitionKey,
     /// The input record's offset.
@@ -33,13 +32,15 @@ pub struct Delivery {
     pub output: Arc<str>,
     /// Whether it is a dead letter (whose refusal stops the partition).
     pub dead_letter: bool,
+    /// The length of its value.
+    pub bytes: usize,
 }
 
 /// A broker's answer for one produced record.
 #[derive(Debug)]
 pub struct Ack {
-    /// What was produced.
-    pub delivery: Box<Delivery>,
+    /// What was produced: the token of its [`Delivery`] (see [`super::inflight`]).
+    pub token: usize,
     /// Why it was refused for good (retriable errors are retried by librdkafka and never
     /// reach here: `message.timeout.ms = 0`).
     pub error: Option<String>,
@@ -60,13 +61,13 @@ impl ClientContext for SinkContext {
 }
 
 impl ProducerContext for SinkContext {
-    type DeliveryOpaque = Box<Delivery>;
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, delivery: Box<Delivery>) {
+    fn delivery(&self, result: &DeliveryResult<'_>, token: usize) {
         let error = result.as_ref().err().map(|(e, _)| e.to_string());
         // A worker that has stopped no longer needs its acknowledgements.
-        if let Some(worker) = self.acks.get(delivery.worker) {
-            let _ = worker.send(Ack { delivery, error });
+        if let Some(worker) = self.acks.get(super::inflight::split(token).0) {
+            let _ = worker.send(Ack { token, error });
         }
     }
 }
@@ -132,17 +133,18 @@ impl Producers {
         self.for_output(output).1
     }
 
-    /// Queues one record. A full queue is waited out (backpressure), never dropped.
+    /// Queues one record of `output` with its delivery token. A full queue is waited out
+    /// (backpressure), never dropped.
     pub fn send(
         &self,
-        topic: &str,
+        (output, topic): (&str, &str),
         payload: &[u8],
         key: Option<&[u8]>,
         headers: OwnedHeaders,
-        delivery: Box<Delivery>,
+        token: usize,
     ) -> Result<(), ProduceError> {
-        let (producer, _) = self.for_output(&delivery.output);
-        let mut record = BaseRecord::with_opaque_to(topic, delivery).payload(payload).headers(headers);
+        let (producer, _) = self.for_output(output);
+        let mut record = BaseRecord::with_opaque_to(topic, token).payload(payload).headers(headers);
         if let Some(key) = key {
             record = record.key(key);
         }

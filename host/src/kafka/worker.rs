@@ -21,6 +21,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 
 use super::client;
 use super::context::{Rebalanced, WorkerContext};
+use super::inflight::{self, InFlight};
 use super::sink::{Ack, Delivery, ProduceError, Producers, SetupError};
 use super::tracker::{OffsetTracker, PartitionKey};
 use crate::config::{KafkaConfig, Settings};
@@ -70,12 +71,15 @@ pub struct Worker {
     acks: Receiver<Ack>,
     tracker: OffsetTracker,
     renderer: Renderer,
+    /// Produced records awaiting the broker's answer.
+    in_flight: InFlight,
     /// The buffer records are rendered into, reused.
     json: Vec<u8>,
     settings: Arc<Settings>,
     topics: HashMap<String, Arc<str>>,
     outputs: HashMap<String, Arc<str>>,
-    delivered: HashMap<Arc<str>, u64>,
+    /// Records and bytes acknowledged per output since the metrics were last updated.
+    delivered: HashMap<Arc<str>, (u64, u64)>,
     plugins_header: String,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
@@ -117,6 +121,7 @@ impl Worker {
             tracker: OffsetTracker::default(),
             renderer: Renderer::for_format(&settings.format),
             json: Vec::new(),
+            in_flight: InFlight::default(),
             topics: HashMap::new(),
             outputs: HashMap::new(),
             delivered: HashMap::new(),
@@ -271,11 +276,11 @@ impl Worker {
     }
 
     fn headers(&self, key: &PartitionKey, offset: i64) -> OwnedHeaders {
-        let (partition, offset) = (key.1.to_string(), offset.to_string());
+        let (mut partition, mut offset_text) = (itoa::Buffer::new(), itoa::Buffer::new());
         OwnedHeaders::new_with_capacity(5)
             .insert(Header { key: "logsift.source.topic", value: Some(key.0.as_bytes()) })
-            .insert(Header { key: "logsift.source.partition", value: Some(partition.as_bytes()) })
-            .insert(Header { key: "logsift.source.offset", value: Some(offset.as_bytes()) })
+            .insert(Header { key: "logsift.source.partition", value: Some(partition.format(key.1).as_bytes()) })
+            .insert(Header { key: "logsift.source.offset", value: Some(offset_text.format(offset).as_bytes()) })
             .insert(Header { key: "logsift.plugins", value: Some(self.plugins_header.as_bytes()) })
             .insert(Header { key: "logsift.generation", value: Some(self.generation_header.as_bytes()) })
     }
@@ -338,16 +343,16 @@ impl Worker {
                 (None, None) => continue,
             };
             let output = self.output(output_name);
-            let delivery = Box::new(Delivery {
-                worker: self.id,
+            let slot = self.in_flight.insert(Delivery {
                 partition: keys[source].clone(),
                 offset: *offset,
                 epoch: epochs[source],
                 dead_letter: &*output == DEAD_LETTER,
                 output,
+                bytes: payload.len(),
             });
             let topic = self.topic(output_name);
-            self.producers.send(&topic, &payload, record_key.as_deref(), headers, delivery)?;
+            self.producers.send((output_name, &topic), &payload, record_key.as_deref(), headers, inflight::token(self.id, slot))?;
         }
         self.json = json;
         // Status page: records per partition, dead letters and rule hits (one call per batch;
@@ -381,8 +386,10 @@ impl Worker {
     /// Adds the deliveries counted since the last call to the metrics (once per batch, not
     /// once per record).
     fn count_delivered(&mut self) {
-        for (output, n) in self.delivered.drain() {
-            self.metrics.records_out.get_or_create(&OutputLabels { output: output.to_string() }).inc_by(n);
+        for (output, (n, bytes)) in self.delivered.drain() {
+            let labels = OutputLabels { output: output.to_string() };
+            self.metrics.records_out.get_or_create(&labels).inc_by(n);
+            self.metrics.output_bytes.get_or_create(&labels).inc_by(bytes);
             if &*output == DEAD_LETTER {
                 self.metrics.dead_letters.inc_by(n);
             }
@@ -390,9 +397,15 @@ impl Worker {
     }
 
     fn on_ack(&mut self, ack: Ack) -> Result<(), WorkerError> {
-        let d = ack.delivery;
+        let Some(d) = self.in_flight.take(inflight::split(ack.token).1) else {
+            tracing::warn!(worker = self.id, token = ack.token, "an acknowledgement for no record in flight");
+            return Ok(());
+        };
         match ack.error {
-            None => *self.delivered.entry(Arc::clone(&d.output)).or_default() += 1,
+            None => {
+                let counts = self.delivered.entry(Arc::clone(&d.output)).or_default();
+                *counts = (counts.0 + 1, counts.1 + d.bytes as u64);
+            }
             Some(error) if d.dead_letter => {
                 return Err(WorkerError::DeadLetterRefused {
                     topic: d.partition.0.to_string(),
@@ -414,16 +427,17 @@ impl Worker {
                         .insert(Header { key: "logsift.error", value: Some(reason.as_bytes()) })
                         .insert(Header { key: "logsift.plugin", value: Some(b"logsift") });
                     let output = self.output(DEAD_LETTER);
-                    let delivery = Box::new(Delivery {
-                        worker: self.id,
+                    let slot = self.in_flight.insert(Delivery {
                         partition: d.partition.clone(),
                         offset: d.offset,
                         epoch: d.epoch,
                         output,
                         dead_letter: true,
+                        bytes: raw.len(),
                     });
                     let topic = self.topic(DEAD_LETTER);
-                    self.producers.send(&topic, &raw, record_key.as_deref(), headers, delivery)?;
+                    let token = inflight::token(self.id, slot);
+                    self.producers.send((DEAD_LETTER, &topic), &raw, record_key.as_deref(), headers, token)?;
                 }
             }
         }
