@@ -179,7 +179,7 @@ impl Worker {
     /// rebalance inside the batch is applied before the next record is tagged.
     fn poll_batch(&mut self) -> (Vec<InputRecord>, Vec<PartitionKey>, Vec<u64>) {
         let mut inputs = Vec::new();
-        let mut keys = Vec::new();
+        let mut keys: Vec<PartitionKey> = Vec::new();
         let mut epochs = Vec::new();
         let mut timeout = Duration::from_millis(100);
         while inputs.len() < self.settings.batch_size {
@@ -194,7 +194,11 @@ impl Worker {
                 Some(Ok(message)) => message,
             };
             timeout = Duration::ZERO;
-            let topic: Arc<str> = Arc::from(message.topic());
+            // One topic name shared by the batch's records (a worker reads few topics).
+            let topic = match keys.last() {
+                Some((last, _)) if **last == *message.topic() => Arc::clone(last),
+                _ => Arc::from(message.topic()),
+            };
             let headers = message
                 .headers()
                 .map(|h| h.iter().map(|h| (h.key.to_owned().into(), h.value.unwrap_or_default().to_vec().into())).collect())
