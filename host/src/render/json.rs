@@ -55,6 +55,59 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// Appends nanoseconds since the epoch as a quoted RFC 3339 UTC instant, as
+/// [`Value::Timestamp`] prints (seconds always, a fraction only when there is one and
+/// without trailing zeros, `Z`), without going through `fmt`: days to a civil date by
+/// Howard Hinnant's algorithm.
+fn timestamp(out: &mut Vec<u8>, ns: i64) {
+    let (secs, nanos) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000) as u32);
+    let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let digits = |out: &mut Vec<u8>, value: u32, width: usize| {
+        let mut buf = [b'0'; 9];
+        let mut v = value;
+        for slot in buf[..width].iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.extend_from_slice(&buf[..width]);
+    };
+    out.push(b'"');
+    if (0..=9999).contains(&year) {
+        digits(out, year as u32, 4);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(year).as_bytes());
+    }
+    out.push(b'-');
+    digits(out, month, 2);
+    out.push(b'-');
+    digits(out, day, 2);
+    out.push(b'T');
+    digits(out, second_of_day / 3600, 2);
+    out.push(b':');
+    digits(out, second_of_day / 60 % 60, 2);
+    out.push(b':');
+    digits(out, second_of_day % 60, 2);
+    if nanos > 0 {
+        out.push(b'.');
+        let (mut fraction, mut width) = (nanos, 9);
+        while fraction % 10 == 0 {
+            fraction /= 10;
+            width -= 1;
+        }
+        digits(out, fraction, width);
+    }
+    out.extend_from_slice(b"Z\"");
+}
+
 fn int(out: &mut Vec<u8>, i: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
 }
@@ -67,8 +120,9 @@ fn value(out: &mut Vec<u8>, value: &Value<'_>) {
         // serde_json writes a non-finite number as null, a finite one as ryu prints it.
         Value::Float(f) => serde_json::to_writer(&mut *out, f).expect("writing to a Vec cannot fail"),
         Value::Str(s) => string(out, s),
-        // Their text needs no escaping: digits, hex letters, `-`, `:`, `.`, `T`, `Z`.
-        Value::Timestamp(_) | Value::Ip(_) => write!(out, "\"{value}\"").expect("writing to a Vec cannot fail"),
+        Value::Timestamp(ns) => timestamp(out, *ns),
+        // An address needs no escaping: digits, hex letters, `.`, `:`.
+        Value::Ip(_) => write!(out, "\"{value}\"").expect("writing to a Vec cannot fail"),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -147,6 +201,27 @@ pub fn object(out: &mut Vec<u8>, fields: &mut Fields<'_>) {
 
 #[cfg(test)]
 mod tests {
+    use logsift_event::Value;
+
+    #[test]
+    fn timestamps_are_written_as_the_event_value_prints_them() {
+        let mut samples = vec![0, 1, -1, 999_999_999, 1_000_000_000, -1_000_000_001, 951_782_400_000_000_000, i64::MIN, i64::MAX];
+        // Leap days, month ends, fractions of every length, both sides of the epoch.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ns = x as i64;
+            samples.extend([ns, ns - ns.rem_euclid(1_000), ns - ns.rem_euclid(1_000_000_000), ns - ns.rem_euclid(86_400_000_000_000)]);
+        }
+        for ns in samples {
+            let mut out = Vec::new();
+            super::timestamp(&mut out, ns);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("\"{}\"", Value::Timestamp(ns)), "{ns}");
+        }
+    }
+
     #[test]
     fn strings_are_escaped_as_serde_json_escapes_them() {
         let mut text: String = (0u8..0x80).map(char::from).collect();
