@@ -121,7 +121,8 @@ fn main() {
         ("events via map", None, true),
         ("events decode only", None, true),
     ];
-    // `cargo bench --bench render -- NAME` runs only the cases whose name contains NAME (to profile one).
+    // `cargo bench --bench render -- NAME` runs only the cases whose name contains NAME (to
+    // profile one); the figures are then not recorded.
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let run = |name: &str| only.as_ref().is_none_or(|o| name.contains(o.as_str()));
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
@@ -173,6 +174,9 @@ fn main() {
     let ratio = times[4].as_secs_f64() / times[3].as_secs_f64();
     println!("  events nested, written directly vs via a map: {ratio:.2}x as fast");
     figures.push(("render.nested_per_map".into(), ratio));
-    let figures: Vec<(&str, f64)> = figures.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    support::bench::record(&figures);
+    // A partial run (one case, to profile it) leaves the recorded figures alone.
+    if only.is_none() {
+        let figures: Vec<(&str, f64)> = figures.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        support::bench::record(&figures);
+    }
 }

@@ -10,7 +10,9 @@
 //! - a dot only separates when both sides are non-empty (`a..b` is `a` then `.b`; `.a` and
 //!   `a.` stay whole).
 //!
-//! Nothing here allocates per field: a [`Fields`] list is reused from record to record.
+//! Nothing here allocates per field: a [`Fields`] list is reused from record to record, and
+//! the order depends on the names alone, so it is worked out once per shape of record (see
+//! [`super::plan`]).
 
 use std::cmp::Ordering;
 
@@ -36,25 +38,24 @@ pub fn technique(tag: &str) -> Option<&str> {
     tag.strip_prefix("attack.t").filter(|id| id.starts_with(|c: char| c.is_ascii_digit()))
 }
 
-/// One field to write.
-#[derive(Debug)]
-struct Entry<'a> {
-    name: &'a str,
+/// A field's name as it is ordered: the name, and what ordering needs of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    pub(super) name: &'a str,
     /// How many `_value` segments follow the name's own (see the module doc).
-    nested_values: u32,
-    /// When it was set: of two fields with the same path the later wins.
-    seq: u32,
+    pub(super) nested_values: u32,
+    /// Where it was set: of two fields with the same path the later wins.
+    pub(super) seq: u32,
     /// Every dot of the name separates two non-empty segments (the usual case, compared
     /// byte by byte; others are compared segment by segment).
     regular: bool,
     /// The first 8 bytes of the name as an order-preserving number (see [`name_key`]).
-    key: u64,
-    value: Field<'a>,
+    pub(super) key: u64,
 }
 
 /// The segments of a name: split at dots in nested style, whole in flat style.
 #[derive(Clone)]
-struct Segments<'a> {
+pub(super) struct Segments<'a> {
     rest: Option<&'a str>,
     split: bool,
     nested_values: u32,
@@ -86,115 +87,108 @@ impl<'a> Iterator for Segments<'a> {
     }
 }
 
-/// The fields of one record, collected then put in writing order by [`Fields::resolve`].
+/// The fields of one record in the order they were set: names and values side by side.
 #[derive(Debug, Default)]
 pub struct Fields<'a> {
-    entries: Vec<Entry<'a>>,
+    names: Vec<Named<'a>>,
+    values: Vec<Field<'a>>,
     nested: bool,
-    /// Paths being written (see [`Fields::paths`]).
-    paths: (Vec<&'a str>, Vec<&'a str>),
 }
 
 impl<'a> Fields<'a> {
-    /// An empty list reusing `storage`'s allocation (see [`Fields::into_storage`]).
+    /// An empty list reusing `storage`'s allocations (see [`Fields::into_storage`]).
     pub fn reuse(storage: Storage, nested: bool) -> Self {
-        Fields { entries: recycle(storage.entries), nested, paths: (recycle(storage.paths.0), recycle(storage.paths.1)) }
+        Fields { names: recycle(storage.names), values: recycle(storage.values), nested }
     }
 
     /// Gives back the allocations for the next record.
     pub fn into_storage(self) -> Storage {
-        Storage { entries: recycle(self.entries), paths: (recycle(self.paths.0), recycle(self.paths.1)) }
-    }
-
-    /// Two empty lists of segments, for the path being written and the one before it.
-    pub fn paths(&mut self) -> (Vec<&'a str>, Vec<&'a str>) {
-        let (mut a, mut b) = std::mem::take(&mut self.paths);
-        a.clear();
-        b.clear();
-        (a, b)
-    }
-
-    /// Takes back the lists [`Fields::paths`] gave.
-    pub fn return_paths(&mut self, paths: (Vec<&'a str>, Vec<&'a str>)) {
-        self.paths = paths;
+        Storage { names: recycle(self.names), values: recycle(self.values) }
     }
 
     /// Adds a field (set after those already added).
     pub fn push(&mut self, name: &'a str, value: Field<'a>) {
-        let seq = self.entries.len() as u32;
         let (regular, key) = name_key(name, self.nested);
-        self.entries.push(Entry { name, nested_values: 0, seq, regular, key, value });
+        self.names.push(Named { name, nested_values: 0, seq: 0, regular, key });
+        self.values.push(value);
     }
 
     /// Whether a field of this exact name was added.
     pub fn has(&self, name: &str) -> bool {
-        self.entries.iter().any(|e| e.name == name)
+        self.names.iter().any(|n| n.name == name)
     }
 
     /// Drops every field whose first segment is `name` (for a top-level field that must
     /// replace whatever the record had there).
     pub fn remove_tree(&mut self, name: &str) {
         let nested = self.nested;
-        self.entries.retain(|e| if nested { segments(e, true).next() != Some(name) } else { e.name != name });
+        let mut keep = self.names.iter().map(|n| segments(n, nested).next() != Some(name));
+        let keep: Vec<bool> = keep.by_ref().collect();
+        let mut i = 0;
+        self.names.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        let mut i = 0;
+        self.values.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
     }
 
-    /// Puts the fields in writing order and drops those overridden.
-    pub fn resolve(&mut self) {
-        let nested = self.nested;
-        loop {
-            self.entries.sort_unstable_by(|a, b| compare(a, b, nested).then(a.seq.cmp(&b.seq)));
-            // Of fields with the same path, the last set wins.
-            self.entries.dedup_by(|later, earlier| {
-                let same = compare(later, earlier, nested) == Ordering::Equal;
-                if same {
-                    std::mem::swap(later, earlier);
-                }
-                same
-            });
-            // A path that starts another moves under `_value` (only nested names have prefixes).
-            let (mut moved, mut i) = (false, 0);
-            while nested && i + 1 < self.entries.len() {
-                let (a, b) = (&self.entries[i], &self.entries[i + 1]);
-                if is_prefix(a, b) {
-                    self.entries[i].nested_values += 1;
-                    moved = true;
-                }
-                i += 1;
-            }
-            if !moved {
-                return;
-            }
-        }
+    /// Whether names are split at dots.
+    pub fn nested(&self) -> bool {
+        self.nested
     }
 
-    /// How many fields there are.
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    /// The names, in the order they were set.
+    pub fn names(&self) -> &[Named<'a>] {
+        &self.names
     }
 
-    /// The path and value of the `i`th field in writing order (after [`Fields::resolve`]).
-    pub fn get(&self, i: usize) -> (Path<'a>, &Field<'a>) {
-        let e = &self.entries[i];
-        (Path(segments(e, self.nested)), &e.value)
+    /// The value of the field set `i`th.
+    pub fn value(&self, i: usize) -> &Field<'a> {
+        &self.values[i]
     }
 }
 
-/// A field's path: its segments in order.
-#[derive(Clone)]
-pub struct Path<'a>(Segments<'a>);
-
-impl<'a> Iterator for Path<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        self.0.next()
+/// Puts names in writing order and drops those overridden (see the module doc): the
+/// result's `seq` says which field each is, its `nested_values` where it goes.
+pub(super) fn resolve(names: &mut Vec<Named<'_>>, nested: bool) {
+    for (i, n) in names.iter_mut().enumerate() {
+        n.seq = i as u32;
+        n.nested_values = 0;
+    }
+    loop {
+        names.sort_unstable_by(|a, b| compare(a, b, nested).then(a.seq.cmp(&b.seq)));
+        // Of fields with the same path, the last set wins.
+        names.dedup_by(|later, earlier| {
+            let same = compare(later, earlier, nested) == Ordering::Equal;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        // A path that starts another moves under `_value` (only nested names have prefixes).
+        let (mut moved, mut i) = (false, 0);
+        while nested && i + 1 < names.len() {
+            if is_prefix(&names[i], &names[i + 1]) {
+                names[i].nested_values += 1;
+                moved = true;
+            }
+            i += 1;
+        }
+        if !moved {
+            return;
+        }
     }
 }
 
 /// The allocations of a [`Fields`] list between records.
 #[derive(Debug, Default)]
 pub struct Storage {
-    entries: Vec<Entry<'static>>,
-    paths: (Vec<&'static str>, Vec<&'static str>),
+    names: Vec<Named<'static>>,
+    values: Vec<Field<'static>>,
 }
 
 /// Empties a list and gives back its allocation for items of another lifetime (collecting
@@ -204,8 +198,9 @@ fn recycle<T, U>(mut items: Vec<T>) -> Vec<U> {
     items.into_iter().map(|_| unreachable!("emptied")).collect()
 }
 
-fn segments<'a>(entry: &Entry<'a>, nested: bool) -> Segments<'a> {
-    Segments { rest: Some(entry.name), split: nested, nested_values: entry.nested_values }
+/// The segments of a name's path.
+pub(super) fn segments<'a>(named: &Named<'a>, nested: bool) -> Segments<'a> {
+    Segments { rest: Some(named.name), split: nested, nested_values: named.nested_values }
 }
 
 /// Whether every dot of a name separates two non-empty segments (always, in flat style,
@@ -241,7 +236,7 @@ fn name_key(name: &str, nested: bool) -> (bool, u64) {
 /// Compares two fields' paths segment by segment. For regular names (and always in flat
 /// style, where names are not split) that is comparing bytes with a separating dot below
 /// every other byte.
-fn compare(a: &Entry<'_>, b: &Entry<'_>, nested: bool) -> Ordering {
+fn compare(a: &Named<'_>, b: &Named<'_>, nested: bool) -> Ordering {
     if !(a.regular && b.regular && a.nested_values == 0 && b.nested_values == 0) {
         return segments(a, nested).cmp(segments(b, nested));
     }
@@ -258,7 +253,7 @@ fn compare(a: &Entry<'_>, b: &Entry<'_>, nested: bool) -> Ordering {
 }
 
 /// Whether `a`'s path is a strict prefix of `b`'s.
-fn is_prefix(a: &Entry<'_>, b: &Entry<'_>) -> bool {
+fn is_prefix(a: &Named<'_>, b: &Named<'_>) -> bool {
     if a.regular && b.regular && a.nested_values == 0 && b.nested_values == 0 {
         return b.name.len() > a.name.len() && b.name.starts_with(a.name) && b.name.as_bytes()[a.name.len()] == b'.';
     }

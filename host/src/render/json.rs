@@ -1,11 +1,12 @@
-//! Writes resolved [`Fields`] as one JSON object into a byte buffer: objects opened and
-//! closed as the paths go, no intermediate tree.
+//! JSON text: strings, numbers, timestamps, and a record's values written between the
+//! bytes its [`Plan`] says, into a byte buffer (no intermediate tree).
 
 use std::io::Write as _;
 
 use logsift_event::Value;
 
 use super::fields::{Field, Fields, technique};
+use super::plan::Plan;
 
 /// Whether any of the 8 bytes needs escaping in a JSON string: below 0x20, `"` or `\`
 /// (the classic bit tricks: a byte below `n` sets its high bit in `x - n`; a byte equal
@@ -164,39 +165,9 @@ fn field(out: &mut Vec<u8>, field: &Field<'_>) {
     }
 }
 
-/// Appends the fields, in order and resolved, as one JSON object.
-pub fn object(out: &mut Vec<u8>, fields: &mut Fields<'_>) {
-    out.push(b'{');
-    // The segments of the field being written and of the one before it: the objects open
-    // are the previous path without its last segment.
-    let (mut path, mut previous) = fields.paths();
-    for i in 0..fields.len() {
-        let (segments, value) = fields.get(i);
-        path.clear();
-        path.extend(segments);
-        let open = previous.len().saturating_sub(1);
-        let common = previous[..open].iter().zip(&path[..path.len() - 1]).take_while(|(a, b)| a == b).count();
-        for _ in common..open {
-            out.push(b'}');
-        }
-        if !previous.is_empty() {
-            out.push(b',');
-        }
-        for (depth, segment) in path.iter().enumerate().skip(common) {
-            string(out, segment);
-            out.push(b':');
-            if depth + 1 < path.len() {
-                out.push(b'{');
-            }
-        }
-        field(out, value);
-        std::mem::swap(&mut path, &mut previous);
-    }
-    for _ in 1..previous.len() {
-        out.push(b'}');
-    }
-    out.push(b'}');
-    fields.return_paths((path, previous));
+/// Appends the fields as one JSON object, as the plan for their shape says.
+pub fn object(out: &mut Vec<u8>, fields: &Fields<'_>, plan: &Plan) {
+    plan.write(out, |out, i| field(out, fields.value(i)));
 }
 
 #[cfg(test)]

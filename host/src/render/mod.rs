@@ -3,8 +3,9 @@
 //! letters as the original text plus `error.message`.
 //!
 //! Each record is written straight from its event frame into a caller's buffer: the fields
-//! are listed ([`fields`]), put in order, and written ([`json`]) with no tree in between
-//! and no allocation per field. Keys are sorted; a field set twice keeps its last value, so
+//! are listed ([`fields`]), and written ([`json`]) as the plan for their shape says
+//! ([`plan`]: key order, overrides and nesting, worked out once per shape), with no tree in
+//! between and no allocation per field. Keys are sorted; a field set twice keeps its last value, so
 //! an alert's fields override those of its event; a name that is both a value and the start
 //! of other names keeps its value under `_value`.
 //!
@@ -17,6 +18,7 @@
 
 mod fields;
 mod json;
+mod plan;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -24,6 +26,7 @@ use logsift_event::{DecodeError, EventView, Origin, Value};
 use serde_json::{Map, Value as Json};
 
 use self::fields::{Field, Fields, Storage, technique};
+use self::plan::Plans;
 use crate::config::{FormatConfig, JsonStyle, Schema};
 use crate::pipeline::{AlertRecord, Content, DeadLetter, InputRecord, OutputItem, Payload, write_stable_id};
 
@@ -34,6 +37,8 @@ pub struct Renderer {
     style: JsonStyle,
     schema: Schema,
     storage: Storage,
+    /// How records of the shapes seen lately are written.
+    plans: Plans,
     /// Names made for a record (of alert details), reused.
     names: String,
     /// The stable id made for an event that has none, reused.
@@ -46,7 +51,14 @@ const NO_ORIGIN: Origin<'static> = Origin::None;
 impl Renderer {
     /// A renderer for a key style.
     pub fn new(style: JsonStyle) -> Self {
-        Renderer { style, schema: Schema::Ecs, storage: Storage::default(), names: String::new(), id: String::new() }
+        Renderer {
+            style,
+            schema: Schema::Ecs,
+            storage: Storage::default(),
+            plans: Plans::default(),
+            names: String::new(),
+            id: String::new(),
+        }
     }
 
     /// A renderer for the configured output format.
@@ -163,8 +175,7 @@ impl Renderer {
             fields.remove_tree(name);
             fields.push(name, Field::Text(value));
         }
-        fields.resolve();
-        json::object(out, &mut fields);
+        json::object(out, &fields, self.plans.for_fields(&fields));
         self.storage = fields.into_storage();
         Ok(())
     }
@@ -311,6 +322,30 @@ mod tests {
         Renderer::new(JsonStyle::Nested).write(&item, &[], Some(("output", "alerts")), &mut out).unwrap();
         let json: Json = serde_json::from_slice(&out).unwrap();
         assert_eq!(json["output"], "alerts");
+    }
+
+    #[test]
+    fn a_renderer_reusing_plans_writes_what_a_fresh_one_writes_for_any_mix_of_shapes() {
+        // More shapes than are kept, cycled twice, some differing only in one name or in
+        // the order names were set (which decides overrides and `_value`).
+        let names = ["a", "a.b", "b.c", "b", "c.d.e", "c.d", "x", "a"];
+        let frames: Vec<Vec<u8>> = (0..40)
+            .map(|i| {
+                let fields: Vec<(&str, Value<'_>)> =
+                    (0..(i % 7) + 1).map(|k| (names[(i + k * 3) % names.len()], Value::Int((i * 10 + k) as i64))).collect();
+                frame(&fields)
+            })
+            .collect();
+        for style in [JsonStyle::Nested, JsonStyle::Flat] {
+            let mut shared = Renderer::new(style);
+            for f in frames.iter().chain(&frames) {
+                let item = OutputItem { source: 0, output: "events", content: Content::Event { frame: f, ordinal: 0 } };
+                let (mut reused, mut fresh) = (Vec::new(), Vec::new());
+                shared.write(&item, &[], None, &mut reused).unwrap();
+                Renderer::new(style).write(&item, &[], None, &mut fresh).unwrap();
+                assert_eq!(String::from_utf8(reused).unwrap(), String::from_utf8(fresh).unwrap());
+            }
+        }
     }
 
     #[test]
