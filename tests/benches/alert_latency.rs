@@ -27,7 +27,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use support::kafka::{Client, Service, ServiceSpec, Tansu, service_config};
+use support::kafka::{Service, ServiceSpec, service_config};
 
 const RATE: usize = 15_000;
 const SECONDS: usize = 8;
@@ -140,15 +140,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let Some(lines) = support::shared_lines("data/loghub/OpenSSH_2k.log") else {
-        eprintln!("bench skipped: ../shared/data/loghub/OpenSSH_2k.log is needed");
-        return;
-    };
-    let Some(tansu) = Tansu::start() else {
-        eprintln!("bench skipped: `make tools` installs the Tansu broker it needs");
-        return;
-    };
-    let client = Client::new(tansu.addr.to_string());
+    let Some((lines, _tansu, client)) = support::kafka::bench_broker() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     println!("alert latency, input produced → alert read back, {RATE} records/s for {SECONDS} s, shipped chain, 1 worker");
     println!("  {:<14} {:>8} {:>8} {:>8} {:>8}", "linger.ms", "alerts", "p50 ms", "p99 ms", "max ms");

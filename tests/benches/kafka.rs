@@ -24,7 +24,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
-use support::kafka::{Client, Service, ServiceSpec, Tansu, metric_sum, scrape, service_config};
+use support::kafka::{Service, ServiceSpec, metric_sum, scrape, service_config};
 
 const RECORDS: usize = 200_000;
 const PASSES: usize = 3;
@@ -156,21 +156,8 @@ fn logsift(brokers: &str, pass: usize, case: &Case, dir: &std::path::Path) -> (D
     (elapsed, bytes)
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
-
 fn main() {
-    let Some(lines) = support::shared_lines("data/loghub/OpenSSH_2k.log") else {
-        eprintln!("bench skipped: ../shared/data/loghub/OpenSSH_2k.log is needed");
-        return;
-    };
-    let Some(tansu) = Tansu::start() else {
-        eprintln!("bench skipped: `make tools` installs the Tansu broker it needs");
-        return;
-    };
-    let client = Client::new(tansu.addr.to_string());
+    let Some((lines, _tansu, client)) = support::kafka::bench_broker() else { return };
     client.create_topics(&[INPUT], 2);
     let input: Vec<String> = (0..RECORDS).map(|i| lines[i % lines.len()].clone()).collect();
     client.produce(INPUT, &input);
@@ -206,7 +193,7 @@ fn main() {
     let mut figures = Vec::new();
     let mut bare_rates = Vec::new();
     for (i, compression) in compressions.iter().enumerate() {
-        let time = median(bare_runs[i].clone());
+        let time = support::bench::median(bare_runs[i].clone());
         let name = format!("bare loop, {compression}");
         println!("  {name:<36} {:>12.0} {:>10.1} {:>8}", rate(time), mbs(input_bytes as f64, time), "1.00");
         let key = if *compression == "lz4" { "kafka.bare".to_owned() } else { format!("kafka.bare_{compression}") };
@@ -214,7 +201,7 @@ fn main() {
         bare_rates.push(rate(time));
     }
     for (i, case) in CASES.iter().enumerate() {
-        let time = median(runs[i].clone());
+        let time = support::bench::median(runs[i].clone());
         let bare_rate = bare_rates[compressions.iter().position(|c| *c == case.compression).expect("a compression")];
         let ratio = rate(time) / bare_rate;
         println!("  {:<36} {:>12.0} {:>10.1} {:>8.2}", format!("logsift {}", case.name), rate(time), mbs(bytes[i], time), ratio);

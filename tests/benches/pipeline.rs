@@ -29,11 +29,6 @@ const RECORDS: usize = 100_000;
 const BATCH: usize = 256;
 const PASSES: usize = 7;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
-
 fn wasmtime_version() -> String {
     let lock = include_str!("../../Cargo.lock");
     lock.split("[[package]]")
@@ -112,7 +107,7 @@ fn main() {
         }
         samples[3].push(t.elapsed());
     }
-    let [native_t, call_t, stage_t, hop_t] = samples.map(median);
+    let [native_t, call_t, stage_t, hop_t] = samples.map(support::bench::median);
     let rate = |d: Duration, n: usize| n as f64 / d.as_secs_f64();
     let ns = |d: Duration, n: usize| d.as_nanos() as f64 / n as f64;
 

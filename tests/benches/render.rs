@@ -33,11 +33,6 @@ const RECORDS: usize = 100_000;
 const BATCH: usize = 256;
 const PASSES: usize = 7;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
-
 /// The reference: a JSON map of the event, nested, then serialised.
 fn via_map(frame: &[u8], out: &mut Vec<u8>) {
     fn json(value: &Value<'_>) -> Json {
@@ -162,7 +157,7 @@ fn main() {
     let mut figures = Vec::new();
     let mut times = Vec::new();
     for (case, (name, _, events_only)) in cases.iter().enumerate() {
-        let time = median(samples[case].clone());
+        let time = support::bench::median(samples[case].clone());
         let per = time.as_nanos() as f64 / if *events_only { events } else { items } as f64;
         let mbs = bytes[case] as f64 / time.as_secs_f64() / 1e6;
         println!("  {name:<16} {per:>10.0} {mbs:>10.0}");

@@ -2,6 +2,7 @@
 //! `target/bench/results.json` under stable keys (`<bench>.<what>`), next to what it prints.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// `target/bench/results.json` of this build tree.
 pub fn results_path() -> PathBuf {
@@ -22,4 +23,10 @@ pub fn record(figures: &[(&str, f64)]) {
     std::fs::create_dir_all(path.parent().expect("target/bench"))
         .and_then(|()| std::fs::write(&path, text + "\n"))
         .expect("writing the results");
+}
+
+/// The median of timed passes.
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
 }

@@ -402,3 +402,18 @@ impl Service {
         self.thread.take().expect("running").join().expect("service thread panicked")
     }
 }
+
+/// What the Kafka benches run on: the OpenSSH sample's lines, a Tansu broker and a client of
+/// it; `None` (with the reason on stderr) when the sample or Tansu is missing.
+pub fn bench_broker() -> Option<(Vec<String>, Tansu, Client)> {
+    let Some(lines) = super::shared_lines("data/loghub/OpenSSH_2k.log") else {
+        eprintln!("bench skipped: ../shared/data/loghub/OpenSSH_2k.log is needed");
+        return None;
+    };
+    let Some(tansu) = Tansu::start() else {
+        eprintln!("bench skipped: `make tools` installs the Tansu broker it needs");
+        return None;
+    };
+    let client = Client::new(tansu.addr.to_string());
+    Some((lines, tansu, client))
+}

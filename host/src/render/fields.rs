@@ -122,18 +122,10 @@ impl<'a> Fields<'a> {
     /// replace whatever the record had there).
     pub fn remove_tree(&mut self, name: &str) {
         let nested = self.nested;
-        let mut keep = self.names.iter().map(|n| segments(n, nested).next() != Some(name));
-        let keep: Vec<bool> = keep.by_ref().collect();
-        let mut i = 0;
-        self.names.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-        let mut i = 0;
-        self.values.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
+        let keep: Vec<bool> = self.names.iter().map(|n| segments(n, nested).next() != Some(name)).collect();
+        let (mut names, mut values) = (keep.iter(), keep.iter());
+        self.names.retain(|_| *names.next().expect("one flag per field"));
+        self.values.retain(|_| *values.next().expect("one flag per field"));
     }
 
     /// Whether names are split at dots.
