@@ -10,10 +10,14 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= $(PREFIX)/etc
 DESTDIR ?=
 
-export RUSTFLAGS := $(RUSTFLAGS) --remap-path-prefix=$(CURDIR)=logsift
+# Spelled exactly as a shell that exports them by hand would (no stray space, no second copy):
+# the C builds rerun whenever CFLAGS reads differently, and that is minutes of librdkafka.
+REMAP := --remap-path-prefix=$(CURDIR)=logsift
+PREFIX_MAP := -ffile-prefix-map=$(CURDIR)=logsift
+export RUSTFLAGS := $(strip $(filter-out $(REMAP),$(RUSTFLAGS)) $(REMAP))
 # The same for the C libraries built along (librdkafka, zstd): their debug info and file names.
-export CFLAGS := $(CFLAGS) -ffile-prefix-map=$(CURDIR)=logsift
-export CXXFLAGS := $(CXXFLAGS) -ffile-prefix-map=$(CURDIR)=logsift
+export CFLAGS := $(strip $(filter-out $(PREFIX_MAP),$(CFLAGS)) $(PREFIX_MAP))
+export CXXFLAGS := $(strip $(filter-out $(PREFIX_MAP),$(CXXFLAGS)) $(PREFIX_MAP))
 
 # The plugins we ship, and the ones only tests load (kept apart: only shipped ones install).
 SHIPPED := passthrough json syslog weblog ssh-root-login ssh-bruteforce sigma geoip threat-intel asset
@@ -57,8 +61,8 @@ tools: ## install the wasm target, the Kafka-compatible broker (target/tools/tan
 test: tools plugins ## build everything and run every test of the workspace
 	$(CARGO) test --workspace --release
 
-bench: tools plugins ## Wasm vs native throughput, hop cost, Kafka end to end, reload, Sigma, enrichers, rendering, alert latency
-	$(CARGO) bench --workspace --bench pipeline --bench kafka --bench reload --bench sigma --bench enrich --bench render --bench alert_latency
+bench: tools plugins ## Wasm vs native throughput, hop cost, Kafka end to end, reload, Sigma, enrichers, rendering, alert latency, Kafka settings sweep
+	$(CARGO) bench --workspace --bench pipeline --bench kafka --bench reload --bench sigma --bench enrich --bench render --bench alert_latency --bench kafka_settings
 	@echo "figures: target/bench/results.json"
 
 install: build ## install to $(DESTDIR)$(PREFIX): bin/logsift, lib/logsift/plugins, share/logsift (SDK, WIT, examples), $(SYSCONFDIR)/logsift/logsift.toml unless present

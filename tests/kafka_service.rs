@@ -233,6 +233,7 @@ fn a_record_too_large_for_its_producer_is_dead_lettered_cut_and_the_partition_go
         batch_size: 16,
         chain: &["syslog", "ssh-root-login"],
         extra,
+        props: ("", ""),
     };
     let config = service_config(dir.path(), &spec);
     let service = Service::start(&config);
@@ -262,8 +263,16 @@ fn a_quarantined_stage_makes_health_say_degraded_and_raises_an_alert() {
     // Each batch of 64 asks the plugin for 64 MiB under a 32 MiB cap, though each record
     // alone passes: a fault no record explains, which quarantines it at the first.
     let faulty = "faulty [pipeline.limits]\nmemory_mb = 32\n[pipeline.health]\nmax_failures = 1\n[pipeline.settings]\nbatch_mb = 1\n";
-    let spec =
-        ServiceSpec { brokers: &client.brokers, group: GROUP, input: "logs", workers: 1, batch_size: 64, chain: &[faulty], extra: "" };
+    let spec = ServiceSpec {
+        brokers: &client.brokers,
+        group: GROUP,
+        input: "logs",
+        workers: 1,
+        batch_size: 64,
+        chain: &[faulty],
+        extra: "",
+        props: ("", ""),
+    };
     let service = Service::start(&service_config(dir.path(), &spec));
     service.wait_balanced(1);
     assert_eq!(support::kafka::http_get(service.addr, "/health").trim_end(), "ok");

@@ -242,6 +242,8 @@ fn the_service_switches_generations_under_load_with_every_record_delivered_once(
         batch_size: 8,
         chain: &[],
         extra: "[reload]\ndebounce_ms = 100\n[[pipeline]]\ndirectory = \"detect\"\n",
+
+        props: ("", ""),
     };
     let config = service_config(dir.path(), &spec);
     let service = Service::start(&config);

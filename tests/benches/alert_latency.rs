@@ -1,5 +1,5 @@
 //! `make bench`: how long an alert takes, from the input record produced to the alert on
-//! its topic, while events batch — and what the producer's `linger.ms` does to it.
+//! its topic, while events batch — and what the client settings that batch do to it.
 //!
 //! A Tansu broker (memory storage) on 127.0.0.1; logsift's service mode in-process with the
 //! shipped chain (syslog, weblog, ssh-root-login) and one worker; input: the lines of
@@ -10,9 +10,10 @@
 //! `kafka.partition`/`kafka.offset` and takes the difference at arrival. The observer's own
 //! fetch wait (10 ms) is included, so the figures are an upper bound.
 //!
-//! Variants: `linger.ms` of logsift's producers 0, 5 (logsift's default) and 50; reported
-//! p50, p99 and max in ms, and into `target/bench/results.json` as
-//! `alert_latency.linger_<ms>.p50_ms`/`.p99_ms`.
+//! Variants, each one property changed from logsift's defaults: the producers' `linger.ms`
+//! 0, 5 (the default) and 50; the consumer's `fetch.min.bytes` 64 KiB (the default is 1) and
+//! `fetch.wait.max.ms` 10 (the default is 100). Reported p50, p99 and max in ms, and into
+//! `target/bench/results.json` as `alert_latency.<variant>.p50_ms`/`.p99_ms`.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -27,13 +28,19 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use support::kafka::{Service, ServiceSpec, service_config};
+use support::kafka::{SHIPPED, Service, ServiceSpec, service_config};
 
 const RATE: usize = 15_000;
 const SECONDS: usize = 8;
-const LINGERS: [u32; 3] = [0, 5, 50];
-const SHIPPED: &[&str] = &["syslog [pipeline.settings]\nyear = 2024\ntimezone = \"UTC\"", "weblog", "ssh-root-login"];
 
+/// A variant: its key, and the TOML lines it adds to `[kafka.consumer]` and `[kafka.producer]`.
+const VARIANTS: [(&str, &str, &str); 5] = [
+    ("linger_0", "", "\"linger.ms\" = 0"),
+    ("linger_5", "", ""),
+    ("linger_50", "", "\"linger.ms\" = 50"),
+    ("fetch_min_bytes_64k", "\"fetch.min.bytes\" = 65536", ""),
+    ("fetch_wait_max_10", "\"fetch.wait.max.ms\" = 10", ""),
+];
 /// Send instants of the input records, by index; and index by (partition, offset) once
 /// delivered.
 #[derive(Default)]
@@ -143,30 +150,28 @@ fn main() {
     let Some((lines, _tansu, client)) = support::kafka::bench_broker() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     println!("alert latency, input produced → alert read back, {RATE} records/s for {SECONDS} s, shipped chain, 1 worker");
-    println!("  {:<14} {:>8} {:>8} {:>8} {:>8}", "linger.ms", "alerts", "p50 ms", "p99 ms", "max ms");
+    println!("  {:<22} {:>8} {:>8} {:>8} {:>8}", "variant", "alerts", "p50 ms", "p99 ms", "max ms");
     let mut figures = Vec::new();
-    for linger in LINGERS {
-        let input = format!("latency-in-{linger}");
+    for (key, consumer, producer) in VARIANTS {
+        let input = format!("latency-in-{key}");
         client.create_topics(&[&input], 2);
-        let outputs = format!(
-            "[outputs.events]\ntopic = \"latency-events-{linger}\"\n[outputs.events.producer]\n\"linger.ms\" = {linger}\n\
-             [outputs.alerts]\ntopic = \"latency-alerts-{linger}\"\n[outputs.alerts.producer]\n\"linger.ms\" = {linger}\n"
-        );
+        let outputs = format!("[outputs.events]\ntopic = \"latency-events-{key}\"\n[outputs.alerts]\ntopic = \"latency-alerts-{key}\"\n");
         let spec = ServiceSpec {
             brokers: &client.brokers,
-            group: &format!("latency-{linger}"),
+            group: &format!("latency-{key}"),
             input: &input,
             workers: 1,
             batch_size: 256,
             chain: SHIPPED,
             extra: &outputs,
+            props: (consumer, producer),
         };
         let service = Service::start(&service_config(dir.path(), &spec));
         service.wait_balanced(1);
         let sent = Arc::new(Sent::default());
         let fed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let observer = {
-            let (brokers, topic, fed) = (client.brokers.clone(), format!("latency-alerts-{linger}"), Arc::clone(&fed));
+            let (brokers, topic, fed) = (client.brokers.clone(), format!("latency-alerts-{key}"), Arc::clone(&fed));
             std::thread::spawn(move || observe(&brokers, &topic, &fed))
         };
         feed(&client.brokers, &input, &lines, &sent);
@@ -182,9 +187,9 @@ fn main() {
         latencies.sort_unstable();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let (p50, p99, max) = (ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)), ms(*latencies.last().unwrap()));
-        println!("  {linger:<14} {:>8} {p50:>8.1} {p99:>8.1} {max:>8.1}", latencies.len());
-        figures.push((format!("alert_latency.linger_{linger}.p50_ms"), p50));
-        figures.push((format!("alert_latency.linger_{linger}.p99_ms"), p99));
+        println!("  {key:<22} {:>8} {p50:>8.1} {p99:>8.1} {max:>8.1}", latencies.len());
+        figures.push((format!("alert_latency.{key}.p50_ms"), p50));
+        figures.push((format!("alert_latency.{key}.p99_ms"), p99));
     }
     let figures: Vec<(&str, f64)> = figures.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     support::bench::record(&figures);

@@ -24,7 +24,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
-use support::kafka::{Service, ServiceSpec, metric_sum, scrape, service_config};
+use support::kafka::{SHIPPED, Service, ServiceSpec, service_config};
 
 const RECORDS: usize = 200_000;
 const PASSES: usize = 3;
@@ -94,8 +94,6 @@ struct Case {
     compression: &'static str,
 }
 
-const SHIPPED: &[&str] = &["syslog [pipeline.settings]\nyear = 2024\ntimezone = \"UTC\"", "weblog", "ssh-root-login"];
-
 const CASES: [Case; 6] = [
     Case { name: "passthrough, 1 worker, lz4", key: "passthrough_1_worker", chain: &["passthrough"], workers: 1, compression: "lz4" },
     Case { name: "passthrough, 2 workers, lz4", key: "passthrough_2_workers", chain: &["passthrough"], workers: 2, compression: "lz4" },
@@ -133,27 +131,12 @@ fn logsift(brokers: &str, pass: usize, case: &Case, dir: &std::path::Path) -> (D
         batch_size: 256,
         chain: case.chain,
         extra: &outputs,
+        props: ("", ""),
     };
-    let config = service_config(dir, &spec);
-    let service = Service::start(&config);
-    let addr = service.addr;
-    let mut started = None;
-    let events = "logsift_records_out_total{output=\"events\"}";
-    let bytes = loop {
-        let metrics = scrape(addr);
-        if started.is_none() && metric_sum(&metrics, "logsift_records_in_total") > 0.0 {
-            started = Some(Instant::now());
-        }
-        if metrics.get(events).copied().unwrap_or_default() >= RECORDS as f64 {
-            break metrics.get("logsift_output_bytes_total{output=\"events\"}").copied().unwrap_or_default();
-        }
-        // Scraping renders every metric: often enough to time within 1 %, rarely enough not
-        // to take a core's share from the case.
-        std::thread::sleep(Duration::from_millis(25));
-    };
-    let elapsed = started.expect("records").elapsed();
+    let service = Service::start(&service_config(dir, &spec));
+    let timed = service.time_events(RECORDS);
     service.stop().expect("service");
-    (elapsed, bytes)
+    timed
 }
 
 fn main() {

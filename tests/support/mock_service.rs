@@ -25,8 +25,16 @@ pub fn config(dir: &Path, brokers: &str) -> std::path::PathBuf {
 }
 
 pub fn config_with_workers(dir: &Path, brokers: &str, workers: usize) -> std::path::PathBuf {
-    let spec =
-        ServiceSpec { brokers, group: GROUP, input: "logs", workers, batch_size: 64, chain: &["syslog", "ssh-root-login"], extra: "" };
+    let spec = ServiceSpec {
+        brokers,
+        group: GROUP,
+        input: "logs",
+        workers,
+        batch_size: 64,
+        chain: &["syslog", "ssh-root-login"],
+        extra: "",
+        props: ("", ""),
+    };
     service_config(dir, &spec)
 }
 

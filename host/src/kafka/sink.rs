@@ -2,11 +2,11 @@
 //! that produced it. Producers are shared by all workers: one for every output with its
 //! own `[outputs.<name>.producer]` properties, one for all the others.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use foldhash::HashMap;
 use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedHeaders;
@@ -114,7 +114,7 @@ impl Producers {
         };
         let no_extra = Default::default();
         let shared = make(None, &no_extra)?;
-        let mut own = HashMap::new();
+        let mut own = HashMap::default();
         for (output, config) in &settings.outputs {
             if !config.producer.is_empty() {
                 own.insert(output.clone(), make(Some(output), &config.producer)?);

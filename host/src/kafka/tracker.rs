@@ -11,8 +11,11 @@
 //! was revoked is not tracked, and an acknowledgement from before a revoke is never credited
 //! to the same offset read again after the partition came back.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+// Looked up for every record and acknowledgement; the keys are partitions, not record data.
+use foldhash::HashMap;
 
 /// A topic and partition.
 pub type PartitionKey = (Arc<str>, i32);

@@ -8,12 +8,12 @@
 //! shutdown the worker stops consuming, waits for its records in flight, stores their
 //! offsets and commits.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use foldhash::HashMap;
 use logsift_event::Origin;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
@@ -124,9 +124,9 @@ impl Worker {
             renderer: Renderer::for_format(&settings.format),
             json: Vec::new(),
             in_flight: InFlight::default(),
-            topics: HashMap::new(),
-            outputs: HashMap::new(),
-            delivered: HashMap::new(),
+            topics: HashMap::default(),
+            outputs: HashMap::default(),
+            delivered: HashMap::default(),
             settings,
             metrics,
             stop,
@@ -180,9 +180,11 @@ impl Worker {
     /// was read under: waits up to 100 ms for the first, then takes what is there. A
     /// rebalance inside the batch is applied before the next record is tagged.
     fn poll_batch(&mut self) -> (Vec<InputRecord>, Vec<PartitionKey>, Vec<u64>) {
-        let mut inputs = Vec::new();
-        let mut keys: Vec<PartitionKey> = Vec::new();
-        let mut epochs = Vec::new();
+        // Sized once per batch: a batch's records never grow these record by record.
+        let capacity = self.settings.batch_size;
+        let mut inputs = Vec::with_capacity(capacity);
+        let mut keys: Vec<PartitionKey> = Vec::with_capacity(capacity);
+        let mut epochs = Vec::with_capacity(capacity);
         let mut timeout = Duration::from_millis(100);
         while inputs.len() < self.settings.batch_size {
             let polled = self.consumer.poll(timeout);

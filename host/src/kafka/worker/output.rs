@@ -3,9 +3,9 @@
 //! records they stand for, dead-lettering a record whose output is refused, and storing the
 //! offsets that are then complete.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use logsift_event::Origin;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -120,7 +120,7 @@ impl Worker {
         // it locks once, and only when the batch had dead letters or alerts).
         self.metrics.record_batch(&inputs, keys, out);
         let counts = out.counts(inputs.len());
-        let mut per_topic: HashMap<Arc<str>, u64> = HashMap::new();
+        let mut per_topic: HashMap<Arc<str>, u64> = HashMap::default();
         for (((input, key), epoch), count) in inputs.into_iter().zip(keys).zip(epochs).zip(counts) {
             let Origin::Kafka { offset, key: record_key, .. } = input.origin else { continue };
             if !self.tracker.add(key, *epoch, offset, count, input.raw, record_key.map(|k| k.to_vec())) {
