@@ -14,6 +14,13 @@
 //!
 //! Figures: ns per record and MB/s written, and `render.nested_per_map` (how many times
 //! faster than building the map).
+//!
+//! Hostile shapes: 100,000 JSON records parsed by the json plugin, once all with the same
+//! field names and once with a field name no other record has (an attacker's stream: every
+//! record misses the renderer's kept plans and builds its own). Figures:
+//! `render.new_shape_ns_per_record`, `render.known_shape_ns_per_record` and their ratio
+//! `render.new_shape_per_known_shape` (what a record of a new shape costs, bounded by the
+//! record).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -169,9 +176,50 @@ fn main() {
     let ratio = times[4].as_secs_f64() / times[3].as_secs_f64();
     println!("  events nested, written directly vs via a map: {ratio:.2}x as fast");
     figures.push(("render.nested_per_map".into(), ratio));
+    if only.is_none() {
+        let (new_shape, known_shape) = shapes(&sandbox);
+        println!("  hostile shapes, ECS nested: a new shape per record {new_shape:.0} ns, one shape {known_shape:.0} ns per record");
+        figures.push(("render.new_shape_ns_per_record".into(), new_shape));
+        figures.push(("render.known_shape_ns_per_record".into(), known_shape));
+        figures.push(("render.new_shape_per_known_shape".into(), new_shape / known_shape));
+    }
     // A partial run (one case, to profile it) leaves the recorded figures alone.
     if only.is_none() {
         let figures: Vec<(&str, f64)> = figures.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         support::bench::record(&figures);
     }
+}
+
+/// ns per record rendering JSON records whose field names are new in every record, and the
+/// same records all of one shape.
+fn shapes(sandbox: &support::Sandbox) -> (f64, f64) {
+    let mut chain = Chain::new([(sandbox.load("json", serde_json::json!({}), Limits::default()), StageOptions::default())]);
+    let mut per_record = |unique: bool| {
+        let batches: Vec<(Vec<InputRecord>, ChainOutput)> = (0..RECORDS)
+            .map(|i| {
+                let name = if unique { format!("field_{i}") } else { "field".to_owned() };
+                let raw = format!(r#"{{"user":{{"name":"alice"}},"{name}":{i},"message":"login failed from 10.0.0.{}"}}"#, i % 250);
+                InputRecord { cut_from: None, raw: raw.into_bytes(), origin: Origin::File { path: "-".into(), line: i as u64 + 1 } }
+            })
+            .collect::<Vec<_>>()
+            .chunks(BATCH)
+            .map(|inputs| (inputs.to_vec(), chain.process(inputs)))
+            .collect();
+        let mut buf = Vec::with_capacity(4096);
+        let mut passes = Vec::new();
+        for _ in 0..PASSES {
+            let mut renderer = Renderer::for_format(&FormatConfig { json: JsonStyle::Nested, schema: Schema::Ecs });
+            let start = Instant::now();
+            for (inputs, out) in &batches {
+                for item in out.items() {
+                    buf.clear();
+                    renderer.write(&item, inputs, None, &mut buf).expect("render");
+                    black_box(&buf);
+                }
+            }
+            passes.push(start.elapsed());
+        }
+        support::bench::median(passes).as_nanos() as f64 / RECORDS as f64
+    };
+    (per_record(true), per_record(false))
 }
