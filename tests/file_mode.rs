@@ -31,17 +31,19 @@ struct Lines {
     events: Vec<Json>,
     alerts: Vec<Json>,
     dead: Vec<Json>,
+    shadow: Vec<Json>,
 }
 
 fn lines(out: &Output) -> Lines {
     assert!(out.status.success(), "logsift failed: {}", String::from_utf8_lossy(&out.stderr));
-    let mut lines = Lines { events: vec![], alerts: vec![], dead: vec![] };
+    let mut lines = Lines { events: vec![], alerts: vec![], dead: vec![], shadow: vec![] };
     for line in String::from_utf8(out.stdout.clone()).unwrap().lines() {
         let json: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         match json.get("output").and_then(Json::as_str) {
             None => lines.events.push(json),
             Some("alerts") => lines.alerts.push(json),
             Some("dead_letter") => lines.dead.push(json),
+            Some("alerts_shadow") => lines.shadow.push(json),
             Some(other) => panic!("unexpected output {other}"),
         }
     }
@@ -126,6 +128,57 @@ fn outputs_configured_with_a_file_go_there_and_not_to_stdout() {
     let written = std::fs::read_to_string(&alerts).unwrap();
     assert_eq!(written.lines().count(), 3);
     assert!(!written.contains("\"output\""), "a dedicated file needs no output field");
+}
+
+#[test]
+fn shadow_stages_alert_only_on_alerts_shadow_and_change_no_live_record() {
+    // The example chain plus two stages on trial: the root-login detector again (a candidate
+    // beside the live one), and the faulty plugin, which tags every record it passes and traps
+    // on one of them.
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(workspace().join("examples/logsift.toml")).unwrap();
+    let faulty = support::plugin("faulty");
+    let shadow = format!(
+        "\n[[pipeline]]\nplugin = \"ssh-root-login\"\nname = \"root-login-candidate\"\nmode = \"shadow\"\n\
+         \n[[pipeline]]\nplugin = {:?}\nname = \"faulty-candidate\"\nmode = \"shadow\"\n",
+        faulty.display().to_string()
+    );
+    let (live_config, shadow_config) = (dir.path().join("live.toml"), dir.path().join("shadow.toml"));
+    std::fs::write(&live_config, &example).unwrap();
+    std::fs::write(&shadow_config, example.clone() + &shadow).unwrap();
+    let mut input = std::fs::read(workspace().join("examples/sample.log")).unwrap();
+    input.extend_from_slice(b"Nov 24 09:12:09 bastion sshd[7]: Failed password for root from 192.0.2.9 port 2 ssh2 TRAP\n");
+    let run = |config: &Path| logsift(&["run", "--config", config.to_str().unwrap(), "--input", "-"], Some(&input));
+    let (live, with_shadow) = (run(&live_config), run(&shadow_config));
+    let (live_lines, shadow_lines) = (lines(&live), lines(&with_shadow));
+
+    // Live records are exactly what the live chain alone makes: no tag of the faulty shadow,
+    // no dead letter for the record it trapped on, the same alerts.
+    assert_eq!(shadow_lines.events, live_lines.events);
+    assert_eq!(shadow_lines.alerts, live_lines.alerts);
+    assert!(shadow_lines.dead.is_empty(), "a shadow's trap dead-letters nothing: {:?}", shadow_lines.dead.first());
+    assert_eq!(live_lines.alerts.len(), 4);
+    assert!(live_lines.shadow.is_empty());
+    // The candidate's alerts: one per live alert, on alerts_shadow only, marked.
+    assert_eq!(shadow_lines.shadow.len(), 4);
+    for (trial, alert) in shadow_lines.shadow.iter().zip(&live_lines.alerts) {
+        assert_eq!(trial["rule"]["shadow"], true);
+        assert_eq!(trial["rule"]["ruleset"], "root-login-candidate");
+        assert_eq!(trial["rule"]["id"], alert["rule"]["id"]);
+        assert_eq!(trial["source"]["ip"], alert["source"]["ip"]);
+        assert_ne!(trial["alert"]["id"], alert["alert"]["id"], "the stages' alerts are told apart");
+        assert!(alert["rule"].get("shadow").is_none(), "live alerts carry no shadow mark");
+    }
+    // The summary counts the candidate's hits apart, and the faulty shadow's trap as a fault.
+    let summary = String::from_utf8_lossy(&with_shadow.stderr);
+    assert!(summary.contains("alerts_shadow 4"), "{summary}");
+    let hits = summary.lines().filter(|l| l.contains("logsift.sshd.failed-root-password")).collect::<Vec<_>>();
+    assert!(hits.iter().any(|l| l.trim_start().starts_with("4 ") && l.contains("(shadow)")), "{summary}");
+    assert!(hits.iter().any(|l| l.trim_start().starts_with("4 ") && !l.contains("(shadow)")), "{summary}");
+    let faulty_row = summary.lines().find(|l| l.trim_start().starts_with("faulty-candidate")).unwrap_or_else(|| panic!("{summary}"));
+    let columns: Vec<&str> = faulty_row.split_whitespace().collect();
+    assert_eq!(columns[8], "2", "the trap, in the batch's call and in the record's alone: {faulty_row}");
+    assert_eq!(columns[5], "0", "a shadow drops nothing: {faulty_row}");
 }
 
 fn failing(config_text: &str) -> String {

@@ -289,6 +289,84 @@ fn the_service_switches_generations_under_load_with_every_record_delivered_once(
     assert!(plugins_json["plugins"][0]["records"].as_u64().is_some_and(|n| n > 0), "{plugins_json}");
 }
 
+#[test]
+fn a_shadow_stage_alerts_on_alerts_shadow_and_its_promotion_by_reload_moves_its_alerts_to_alerts_with_no_gap() {
+    use support::kafka::{Client, Service, ServiceSpec, metric_sum, scrape, service_config};
+    let cluster = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+    for topic in ["logs", "events", "alerts", "alerts-shadow", "dead-letter"] {
+        cluster.create_topic(topic, 2, 1).expect("topic");
+    }
+    let client = Client::new(cluster.bootstrap_servers());
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The live detector, and the same detector on trial under another name.
+    let spec = ServiceSpec {
+        brokers: &client.brokers,
+        group: "shadow-test",
+        input: "logs",
+        workers: 2,
+        batch_size: 8,
+        chain: &["syslog", "ssh-root-login", "ssh-root-login name = \"candidate\"\nmode = \"shadow\""],
+        extra: "[reload]\ndebounce_ms = 100\n",
+        props: ("", ""),
+    };
+    let config = service_config(dir.path(), &spec);
+    let service = Service::start(&config);
+    service.wait_balanced(2);
+
+    let lines = support::sshd_lines();
+    let feeder = {
+        let (brokers, lines) = (client.brokers.clone(), lines.clone());
+        std::thread::spawn(move || {
+            for (n, chunk) in lines.chunks(50).enumerate() {
+                Client::new(brokers.clone()).produce_from("logs", chunk, n * 50);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    // Promotion, mid-stream: the candidate's stage becomes live.
+    assert!(client.wait_committed("shadow-test", "logs", 200, Duration::from_secs(60)), "the service is processing");
+    let shadow_hits =
+        metric_sum(&scrape(service.addr), "logsift_rule_hits_total{rule=\"logsift.sshd.failed-root-password\",mode=\"shadow\"}");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("mode = \"shadow\"", "mode = \"live\"")).expect("promoting");
+    assert!(!feeder.is_finished(), "the promotion happens while records are still arriving");
+    feeder.join().expect("feeder");
+    assert!(client.wait_committed("shadow-test", "logs", lines.len() as i64, Duration::from_secs(90)));
+    let metrics = scrape(service.addr);
+    service.stop().expect("clean stop");
+
+    // Offsets are committed only once every output, shadow alerts included, is acknowledged.
+    let alerts = client.read_to_end("alerts");
+    let shadow = client.read_to_end("alerts-shadow");
+    let ruleset = |r: &support::kafka::Record| r.json()["rule"]["ruleset"].as_str().unwrap_or_default().to_owned();
+    let live: Vec<_> = alerts.iter().filter(|a| ruleset(a) == "ssh-root-login").collect();
+    let promoted: Vec<_> = alerts.iter().filter(|a| ruleset(a) == "candidate").collect();
+    assert_eq!(live.len(), 370, "the live rule alerts as if the candidate were not there");
+    assert!(shadow.iter().all(|a| ruleset(a) == "candidate" && a.json()["rule"]["shadow"] == true), "only the candidate, marked");
+    assert!(alerts.iter().all(|a| a.json()["rule"].get("shadow").is_none()), "no shadow alert on alerts");
+    assert!(!shadow.is_empty() && !promoted.is_empty(), "both phases: {} shadow, {} promoted", shadow.len(), promoted.len());
+    assert!(shadow_hits > 0.0, "shadow hits are counted apart in /metrics");
+    assert_eq!(
+        metric_sum(&metrics, "logsift_rule_hits_total{rule=\"logsift.sshd.failed-root-password\",mode=\"live\"}") as usize,
+        live.len() + promoted.len()
+    );
+    // No gap and no double: every record the live rule alerted on has exactly one candidate
+    // alert, on alerts-shadow before the promotion and on alerts after it, per partition.
+    let sources = |records: &[&support::kafka::Record]| records.iter().map(|r| r.source()).collect::<std::collections::BTreeSet<_>>();
+    let trial: Vec<_> = shadow.iter().collect();
+    let (live_at, trial_at, promoted_at) = (sources(&live), sources(&trial), sources(&promoted));
+    assert_eq!(trial.len() + promoted.len(), live.len(), "one candidate alert per live alert");
+    assert!(trial_at.is_disjoint(&promoted_at));
+    assert_eq!(trial_at.union(&promoted_at).cloned().collect::<std::collections::BTreeSet<_>>(), live_at);
+    for partition in 0..2 {
+        let last_trial = trial_at.iter().filter(|(p, _)| *p == partition).map(|(_, o)| *o).max();
+        let first_promoted = promoted_at.iter().filter(|(p, _)| *p == partition).map(|(_, o)| *o).min();
+        if let (Some(last), Some(first)) = (last_trial, first_promoted) {
+            assert!(last < first, "partition {partition}: shadow until the promotion, live after it");
+        }
+    }
+}
+
 /// A reloader over a config file written in `dir` (no watching: the test calls `reload`),
 /// with `reload_keys` in its `[reload]` table.
 fn reloader(dir: &Path, reload_keys: &str, stages: &str) -> logsift::Runtime {

@@ -241,6 +241,7 @@ mod tests {
             status: None,
             details: Vec::new(),
             event: None,
+            shadow: false,
         };
         let out = ChainOutput {
             routed: vec![

@@ -46,6 +46,15 @@ pub struct PluginLabels {
     pub plugin: String,
 }
 
+/// Labels: a rule, and whether a live or a shadow stage raised its alerts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RuleLabels {
+    /// Rule id.
+    pub rule: String,
+    /// `live` or `shadow`.
+    pub mode: &'static str,
+}
+
 /// Labels: a plugin stage and a kind of fault.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FaultLabels {
@@ -110,6 +119,8 @@ pub struct Metrics {
     pub dead_letters: Counter,
     /// Records dropped on purpose by plugins.
     pub dropped: Counter,
+    /// Alerts per rule, live or shadow (as produced, before the broker's acknowledgement).
+    pub rule_hits: Family<RuleLabels, Counter>,
     /// Time a plugin spent on one batch.
     pub plugin_batch_seconds: Family<PluginLabels, Histogram, fn() -> Histogram>,
     /// Plugin calls that faulted, by kind.
@@ -168,6 +179,7 @@ impl Default for Metrics {
             output_bytes: Family::default(),
             dead_letters: Counter::default(),
             dropped: Counter::default(),
+            rule_hits: Family::default(),
             plugin_batch_seconds: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             plugin_faults: Family::default(),
             consumer_lag: Family::default(),
@@ -195,6 +207,7 @@ impl Default for Metrics {
         );
         registry.register("dead_letters", "Records written to the dead-letter output", m.dead_letters.clone());
         registry.register("dropped", "Records dropped on purpose by plugins", m.dropped.clone());
+        registry.register("rule_hits", "Alerts raised per rule, by live and shadow stages", m.rule_hits.clone());
         registry.register("plugin_batch_seconds", "Time a plugin spent on one batch", m.plugin_batch_seconds.clone());
         registry.register(
             "plugin_faults",
@@ -250,6 +263,21 @@ impl Metrics {
             self.partition_records.get_or_create(&labels).inc_by(n);
         }
         self.activity.record(inputs, out);
+        self.count_rule_hits(out);
+    }
+
+    /// `rule_hits`: one increment per rule and mode that hit in the batch.
+    fn count_rule_hits(&self, out: &ChainOutput) {
+        let mut hits: foldhash::HashMap<(&str, bool), u64> = foldhash::HashMap::default();
+        for routed in &out.routed {
+            if let crate::pipeline::Payload::Alert(alert) = &routed.payload {
+                *hits.entry((&alert.rule_id, alert.shadow)).or_default() += 1;
+            }
+        }
+        for ((rule, shadow), n) in hits {
+            let labels = RuleLabels { rule: rule.to_owned(), mode: if shadow { "shadow" } else { "live" } };
+            self.rule_hits.get_or_create(&labels).inc_by(n);
+        }
     }
 
     /// Records that a stage was quarantined `n` times in `worker`, for `lasts` each time.

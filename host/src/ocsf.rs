@@ -223,6 +223,7 @@ pub fn alert(mut ecs: Flat) -> Map<String, Json> {
     let techniques = take(&mut ecs, "threat.technique.id");
     let status = take(&mut ecs, "rule.status");
     let ruleset = take(&mut ecs, "rule.ruleset");
+    let shadow = take(&mut ecs, "rule.shadow");
     for k in ["rule.name", "event.kind", "event.severity", "threat.framework"] {
         ecs.remove(k);
     }
@@ -247,6 +248,10 @@ pub fn alert(mut ecs: Flat) -> Map<String, Json> {
         ("attacks", attacks),
     ]);
     out.insert("finding_info".into(), info.unwrap_or_default());
+    // A shadow stage's alert (a rule on trial): OCSF has no attribute for it.
+    if let Some(shadow) = shadow {
+        out.insert("unmapped".into(), json!({ "rule.shadow": shadow }));
+    }
     if let Some(src) = endpoint(&mut ecs.clone(), "source") {
         out.insert("src_endpoint".into(), src);
     }
@@ -319,6 +324,14 @@ mod tests {
         assert_eq!(record["finding_info"]["analytic"]["type_id"], 1);
         assert_eq!(record["finding_info"]["attacks"][0]["technique"]["uid"], "T1110.001");
         assert_eq!(record["evidences"][0]["data"]["user.name"], "root");
+        assert!(record.get("unmapped").is_none(), "a live alert has no shadow mark");
+    }
+
+    #[test]
+    fn a_shadow_alert_keeps_its_mark_outside_the_evidence() {
+        let record = alert(flat(json!({"rule.id": "r", "rule.level": "low", "rule.shadow": true, "user.name": "root"})));
+        assert_eq!(record["unmapped"]["rule.shadow"], true);
+        assert!(record["evidences"][0]["data"].get("rule.shadow").is_none(), "{record:?}");
     }
 
     #[test]

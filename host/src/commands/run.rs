@@ -34,8 +34,12 @@ pub struct RunSummary {
     /// Per stage: name, plugin version, counters.
     pub stages: Vec<(String, String, StageStats)>,
     /// Per rule id that fired: its title, level and alerts.
-    pub rules: BTreeMap<String, RuleHits>,
+    pub rules: BTreeMap<RuleKey, RuleHits>,
 }
+
+/// A rule as its hits are counted: its id, and whether a shadow stage raised them (a rule on
+/// trial is counted apart from the same rule live).
+pub type RuleKey = (String, bool);
 
 /// The alerts of one rule in a run.
 #[derive(Debug, Clone, Default)]
@@ -100,11 +104,12 @@ impl fmt::Display for RunSummary {
 }
 
 /// The hits per rule, a line each, most hits first.
-pub(crate) fn write_rule_hits(f: &mut fmt::Formatter<'_>, rules: &BTreeMap<String, RuleHits>) -> fmt::Result {
-    let mut rules: Vec<(&String, &RuleHits)> = rules.iter().collect();
+pub(crate) fn write_rule_hits(f: &mut fmt::Formatter<'_>, rules: &BTreeMap<RuleKey, RuleHits>) -> fmt::Result {
+    let mut rules: Vec<(&RuleKey, &RuleHits)> = rules.iter().collect();
     rules.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
-    for (id, r) in rules {
-        writeln!(f, "  {:>8}  {:<13} {id}  {}", r.hits, r.level, r.title)?;
+    for ((id, shadow), r) in rules {
+        let mode = if *shadow { " (shadow)" } else { "" };
+        writeln!(f, "  {:>8}  {:<13} {id}{mode}  {}", r.hits, r.level, r.title)?;
     }
     Ok(())
 }
@@ -173,10 +178,10 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
 }
 
 /// Counts the alerts of one batch's output by rule.
-pub(crate) fn count_hits(output: &crate::pipeline::ChainOutput, rules: &mut BTreeMap<String, RuleHits>) {
+pub(crate) fn count_hits(output: &crate::pipeline::ChainOutput, rules: &mut BTreeMap<RuleKey, RuleHits>) {
     for record in &output.routed {
         if let crate::pipeline::Payload::Alert(alert) = &record.payload {
-            let entry = rules.entry(alert.rule_id.clone()).or_insert_with(|| RuleHits {
+            let entry = rules.entry((alert.rule_id.clone(), alert.shadow)).or_insert_with(|| RuleHits {
                 title: alert.title.clone(),
                 level: alert.level.as_str(),
                 hits: 0,

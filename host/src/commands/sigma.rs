@@ -40,7 +40,7 @@ pub struct HuntSummary {
     /// Records that were not JSON events, with where and why.
     pub unreadable: Vec<String>,
     /// Per rule id.
-    pub rules: BTreeMap<String, RuleHits>,
+    pub rules: BTreeMap<super::run::RuleKey, RuleHits>,
 }
 
 impl fmt::Display for HuntSummary {

@@ -160,6 +160,7 @@ impl Settings {
         }
         match output {
             "dead_letter" => "dead-letter".into(),
+            "alerts_shadow" => "alerts-shadow".into(),
             other => other.into(),
         }
     }

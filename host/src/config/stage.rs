@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::{HealthConfig, RejectPolicy};
+use crate::pipeline::{HealthConfig, RejectPolicy, StageMode};
 
 /// One stage of the chain: one plugin (`plugin`) or every plugin of a directory
 /// (`directory`), which then run one after the other in file-name order, each as its own
@@ -52,6 +52,11 @@ pub struct StageConfig {
     /// Quarantine policy.
     #[serde(default)]
     pub health: HealthConfig,
+    /// `live` (default) or `shadow`: a shadow stage runs beside the live chain on the
+    /// records at its place, in its own instance; its alerts go to `alerts_shadow` marked
+    /// `rule.shadow = true`, and nothing else of it is kept (see [`StageMode`]).
+    #[serde(default)]
+    pub mode: StageMode,
 }
 
 impl StageConfig {

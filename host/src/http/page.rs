@@ -170,6 +170,8 @@ pub struct RulesJson {
 pub struct RuleJson {
     /// Rule id.
     pub rule_id: String,
+    /// Raised by a shadow stage (a rule on trial), counted apart from the same rule live.
+    pub shadow: bool,
     /// Title.
     pub title: String,
     /// Level.
@@ -247,8 +249,9 @@ pub fn snapshot(status: &Status) -> StatusJson {
                 .rules
                 .top(TOP_RULES)
                 .into_iter()
-                .map(|(rule_id, t)| RuleJson {
+                .map(|((rule_id, shadow), t)| RuleJson {
                     rule_id: rule_id.clone(),
+                    shadow: *shadow,
                     title: t.info.title.clone(),
                     level: t.info.level,
                     plugin: t.info.plugin.clone(),

@@ -224,7 +224,7 @@
     const rows = (r.top || []).map((rule) => [
       { value: rule.title, cls: 'text', title: rule.rule_id },
       badge('lvl', rule.level, LEVELS),
-      { value: rule.plugin, cls: 'text stage' },
+      { value: rule.plugin + (rule.shadow ? ' (shadow)' : ''), cls: 'text stage' },
       { value: num(rule.hits), cls: 'num' },
       clock(rule.last),
     ]);

@@ -190,8 +190,8 @@ pub type QuarantineInfo = BTreeMap<usize, SystemTime>;
 /// The tables, under one lock.
 #[derive(Debug)]
 pub struct Tables {
-    /// Alerts per rule id (cut to [`TEXT_CHARS`]).
-    pub rules: TopCounts<String, RuleInfo>,
+    /// Alerts per rule id (cut to [`TEXT_CHARS`]) and mode: live (`false`) or shadow.
+    pub rules: TopCounts<(String, bool), RuleInfo>,
     /// Dead letters per (stage, reason).
     pub reasons: TopCounts<(String, String), ()>,
     /// The latest dead letters, newest last.
@@ -248,12 +248,12 @@ impl Activity {
 
     /// Records a batch's dead letters and alerts: one lock, and none when it had neither.
     pub fn record(&self, inputs: &[InputRecord], out: &ChainOutput) {
-        let mut rules: HashMap<&str, (u64, &crate::pipeline::AlertRecord)> = HashMap::new();
+        let mut rules: HashMap<(&str, bool), (u64, &crate::pipeline::AlertRecord)> = HashMap::new();
         let mut reasons: HashMap<(&str, &str), u64> = HashMap::new();
         let mut dead = Vec::new();
         for routed in &out.routed {
             match &routed.payload {
-                Payload::Alert(alert) => rules.entry(&alert.rule_id).or_insert((0, alert)).0 += 1,
+                Payload::Alert(alert) => rules.entry((&alert.rule_id, alert.shadow)).or_insert((0, alert)).0 += 1,
                 Payload::DeadLetter(letter) => {
                     *reasons.entry((&letter.plugin, &letter.reason)).or_default() += 1;
                     dead.push((routed.source as usize, letter));
@@ -285,19 +285,22 @@ impl Activity {
             reasons.into_iter().map(|((plugin, reason), n)| ((printable(plugin, TEXT_CHARS), printable(reason, TEXT_CHARS)), n)).collect();
         let rules: Vec<_> = rules
             .into_iter()
-            .map(|(rule_id, (n, alert))| {
+            .map(|((rule_id, shadow), (n, alert))| {
                 let info = RuleInfo {
                     title: printable(&alert.title, TEXT_CHARS),
                     level: alert.level.as_str(),
                     plugin: printable(&alert.plugin, TEXT_CHARS),
                 };
-                (printable(rule_id, TEXT_CHARS), n, info)
+                ((printable(rule_id, TEXT_CHARS), shadow), n, info)
             })
             .collect();
         let mut tables = self.tables();
-        for (rule_id, n, info) in rules {
-            tables.alerts += n;
-            tables.rules.add(rule_id, n, now).info = info;
+        for (rule, n, info) in rules {
+            // The live alerts: a rule on trial pages nobody.
+            if !rule.1 {
+                tables.alerts += n;
+            }
+            tables.rules.add(rule, n, now).info = info;
         }
         tables.dead_letters += dead.len() as u64;
         for (key, n) in reasons {

@@ -13,7 +13,7 @@ use logsift_event::{EventView, origin_tag};
 use super::batch::Batch;
 use super::health::RejectPolicy;
 use super::outputs::{AlertRecord, OutputRecord, Payload, stable_id};
-use super::stage::Stage;
+use super::stage::{Stage, StageMode};
 use crate::wasm::{Action, BatchResult, Fault};
 
 /// Whether a range went on exactly as it came (so the caller can hand the batch on as is).
@@ -155,6 +155,7 @@ impl Stage {
                     status: alert.status,
                     details: alert.details,
                     event: Some(shown.to_vec()),
+                    shadow: self.mode == StageMode::Shadow,
                 }),
             });
             applied.alerts += 1;

@@ -23,5 +23,5 @@ mod stats;
 pub use batch::{Batch, InputRecord, ORIGINAL_BYTES, TRUNCATED};
 pub use chain::{Chain, ChainOutput, Content, HOST, OutputItem};
 pub use health::{FailurePolicy, HealthConfig, RejectPolicy};
-pub use outputs::{ALERTS, AlertRecord, DEAD_LETTER, DeadLetter, EVENTS, OutputRecord, Payload, stable_id, write_stable_id};
-pub use stage::{DEGRADED_RULE_ID, Stage, StageOptions, StageStats};
+pub use outputs::{ALERTS, ALERTS_SHADOW, AlertRecord, DEAD_LETTER, DeadLetter, EVENTS, OutputRecord, Payload, stable_id, write_stable_id};
+pub use stage::{DEGRADED_RULE_ID, Stage, StageMode, StageOptions, StageStats};

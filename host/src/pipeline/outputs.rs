@@ -9,7 +9,7 @@ use crate::wasm::Level;
 pub const EVENTS: &str = "events";
 /// The output of alerts, and the output of records no plugin could process (names no plugin
 /// may emit to: see [`logsift_event::contract`]).
-pub use logsift_event::contract::{ALERTS, DEAD_LETTER};
+pub use logsift_event::contract::{ALERTS, ALERTS_SHADOW, DEAD_LETTER};
 
 /// One record for an output other than `events`.
 #[derive(Debug, Clone)]
@@ -54,6 +54,8 @@ pub struct AlertRecord {
     pub details: Vec<(String, String)>,
     /// The event it fired on (framed, encoded), if it fired on one.
     pub event: Option<Vec<u8>>,
+    /// Raised by a shadow stage (written `rule.shadow = true`; see [`StageMode`](super::StageMode)).
+    pub shadow: bool,
 }
 
 /// Why a record went to the dead-letter output. The raw bytes are the input record's.

@@ -16,6 +16,11 @@
 //! windows (five failed logins, then a poison line, then the success). So the stage keeps
 //! its last records ([`Replay`]) and replays them into a rebuilt instance, outputs
 //! discarded, before it serves again: windows spanning those records survive a fault.
+//!
+//! A shadow stage ([`StageMode::Shadow`]) sees the batch as the live chain has it at its
+//! place but changes nothing: its events, emits and dead letters are discarded, and only its
+//! alerts leave, on `alerts_shadow` and marked `rule.shadow`. Its faults are contained as any
+//! stage's are, and cost live records nothing.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -26,7 +31,7 @@ use logsift_event::EventView;
 use super::apply::Unchanged;
 use super::batch::Batch;
 use super::health::{FailurePolicy, Health, HealthConfig, RejectPolicy};
-use super::outputs::{ALERTS, AlertRecord, DEAD_LETTER, DeadLetter, OutputRecord, Payload, stable_id};
+use super::outputs::{ALERTS, ALERTS_SHADOW, AlertRecord, DEAD_LETTER, DeadLetter, OutputRecord, Payload, stable_id};
 use super::replay::Replay;
 pub use super::stats::StageStats;
 use crate::wasm::{BatchResult, Fault, Level, LoadedPlugin, PluginInstance, PluginKind};
@@ -34,13 +39,29 @@ use crate::wasm::{BatchResult, Fault, Level, LoadedPlugin, PluginInstance, Plugi
 /// The rule id of the alert raised when a fail-open plugin is quarantined.
 pub const DEGRADED_RULE_ID: &str = "logsift.plugin.degraded";
 
-/// How a stage treats its plugin's failures and refusals.
+/// Whether a stage's work counts: `live` (default) or `shadow` — on trial beside the live
+/// chain, its alerts on `alerts_shadow` and nothing else of it kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageMode {
+    /// Its events go on, its alerts to `alerts`, its dead letters to `dead_letter`.
+    #[default]
+    Live,
+    /// It runs on the records at its place in the chain, in its own instance; its alerts go
+    /// to `alerts_shadow` (marked `rule.shadow = true`), its events, emits and dead letters
+    /// are discarded: the records go on as they came to it.
+    Shadow,
+}
+
+/// How a stage treats its plugin's failures and refusals, and whether its work counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StageOptions {
     /// Quarantine policy.
     pub health: HealthConfig,
     /// What happens to rejected records.
     pub on_reject: RejectPolicy,
+    /// Live or shadow.
+    pub mode: StageMode,
 }
 
 /// A plugin in this worker's chain.
@@ -48,6 +69,7 @@ pub struct Stage {
     pub(super) plugin: Arc<LoadedPlugin>,
     health_config: HealthConfig,
     pub(super) on_reject: RejectPolicy,
+    pub(super) mode: StageMode,
     instance: Option<PluginInstance>,
     started: bool,
     health: Health,
@@ -77,11 +99,15 @@ impl Stage {
             plugin,
             health_config: options.health,
             on_reject: options.on_reject,
+            mode: options.mode,
             instance: None,
             started: false,
             health: Health::default(),
             replay: Replay::new(replay_records as usize),
-            alerts: Arc::from(ALERTS),
+            alerts: Arc::from(match options.mode {
+                StageMode::Live => ALERTS,
+                StageMode::Shadow => ALERTS_SHADOW,
+            }),
             dead_letter: Arc::from(DEAD_LETTER),
             stats: StageStats::default(),
         }
@@ -101,12 +127,34 @@ impl Stage {
     /// everything else is appended to `routed`. A batch the plugin left unchanged is handed
     /// on as it is, without a copy.
     pub fn run(&mut self, batch: Batch, routed: &mut Vec<OutputRecord>) -> Batch {
+        if self.mode == StageMode::Shadow {
+            self.shadow(&batch, routed);
+            return batch;
+        }
         let before = self.stats.clone();
         let mut next = Batch::default();
         let out = match self.run_range(&batch, 0..batch.len(), &mut next, routed) {
             Unchanged::Yes => batch,
             Unchanged::No => next,
         };
+        self.add_totals(&before);
+        out
+    }
+
+    /// A shadow stage's run: the batch is only read; of what the plugin made, only its alerts
+    /// (already addressed to `alerts_shadow`) are kept.
+    fn shadow(&mut self, batch: &Batch, routed: &mut Vec<OutputRecord>) {
+        let before = self.stats.clone();
+        let (mut discarded, mut own) = (Batch::default(), Vec::new());
+        self.run_range(batch, 0..batch.len(), &mut discarded, &mut own);
+        // What it would have dropped went on: no record is counted as dropped by a shadow.
+        self.stats.dropped = before.dropped;
+        self.add_totals(&before);
+        routed.extend(own.into_iter().filter(|record| matches!(record.payload, Payload::Alert(_))));
+    }
+
+    /// Adds what the stage counted since `before` to its plugin's totals (all workers).
+    fn add_totals(&self, before: &StageStats) {
         let totals = &self.plugin.counters;
         let add = |counter: &std::sync::atomic::AtomicU64, n: u64| {
             if n > 0 {
@@ -117,12 +165,11 @@ impl Stage {
         add(&totals.records, self.stats.records - before.records);
         add(&totals.faults, self.stats.faults() - before.faults());
         add(&totals.alerts, self.stats.alerts - before.alerts);
-        out
     }
 
     /// The options it runs with.
     pub fn options(&self) -> StageOptions {
-        StageOptions { health: self.health_config, on_reject: self.on_reject }
+        StageOptions { health: self.health_config, on_reject: self.on_reject, mode: self.mode }
     }
 
     fn run_range(&mut self, batch: &Batch, range: Range<usize>, next: &mut Batch, routed: &mut Vec<OutputRecord>) -> Unchanged {
@@ -326,6 +373,7 @@ impl Stage {
                     ("last_fault".into(), reason.chars().take(1000).collect()),
                 ],
                 event: None,
+                shadow: self.mode == StageMode::Shadow,
             }),
         }
     }

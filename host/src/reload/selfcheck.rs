@@ -78,7 +78,7 @@ pub fn sample_batch(kind: PluginKind) -> Batch {
 
 /// Runs the self-check; the error says what went wrong on which record.
 pub fn self_check(plugin: &Arc<LoadedPlugin>) -> Result<(), String> {
-    let options = StageOptions { health: HealthConfig::default(), on_reject: RejectPolicy::Pass };
+    let options = StageOptions { health: HealthConfig::default(), on_reject: RejectPolicy::Pass, ..StageOptions::default() };
     let mut stage = Stage::new(Arc::clone(plugin), options);
     let mut routed = Vec::new();
     let batch = sample_batch(plugin.meta.kind);

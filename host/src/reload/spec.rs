@@ -165,7 +165,7 @@ fn stage_settings(
 pub fn resolve(settings: &Settings, previous: &[PathBuf], history: &mut RuleHistory) -> Vec<PluginSpec> {
     let mut specs = Vec::new();
     for (index, stage) in settings.pipeline.iter().enumerate() {
-        let options = StageOptions { health: stage.health, on_reject: stage.on_reject };
+        let options = StageOptions { health: stage.health, on_reject: stage.on_reject, mode: stage.mode };
         let limits = settings.limits_for(stage);
         let optional = stage.is_optional();
         if let Some(path) = &stage.plugin {

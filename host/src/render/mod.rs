@@ -232,6 +232,9 @@ fn alert_fields<'a>(fields: &mut Fields<'a>, alert: &'a AlertRecord, text: &'a s
     if let Some(status) = &alert.status {
         fields.push("rule.status", Field::Text(status));
     }
+    if alert.shadow {
+        fields.push("rule.shadow", Field::Value(Value::Bool(true)));
+    }
     if alert.tags.iter().any(|t| technique(t).is_some()) {
         fields.push("threat.framework", Field::Text("MITRE ATT&CK"));
         fields.push("threat.technique.id", Field::Techniques(&alert.tags));

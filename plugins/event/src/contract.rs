@@ -13,6 +13,8 @@ use std::fmt;
 pub const DEAD_LETTER: &str = "dead_letter";
 /// The output the host fills with alerts.
 pub const ALERTS: &str = "alerts";
+/// The output the host fills with the alerts of shadow stages (rules on trial).
+pub const ALERTS_SHADOW: &str = "alerts_shadow";
 /// How many events one record may become unless the stage says otherwise.
 pub const DEFAULT_MAX_SPLIT: u32 = 100;
 
@@ -55,7 +57,7 @@ pub fn check_output_name(name: &str) -> Result<(), Broken> {
     if !well_formed {
         return Err(Broken(format!("output name {name:?} must be 1-64 characters of a-z, 0-9, '_', '-', '.'")));
     }
-    if name == DEAD_LETTER || name == ALERTS {
+    if name == DEAD_LETTER || name == ALERTS || name == ALERTS_SHADOW {
         return Err(Broken(format!("records cannot be emitted to {name:?}: reject them or raise an alert")));
     }
     Ok(())
@@ -131,6 +133,9 @@ mod tests {
         assert!(broken(&[(0, Step::Replace(0))], 0).contains("replace(0)"));
         assert!(broken(&[(0, Step::Emit { output: "Bad Name", events: 0 })], 0).contains("must be 1-64"));
         assert!(broken(&[(0, Step::Emit { output: "dead_letter", events: 0 })], 0).contains("reject them"));
+        for reserved in ["alerts", "alerts_shadow"] {
+            assert!(broken(&[(0, Step::Emit { output: reserved, events: 0 })], 0).contains("raise an alert"), "{reserved}");
+        }
         assert!(broken(&[(0, Step::Replace(2))], 1).contains("more events than it returned"));
         assert!(broken(&[(0, Step::Replace(1))], 2).contains("more events than its changes"));
         assert!(broken(&[], 1).contains("no change refers"));

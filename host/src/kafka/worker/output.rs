@@ -15,7 +15,7 @@ use super::super::sink::{Ack, Delivery};
 use super::super::tracker::PartitionKey;
 use super::{HEADROOM, Worker, WorkerError};
 use crate::metrics::{OutputLabels, TopicLabels};
-use crate::pipeline::{Content, DEAD_LETTER, InputRecord, Payload};
+use crate::pipeline::{ALERTS_SHADOW, Content, DEAD_LETTER, InputRecord, Payload};
 
 impl Worker {
     pub(super) fn topic(&mut self, output: &str) -> Arc<str> {
@@ -166,6 +166,10 @@ impl Worker {
             None => {
                 let counts = self.delivered.entry(Arc::clone(&d.output)).or_default();
                 *counts = (counts.0 + 1, counts.1 + d.bytes as u64);
+            }
+            Some(error) if &*d.output == ALERTS_SHADOW => {
+                // A rule on trial never costs a live record: its refused alert is only logged.
+                tracing::warn!(worker = self.id, topic = %d.partition.0, partition = d.partition.1, offset = d.offset, "shadow alert refused by the broker ({error}); not retried");
             }
             Some(error) if d.dead_letter => {
                 return Err(WorkerError::DeadLetterRefused {
