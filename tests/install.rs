@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::mocking::MockCluster;
-use support::kafka::{Client, free_port};
+use support::kafka::{Client, free_port, wait_balanced};
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
@@ -168,6 +168,9 @@ fn serve_the_unit_command(exec: &str, installed_config: &Path, dir: &Path) {
         assert!(Instant::now() < deadline && matches!(child.try_wait(), Ok(None)), "logsift serve did not start:\n{}", read_log());
         std::thread::sleep(Duration::from_millis(100));
     }
+    // Input arrives once the two partitions have their owners (one worker per core, so one
+    // or two workers): no rebalance, so no duplicate.
+    wait_balanced(http, std::thread::available_parallelism().map_or(1, |n| n.get()).min(2));
     let lines: Vec<String> = (0..20)
         .map(|i| format!("Dec 10 06:55:{i:02} LabSZ sshd[24202]: Failed password for root from 203.0.113.7 port 58318 ssh2"))
         .collect();

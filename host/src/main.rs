@@ -58,6 +58,40 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Backtest: run the configured chain over a time range of the input topics' history (by
+    /// the records' Kafka timestamps; or over files) and print its alerts as JSON lines, then
+    /// the hits per rule with their first and last hit on stderr. With --candidate, also how a
+    /// candidate rule set's alerts differ from the current one's, rule by rule. Nothing is
+    /// written to Kafka and the live consumer group is left alone.
+    Backtest {
+        /// The configuration file (TOML): the chain, and [kafka] for the history.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Start: RFC 3339 (2026-11-30T00:00:00Z), `now`, or relative (-24h, -7d). Needed for Kafka.
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// End, as --from (default: now).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        to: Option<String>,
+        /// Rule files or folders replacing the rules of the configuration's rule stages; repeat for several.
+        #[arg(long, value_name = "PATH")]
+        rules: Vec<PathBuf>,
+        /// A candidate rule set (files or folders, as --rules) to compare with the current one.
+        #[arg(long, value_name = "PATH")]
+        candidate: Vec<PathBuf>,
+        /// Read these files (`-` for stdin) instead of Kafka; repeat for several.
+        #[arg(long, short)]
+        input: Vec<PathBuf>,
+        /// Write the alerts to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Write dotted keys (`rule.id`) instead of nested objects.
+        #[arg(long)]
+        flat: bool,
+        /// Do not print the summary on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Create a plugin crate in ./NAME that builds, runs and passes its own test.
     New {
         /// What the plugin does.
@@ -114,6 +148,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = settings.map(|p| commands::sigma::load_settings(&p)).transpose()?.unwrap_or_default();
             let hunt = commands::sigma::Hunt { rules, inputs: input, overrides, settings, flat };
             commands::sigma::execute(&hunt, quiet)
+        }
+        Command::Backtest { config, from, to, rules, candidate, input, output, flat, quiet } => {
+            logsift::telemetry::init(&logsift::config::LogConfig { level: "warn".into(), ..Default::default() });
+            let backtest = commands::backtest::Backtest { config, overrides, from, to, rules, candidate, inputs: input, flat };
+            commands::backtest::execute(&backtest, output.as_deref(), quiet)
         }
         Command::New { kind, name } => commands::new::execute(kind, &name),
         Command::Build { name } => {

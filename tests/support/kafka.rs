@@ -81,10 +81,19 @@ impl Client {
 
     /// Like [`Client::produce`], numbering keys from `first`.
     pub fn produce_from(&self, topic: &str, lines: &[String], first: usize) {
+        self.produce_stamped(topic, lines, first, None);
+    }
+
+    /// Like [`Client::produce_from`], each record stamped with its time (Unix ms) when
+    /// `stamps` are given.
+    pub fn produce_stamped(&self, topic: &str, lines: &[String], first: usize, stamps: Option<&[i64]>) {
         let producer: BaseProducer = self.config().set("linger.ms", "5").create().expect("test producer");
         for (i, line) in lines.iter().enumerate() {
             let key = format!("line-{}", first + i);
             let mut record = BaseRecord::to(topic).payload(line.as_str()).key(key.as_str());
+            if let Some(stamps) = stamps {
+                record = record.timestamp(stamps[i]);
+            }
             loop {
                 match producer.send(record) {
                     Ok(()) => break,
@@ -359,6 +368,18 @@ impl Drop for Tansu {
     }
 }
 
+/// Waits until `owners` workers of the service whose `/metrics` are at `addr` own partitions
+/// (with no more partitions than workers, all of them): input produced after that meets no
+/// rebalance, so a fault-free run has no duplicate.
+pub fn wait_balanced(addr: SocketAddr, owners: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let owning = || scrape(addr).iter().filter(|(k, v)| k.starts_with("logsift_worker_partitions{") && **v > 0.0).count();
+    while owning() < owners {
+        assert!(std::time::Instant::now() < deadline, "{owners} workers own partitions");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A service running on its own thread, stopped through `stop`.
 pub struct Service {
     pub addr: SocketAddr,
@@ -390,12 +411,7 @@ impl Service {
     /// Waits until each of `workers` workers owns partitions: input produced after that meets
     /// no rebalance, so a fault-free run has no duplicate.
     pub fn wait_balanced(&self, workers: usize) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        let owns = |w: usize| scrape(self.addr).get(&format!("logsift_worker_partitions{{worker=\"{w}\"}}")).is_some_and(|n| *n > 0.0);
-        while !(0..workers).all(owns) {
-            assert!(std::time::Instant::now() < deadline, "every worker owns partitions");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_balanced(self.addr, workers);
     }
 
     /// Waits until `records` events are acknowledged: the time from the first record consumed

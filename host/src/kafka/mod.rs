@@ -13,7 +13,9 @@
 
 mod client;
 mod context;
+pub mod history;
 mod inflight;
+mod input;
 mod service;
 mod sink;
 pub mod sizing;

@@ -226,7 +226,7 @@ impl Default for Activity {
 }
 
 /// Where a record came from, for people.
-fn describe(origin: &Origin<'_>) -> String {
+pub(crate) fn describe(origin: &Origin<'_>) -> String {
     match origin {
         Origin::Kafka { topic, partition, offset, .. } => format!("{}[{partition}]@{offset}", printable(topic, TEXT_CHARS)),
         Origin::File { path, line } => format!("{}:{line}", printable(path, TEXT_CHARS)),
@@ -235,7 +235,7 @@ fn describe(origin: &Origin<'_>) -> String {
 }
 
 /// The start of a record, as printable text (bytes that are not UTF-8 become U+FFFD).
-fn original(raw: &[u8]) -> String {
+pub(crate) fn original(raw: &[u8]) -> String {
     printable(&String::from_utf8_lossy(&raw[..raw.len().min(ORIGINAL_BYTES)]), ORIGINAL_BYTES)
 }
 

@@ -14,10 +14,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
-use logsift_event::Origin;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 
 use super::client;
 use super::context::{Rebalanced, WorkerContext};
@@ -203,18 +202,7 @@ impl Worker {
                 Some((last, _)) if **last == *message.topic() => Arc::clone(last),
                 _ => Arc::from(message.topic()),
             };
-            let headers = message
-                .headers()
-                .map(|h| h.iter().map(|h| (h.key.to_owned().into(), h.value.unwrap_or_default().to_vec().into())).collect())
-                .unwrap_or_default();
-            let origin = Origin::Kafka {
-                topic: message.topic().to_owned().into(),
-                partition: message.partition(),
-                offset: message.offset(),
-                key: message.key().map(|k| k.to_vec().into()),
-                headers,
-            };
-            inputs.push(InputRecord { cut_from: None, raw: message.payload().unwrap_or_default().to_vec(), origin });
+            inputs.push(super::input::record(&message));
             let key = (topic, message.partition());
             epochs.push(self.tracker.epoch(&key));
             keys.push(key);
