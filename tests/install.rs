@@ -14,7 +14,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::mocking::MockCluster;
-use support::kafka::{Client, free_port, wait_balanced};
+use support::kafka::{Client, free_port};
+use support::service::wait_balanced;
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))

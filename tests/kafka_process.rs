@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
-use support::kafka::{Client, Record, Tansu, free_port, http_status, metric_sum, scrape};
+use support::kafka::{Client, Record, Tansu, free_port};
+use support::service::{http_status, metric_sum, scrape};
 
 /// The group `examples/kafka.toml` names.
 const GROUP: &str = "logsift";

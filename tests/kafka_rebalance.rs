@@ -7,8 +7,9 @@ mod support;
 use std::time::Duration;
 
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use support::kafka::{Client, Service};
+use support::kafka::Client;
 use support::mock_service::{BROKEN, GROUP, cluster, config, input, read_outputs};
+use support::service::Service;
 
 /// What was committed at one moment, and what the outputs held right after.
 struct LedgerSample {

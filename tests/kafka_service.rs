@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use support::kafka::{Client, Service, ServiceSpec, metric_sum, scrape, service_config};
+use support::kafka::Client;
 use support::mock_service::*;
+use support::service::{Service, ServiceSpec, metric_sum, scrape, service_config};
 
 #[test]
 fn every_record_becomes_an_event_or_dead_letter_with_provenance_and_offsets_are_committed() {
@@ -275,12 +276,12 @@ fn a_quarantined_stage_makes_health_say_degraded_and_raises_an_alert() {
     };
     let service = Service::start(&service_config(dir.path(), &spec));
     service.wait_balanced(1);
-    assert_eq!(support::kafka::http_get(service.addr, "/health").trim_end(), "ok");
+    assert_eq!(support::service::http_get(service.addr, "/health").trim_end(), "ok");
     let lines: Vec<String> = (0..200).map(|i| format!("record {i}")).collect();
     client.produce("logs", &lines);
     assert!(client.wait_committed(GROUP, "logs", lines.len() as i64, Duration::from_secs(60)), "{:?}", client.committed(GROUP, "logs"));
-    let health = support::kafka::http_get(service.addr, "/health");
-    let health_status = support::kafka::http_status(service.addr, "/health");
+    let health = support::service::http_get(service.addr, "/health");
+    let health_status = support::service::http_status(service.addr, "/health");
     let metrics = scrape(service.addr);
     let alerts = client.read_all("alerts", 1, Duration::from_secs(30));
     let events = client.read_all("events", lines.len(), Duration::from_secs(30));

@@ -223,7 +223,8 @@ fn many_quick_writes_converge_on_the_last_one() {
 
 #[test]
 fn the_service_switches_generations_under_load_with_every_record_delivered_once() {
-    use support::kafka::{Client, Service, ServiceSpec, service_config};
+    use support::kafka::Client;
+    use support::service::{Service, ServiceSpec, service_config};
     let cluster = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
     for topic in ["logs", "events", "alerts", "dead-letter"] {
         cluster.create_topic(topic, 2, 1).expect("topic");
@@ -265,7 +266,7 @@ fn the_service_switches_generations_under_load_with_every_record_delivered_once(
     deploy(&plugins.join("tag.toml"), b"version = \"2\"\n");
     feeder.join().expect("feeder");
     assert!(client.wait_committed("reload-test", "logs", lines.len() as i64, Duration::from_secs(60)));
-    let plugins_json = support::kafka::http_get(service.addr, "/plugins");
+    let plugins_json = support::service::http_get(service.addr, "/plugins");
     service.stop().expect("clean stop");
 
     let events = client.read_all("events", lines.len(), Duration::from_secs(30));
@@ -291,7 +292,8 @@ fn the_service_switches_generations_under_load_with_every_record_delivered_once(
 
 #[test]
 fn a_shadow_stage_alerts_on_alerts_shadow_and_its_promotion_by_reload_moves_its_alerts_to_alerts_with_no_gap() {
-    use support::kafka::{Client, Service, ServiceSpec, metric_sum, scrape, service_config};
+    use support::kafka::Client;
+    use support::service::{Service, ServiceSpec, metric_sum, scrape, service_config};
     let cluster = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
     for topic in ["logs", "events", "alerts", "alerts-shadow", "dead-letter"] {
         cluster.create_topic(topic, 2, 1).expect("topic");

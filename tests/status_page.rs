@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::kafka::{Client, Tansu, free_port, http_status, scrape};
+use support::kafka::{Client, Tansu, free_port};
+use support::service::{http_status, scrape};
 
 /// The group `examples/kafka.toml` names.
 const GROUP: &str = "logsift";

@@ -28,7 +28,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use support::kafka::{SHIPPED, Service, ServiceSpec, service_config};
+use support::service::{SHIPPED, Service, ServiceSpec, service_config};
 
 const RATE: usize = 15_000;
 const SECONDS: usize = 8;

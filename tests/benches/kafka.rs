@@ -24,7 +24,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
-use support::kafka::{SHIPPED, Service, ServiceSpec, service_config};
+use support::service::{SHIPPED, ServiceSpec, timed_run};
 
 const RECORDS: usize = 200_000;
 const PASSES: usize = 3;
@@ -133,10 +133,7 @@ fn logsift(brokers: &str, pass: usize, case: &Case, dir: &std::path::Path) -> (D
         extra: &outputs,
         props: ("", ""),
     };
-    let service = Service::start(&service_config(dir, &spec));
-    let timed = service.time_events(RECORDS);
-    service.stop().expect("service");
-    timed
+    timed_run(dir, &spec, RECORDS)
 }
 
 fn main() {

@@ -16,7 +16,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::kafka::{SHIPPED, Service, ServiceSpec, service_config};
+use support::service::{SHIPPED, ServiceSpec, timed_run};
 
 const RECORDS: usize = 200_000;
 const PASSES: usize = 3;
@@ -57,10 +57,7 @@ fn run(brokers: &str, pass: usize, (key, consumer, producer): (&str, &str, &str)
         extra: &outputs,
         props: (consumer, producer),
     };
-    let service = Service::start(&service_config(dir, &spec));
-    let timed = service.time_events(RECORDS);
-    service.stop().expect("service");
-    timed
+    timed_run(dir, &spec, RECORDS)
 }
 
 fn main() {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 
-use super::kafka::{Client, ServiceSpec, service_config};
+use super::kafka::Client;
+use super::service::{ServiceSpec, service_config};
 
 pub const GROUP: &str = "logsift-test";
 pub const BROKEN: usize = 10;

@@ -14,6 +14,7 @@ use logsift_event::Origin;
 pub mod bench;
 pub mod kafka;
 pub mod mock_service;
+pub mod service;
 
 pub use logsift_sdk::testing::shared_data;
 
