@@ -200,6 +200,47 @@ fn a_core_module_or_garbage_is_refused_as_not_a_component() {
     }
 }
 
+/// `bytes` with every `from` replaced by `to` (of the same length).
+fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> (Vec<u8>, usize) {
+    assert_eq!(from.len(), to.len());
+    let (mut out, mut n, mut i) = (Vec::with_capacity(bytes.len()), 0, 0);
+    while i < bytes.len() {
+        if bytes[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+            n += 1;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    (out, n)
+}
+
+#[test]
+fn a_plugin_built_against_another_contract_version_is_refused_with_a_message_to_rebuild() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let current = format!("logsift:plugin/types@{}", logsift::wasm::CONTRACT_VERSION);
+    let bytes = std::fs::read(support::plugin("passthrough")).unwrap();
+    // The same component as if built against the first contract (0.1.0) or a later one.
+    for (file, other) in [("old.wasm", "logsift:plugin/types@0.1.0"), ("newer.wasm", "logsift:plugin/types@0.9.0")] {
+        let (patched, n) = replaced(&bytes, current.as_bytes(), other.as_bytes());
+        assert!(n > 0, "the passthrough component imports {current}");
+        let path = dir.path().join(file);
+        std::fs::write(&path, patched).unwrap();
+        let err = sandbox.load_path(&path, json!({}), Limits::default()).unwrap_err();
+        assert!(matches!(err, LoadError::Contract { .. }), "{file}: {err}");
+        let message = err.to_string();
+        let found = other.rsplit('@').next().unwrap();
+        assert!(message.contains(&format!("logsift:plugin@{found}")), "{message}");
+        assert!(message.contains(&format!("@{}", logsift::wasm::CONTRACT_VERSION)), "{message}");
+        assert!(message.contains("rebuild it"), "{message}");
+    }
+    // Unpatched, it loads.
+    sandbox.load("passthrough", json!({}), Limits::default());
+}
+
 #[test]
 fn a_truncated_component_is_refused_at_compile() {
     let sandbox = Sandbox::new();

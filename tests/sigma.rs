@@ -227,3 +227,102 @@ fn logsift_sigma_hunts_a_rule_directory_over_json_lines_and_windows_event_export
     assert!(stderr.contains("broken.json line 2"), "{stderr}");
     assert!(stderr.contains("1 unreadable records"), "{stderr}");
 }
+
+/// A rule that has to search a long command line for 300 strings, all present: whatever the
+/// engine's index does, evaluating it on its own means 300 searches.
+fn expensive_rule() -> String {
+    let tokens: String = (0..300).rev().map(|i| format!("      - 'tok{i:03}x'\n")).collect();
+    format!(
+        "title: Many substrings\nid: 00000000-0000-4000-8000-00000000dea1\nstatus: test\nlevel: low\nlogsource:\n  product: test\ndetection:\n  selection:\n    CommandLine|contains|all:\n{tokens}  condition: selection\n"
+    )
+}
+
+const CHEAP_RULE: &str = "title: One field\nid: 00000000-0000-4000-8000-0000000c4ea9\nstatus: test\nlevel: low\nlogsource:\n  product: test\ndetection:\n  selection:\n    EventID: 4625\n  condition: selection\n";
+
+#[test]
+fn a_deliberately_expensive_rule_ranks_first_by_cost_in_the_summary_and_in_metrics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("rules")).expect("rules dir");
+    std::fs::write(dir.path().join("rules/expensive.yml"), expensive_rule()).expect("rule");
+    std::fs::write(dir.path().join("rules/cheap.yml"), CHEAP_RULE).expect("rule");
+    let command_line: String = (0..300).map(|i| format!("tok{i:03}x ")).collect();
+    let events = 40;
+    let input = dir.path().join("events.json");
+    let lines: Vec<String> = (0..events)
+        .map(|i| serde_json::json!({"EventID": if i % 4 == 0 { 4625 } else { 4624 }, "CommandLine": command_line}).to_string())
+        .collect();
+    std::fs::write(&input, lines.join("\n") + "\n").expect("input");
+    let config = dir.path().join("logsift.toml");
+    std::fs::write(
+        &config,
+        "[[pipeline]]\nplugin = \"json\"\n[[pipeline]]\nplugin = \"sigma\"\nrules = [\"rules\"]\n[pipeline.settings]\ncost_sample_every = 1\n",
+    )
+    .expect("config");
+    let mut settings = support::load_settings(&config);
+    settings.reload.watch = false;
+    let summary = logsift::run_files(&settings, vec![input], std::io::sink()).expect("run");
+
+    let (expensive, cheap) = ("00000000-0000-4000-8000-00000000dea1", "00000000-0000-4000-8000-0000000c4ea9");
+    let ranked = summary.costs.costliest(10);
+    let ids: Vec<&str> = ranked.iter().map(|((id, _), _)| id.as_str()).collect();
+    assert_eq!(ids, [expensive, cheap], "{ranked:?}");
+    // Every event was sampled (cost_sample_every = 1), each rule evaluated on it once.
+    assert!(ranked.iter().all(|(_, t)| t.evaluations == events), "{ranked:?}");
+    assert!(ranked[0].1.mean_ns() > 5.0 * ranked[1].1.mean_ns(), "{ranked:?}");
+    // Both rules hit: the noisiest first in the hits list, the costliest first in the costs.
+    assert_eq!(summary.rules[&(expensive.to_owned(), false)].hits, events);
+    assert_eq!(summary.rules[&(cheap.to_owned(), false)].hits, events / 4);
+    let text = summary.to_string();
+    let costs = text.split("costliest rules").nth(1).unwrap_or_else(|| panic!("no costliest rules in the summary:\n{text}"));
+    let first = costs.lines().nth(1).expect("a rule line");
+    assert!(first.contains(expensive), "{text}");
+
+    // The same measurements through /metrics: seconds and evaluations per rule.
+    let metrics = logsift::metrics::Metrics::default();
+    let out = logsift::pipeline::ChainOutput {
+        costs: summary
+            .costs
+            .costliest(10)
+            .into_iter()
+            .map(|((id, shadow), t)| logsift::pipeline::RuleCost {
+                rule_id: id.clone(),
+                stage: std::sync::Arc::from("sigma"),
+                shadow: *shadow,
+                evaluations: t.evaluations,
+                nanos: t.nanos,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    metrics.record_batch(&[], &[], &out);
+    let text = metrics.encode();
+    let line = |name: &str, rule: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name) && l.contains(rule) && l.contains("mode=\"live\""))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} for {rule} in\n{text}"))
+    };
+    assert_eq!(line("logsift_rule_cost_evaluations_total", expensive), events as f64);
+    assert!(line("logsift_rule_cost_seconds_total", expensive) > line("logsift_rule_cost_seconds_total", cheap) * 5.0, "{text}");
+}
+
+#[test]
+fn rule_costs_are_not_measured_when_sampling_is_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("rules")).expect("rules dir");
+    std::fs::write(dir.path().join("rules/cheap.yml"), CHEAP_RULE).expect("rule");
+    let input = dir.path().join("events.json");
+    std::fs::write(&input, "{\"EventID\": 4625}\n{\"EventID\": 4624}\n").expect("input");
+    let config = dir.path().join("logsift.toml");
+    let stage = "[[pipeline]]\nplugin = \"json\"\n[[pipeline]]\nplugin = \"sigma\"\nrules = [\"rules\"]\n";
+    for (settings, measured) in [("", 1), ("[pipeline.settings]\ncost_sample_every = 0\n", 0)] {
+        std::fs::write(&config, format!("{stage}{settings}")).expect("config");
+        let mut settings = support::load_settings(&config);
+        settings.reload.watch = false;
+        let summary = logsift::run_files(&settings, vec![input.clone()], std::io::sink()).expect("run");
+        // By default the first event is sampled; with 0, none.
+        assert_eq!(summary.costs.costliest(10).iter().map(|(_, t)| t.evaluations).sum::<u64>(), measured);
+        assert_eq!(summary.rules.values().map(|r| r.hits).sum::<u64>(), 1);
+    }
+}

@@ -265,6 +265,9 @@ fn the_status_page_shows_live_counts_and_hostile_dead_letters_as_text_in_a_real_
     let reasons = cells(&dom, "text reason");
     assert!(reasons.iter().any(|c| c.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;")), "its reason is text: {reasons:?}");
     assert!(dom.contains("Root password guessing &lt;img src=x onerror="), "the hostile rule title is text");
+    // What the rule costs: measured by the sigma plugin on its first event, in the costliest table.
+    let costs = dom.split("id=\"costs\"").nth(1).expect("the costliest rules section");
+    assert!(costs.contains("0b7d1c52-8a7e-4d8e-9a57-7d2f0c1e5a10"), "the rule's cost is shown: {}", &costs[..costs.len().min(2000)]);
     let alerts_before = data_value(&dom, "alerts").unwrap_or_default();
     assert!(alerts_before >= 40, "the rules' hits are counted ({alerts_before})");
 

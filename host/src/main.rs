@@ -62,7 +62,8 @@ enum Command {
     /// the records' Kafka timestamps; or over files) and print its alerts as JSON lines, then
     /// the hits per rule with their first and last hit on stderr. With --candidate, also how a
     /// candidate rule set's alerts differ from the current one's, rule by rule. Nothing is
-    /// written to Kafka and the live consumer group is left alone.
+    /// written to Kafka but the scratch topic of --output-topic, and the live consumer group is
+    /// left alone.
     Backtest {
         /// The configuration file (TOML): the chain, and [kafka] for the history.
         #[arg(long, short)]
@@ -83,8 +84,12 @@ enum Command {
         #[arg(long, short)]
         input: Vec<PathBuf>,
         /// Write the alerts to this file instead of stdout.
-        #[arg(long, short)]
+        #[arg(long, short, conflicts_with = "output_topic")]
         output: Option<PathBuf>,
+        /// Produce the alerts to this scratch topic (through [kafka]) instead of stdout; a topic
+        /// the live service reads or writes is refused.
+        #[arg(long, value_name = "TOPIC")]
+        output_topic: Option<String>,
         /// Write dotted keys (`rule.id`) instead of nested objects.
         #[arg(long)]
         flat: bool,
@@ -149,9 +154,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let hunt = commands::sigma::Hunt { rules, inputs: input, overrides, settings, flat };
             commands::sigma::execute(&hunt, quiet)
         }
-        Command::Backtest { config, from, to, rules, candidate, input, output, flat, quiet } => {
+        Command::Backtest { config, from, to, rules, candidate, input, output, output_topic, flat, quiet } => {
             logsift::telemetry::init(&logsift::config::LogConfig { level: "warn".into(), ..Default::default() });
-            let backtest = commands::backtest::Backtest { config, overrides, from, to, rules, candidate, inputs: input, flat };
+            let backtest =
+                commands::backtest::Backtest { config, overrides, from, to, rules, candidate, inputs: input, flat, output_topic };
             commands::backtest::execute(&backtest, output.as_deref(), quiet)
         }
         Command::New { kind, name } => commands::new::execute(kind, &name),

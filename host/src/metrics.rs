@@ -121,6 +121,10 @@ pub struct Metrics {
     pub dropped: Counter,
     /// Alerts per rule, live or shadow (as produced, before the broker's acknowledgement).
     pub rule_hits: Family<RuleLabels, Counter>,
+    /// Time plugins measured evaluating each rule on its own, over the events they sampled.
+    pub rule_cost_seconds: Family<RuleLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    /// Events plugins sampled to measure each rule's cost.
+    pub rule_cost_evaluations: Family<RuleLabels, Counter>,
     /// Time a plugin spent on one batch.
     pub plugin_batch_seconds: Family<PluginLabels, Histogram, fn() -> Histogram>,
     /// Plugin calls that faulted, by kind.
@@ -180,6 +184,8 @@ impl Default for Metrics {
             dead_letters: Counter::default(),
             dropped: Counter::default(),
             rule_hits: Family::default(),
+            rule_cost_seconds: Family::default(),
+            rule_cost_evaluations: Family::default(),
             plugin_batch_seconds: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             plugin_faults: Family::default(),
             consumer_lag: Family::default(),
@@ -208,6 +214,16 @@ impl Default for Metrics {
         registry.register("dead_letters", "Records written to the dead-letter output", m.dead_letters.clone());
         registry.register("dropped", "Records dropped on purpose by plugins", m.dropped.clone());
         registry.register("rule_hits", "Alerts raised per rule, by live and shadow stages", m.rule_hits.clone());
+        registry.register(
+            "rule_cost_seconds",
+            "Time spent evaluating each rule on its own over the events sampled to measure it (divide by rule_cost_evaluations for the mean)",
+            m.rule_cost_seconds.clone(),
+        );
+        registry.register(
+            "rule_cost_evaluations",
+            "Events sampled to measure each rule's cost, by live and shadow stages",
+            m.rule_cost_evaluations.clone(),
+        );
         registry.register("plugin_batch_seconds", "Time a plugin spent on one batch", m.plugin_batch_seconds.clone());
         registry.register(
             "plugin_faults",
@@ -264,6 +280,17 @@ impl Metrics {
         }
         self.activity.record(inputs, out);
         self.count_rule_hits(out);
+        self.count_rule_costs(out);
+    }
+
+    /// `rule_cost_seconds` and `rule_cost_evaluations`: what the stages measured in the batch
+    /// (usually nothing).
+    fn count_rule_costs(&self, out: &ChainOutput) {
+        for cost in &out.costs {
+            let labels = RuleLabels { rule: cost.rule_id.clone(), mode: if cost.shadow { "shadow" } else { "live" } };
+            self.rule_cost_seconds.get_or_create(&labels).inc_by(cost.nanos as f64 / 1e9);
+            self.rule_cost_evaluations.get_or_create(&labels).inc_by(cost.evaluations);
+        }
     }
 
     /// `rule_hits`: one increment per rule and mode that hit in the batch.

@@ -6,8 +6,12 @@
 //! another rule set over the same records and reports, per rule, the alerts only one of them
 //! raises (see [`super::rule_diff`]).
 //!
-//! Promise: a backtest writes nothing to Kafka and leaves the live consumer group alone; its
-//! memory is bounded by a batch and the number of rules, whatever the range.
+//! Alerts go to stdout, a file, or a scratch topic (`--output-topic`, refused when it is a
+//! topic the live service reads or writes; see [`crate::kafka::scratch`]).
+//!
+//! Promise: a backtest writes to Kafka only the scratch topic it is given, and leaves the
+//! live consumer group alone; its memory is bounded by a batch and the number of rules,
+//! whatever the range.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,11 +22,12 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context as _;
 
 use super::rule_diff::Diff;
-use super::run::RuleKey;
 use crate::config::{JsonStyle, Overrides, Settings};
 use crate::files::LineSource;
 use crate::kafka::history::{History, PartitionRange};
+use crate::kafka::scratch::ScratchTopic;
 use crate::pipeline::{Chain, ChainOutput, Content, InputRecord, Payload};
+use crate::pipeline::{CostTable, RuleKey};
 use crate::render::Renderer;
 use crate::runtime::Runtime;
 
@@ -45,6 +50,8 @@ pub struct Backtest {
     pub inputs: Vec<PathBuf>,
     /// Flat (`rule.id`) rather than nested JSON.
     pub flat: bool,
+    /// A scratch topic for the alerts instead of the writer.
+    pub output_topic: Option<String>,
 }
 
 /// One rule's hits: how many, and the timestamps (Unix ms) of the first and last record it
@@ -76,8 +83,14 @@ pub struct BacktestSummary {
     pub hits: BTreeMap<RuleKey, RuleTally>,
     /// Hits per rule of the candidate set, when there is one.
     pub candidate_hits: BTreeMap<RuleKey, RuleTally>,
+    /// What the current rule set's rules cost, as their plugins measured.
+    pub costs: CostTable,
+    /// What the candidate's rules cost.
+    pub candidate_costs: CostTable,
     /// Candidate vs current, when there is a candidate.
     pub diff: Option<Diff>,
+    /// The scratch topic the alerts went to, and how many the broker acknowledged.
+    pub scratch: Option<(String, u64)>,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
@@ -177,31 +190,64 @@ fn tally(hits: &mut BTreeMap<RuleKey, RuleTally>, out: &ChainOutput, stamps: &[O
     }
 }
 
-/// Writes a batch's alerts as JSON lines, marked with their rule set when there are two.
-fn write_alerts(
+/// Where a backtest's alerts go.
+enum AlertSink<W: Write> {
+    /// JSON lines to a file or stdout.
+    Lines(W),
+    /// Records of a scratch topic, keyed by alert id.
+    Topic(ScratchTopic),
+}
+
+impl<W: Write> AlertSink<W> {
+    /// Writes one rendered alert.
+    fn alert(&mut self, id: &str, line: &mut Vec<u8>) -> anyhow::Result<()> {
+        match self {
+            AlertSink::Lines(to) => {
+                line.push(b'\n');
+                to.write_all(line).context("writing alerts")
+            }
+            AlertSink::Topic(topic) => topic.send(id, line),
+        }
+    }
+
+    /// Flushes, or waits for every acknowledgement of the scratch topic.
+    fn finish(self) -> anyhow::Result<Option<(String, u64)>> {
+        match self {
+            AlertSink::Lines(mut to) => to.flush().context("writing alerts").map(|()| None),
+            AlertSink::Topic(topic) => topic.finish().map(Some),
+        }
+    }
+}
+
+/// Writes a batch's alerts, marked with their rule set when there are two.
+fn write_alerts<W: Write>(
     renderer: &mut Renderer,
     inputs: &[InputRecord],
     out: &ChainOutput,
     set: Option<&str>,
-    to: &mut impl Write,
+    to: &mut AlertSink<W>,
 ) -> anyhow::Result<()> {
     let mut line = Vec::new();
-    for item in out.items().filter(|i| matches!(i.content, Content::Routed(Payload::Alert(_)))) {
+    for item in out.items() {
+        let Content::Routed(Payload::Alert(alert)) = item.content else { continue };
         line.clear();
         renderer.write(&item, inputs, set.map(|s| ("backtest", s)), &mut line)?;
-        line.push(b'\n');
-        to.write_all(&line).context("writing alerts")?;
+        to.alert(&alert.id, &mut line)?;
     }
     Ok(())
 }
 
-/// Runs the backtest, writing alerts to `out`.
-pub fn run<W: Write>(backtest: &Backtest, mut out: W) -> anyhow::Result<BacktestSummary> {
+/// Runs the backtest, writing alerts to `out` (or to its scratch topic, when it has one).
+pub fn run<W: Write>(backtest: &Backtest, out: W) -> anyhow::Result<BacktestSummary> {
     let started = Instant::now();
     let mut settings = Settings::load_with(&backtest.config, backtest.overrides.clone(), std::env::vars())?;
     if backtest.flat {
         settings.format.json = JsonStyle::Flat;
     }
+    let mut out = match &backtest.output_topic {
+        Some(topic) => AlertSink::Topic(ScratchTopic::open(&settings, topic)?),
+        None => AlertSink::Lines(out),
+    };
     let (mut records, range) = if backtest.inputs.is_empty() {
         let kafka =
             settings.kafka.as_ref().context("nothing to read: the configuration has no [kafka] section; give --input files instead")?;
@@ -241,11 +287,13 @@ pub fn run<W: Write>(backtest: &Backtest, mut out: W) -> anyhow::Result<Backtest
         summary.read += batch.len() as u64;
         let current_out = current.chain.process(&batch);
         tally(&mut summary.hits, &current_out, &stamps);
+        summary.costs.add(&current_out.costs);
         let set = candidate.as_ref().map(|_| "current");
         write_alerts(&mut renderer, &batch, &current_out, set, &mut out)?;
         if let Some(candidate) = &mut candidate {
             let candidate_out = candidate.chain.process(&batch);
             tally(&mut summary.candidate_hits, &candidate_out, &stamps);
+            summary.candidate_costs.add(&candidate_out.costs);
             write_alerts(&mut renderer, &batch, &candidate_out, Some("candidate"), &mut out)?;
             diff.add(&batch, &current_out, &candidate_out);
         }
@@ -253,7 +301,7 @@ pub fn run<W: Write>(backtest: &Backtest, mut out: W) -> anyhow::Result<Backtest
             bar.set_position(summary.read + history.skipped);
         }
     }
-    out.flush().context("writing alerts")?;
+    summary.scratch = out.finish()?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -313,11 +361,16 @@ impl fmt::Display for BacktestSummary {
         for p in &self.partitions {
             writeln!(f, "  {}[{}] offsets {}..{}: {} records", p.topic, p.partition, p.start, p.end, p.read)?;
         }
+        if let Some((topic, n)) = &self.scratch {
+            writeln!(f, "  {n} alerts written to topic {topic} (acknowledged by the broker)")?;
+        }
         writeln!(f, "  {:>8}  {:<24} {:<24} rule", "hits", "first", "last")?;
         write_hits(f, &self.hits)?;
+        self.costs.write_costliest(f, super::run::SUMMARY_COSTLIEST)?;
         if let Some(diff) = &self.diff {
             writeln!(f, "candidate rule set:")?;
             write_hits(f, &self.candidate_hits)?;
+            self.candidate_costs.write_costliest(f, super::run::SUMMARY_COSTLIEST)?;
             write!(f, "{diff}")?;
         }
         Ok(())

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 
 use crate::config::{JsonStyle, Overrides, Settings};
 use crate::files::{JsonLinesSink, LineSource};
-use crate::pipeline::{Chain, StageStats};
+use crate::pipeline::{Chain, CostTable, RuleKey, StageStats};
 use crate::render::Renderer;
 use crate::runtime::Runtime;
 
@@ -35,11 +35,12 @@ pub struct RunSummary {
     pub stages: Vec<(String, String, StageStats)>,
     /// Per rule id that fired: its title, level and alerts.
     pub rules: BTreeMap<RuleKey, RuleHits>,
+    /// What the rules cost, as their plugins measured.
+    pub costs: CostTable,
 }
 
-/// A rule as its hits are counted: its id, and whether a shadow stage raised them (a rule on
-/// trial is counted apart from the same rule live).
-pub type RuleKey = (String, bool);
+/// Costliest rules listed in a summary.
+pub const SUMMARY_COSTLIEST: usize = 10;
 
 /// The alerts of one rule in a run.
 #[derive(Debug, Clone, Default)]
@@ -99,11 +100,12 @@ impl fmt::Display for RunSummary {
                 s.skipped
             )?;
         }
-        write_rule_hits(f, &self.rules)
+        write_rule_hits(f, &self.rules)?;
+        self.costs.write_costliest(f, SUMMARY_COSTLIEST)
     }
 }
 
-/// The hits per rule, a line each, most hits first.
+/// The hits per rule, a line each, most hits (the noisiest) first.
 pub(crate) fn write_rule_hits(f: &mut fmt::Formatter<'_>, rules: &BTreeMap<RuleKey, RuleHits>) -> fmt::Result {
     let mut rules: Vec<(&RuleKey, &RuleHits)> = rules.iter().collect();
     rules.sort_by(|a, b| b.1.hits.cmp(&a.1.hits).then(a.0.cmp(b.0)));
@@ -144,6 +146,7 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
     let mut sink = JsonLinesSink::new(Renderer::for_format(&settings.format), out, &settings.outputs)?;
     let mut records = 0;
     let mut rules = BTreeMap::new();
+    let mut costs = CostTable::default();
     loop {
         let batch = source.next_batch(settings.batch_size)?;
         if batch.is_empty() {
@@ -156,6 +159,7 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
         }
         let output = chain.process(&batch);
         count_hits(&output, &mut rules);
+        costs.add(&output.costs);
         if let Some(bar) = &progress {
             bar.set_position(source.bytes);
         }
@@ -174,6 +178,7 @@ pub fn run_files<W: Write>(settings: &Settings, inputs: Vec<PathBuf>, out: W) ->
         outputs: sink.counts.clone(),
         stages: chain.stages().iter().map(|s| (s.plugin().name.to_string(), s.plugin().meta.version.clone(), s.stats.clone())).collect(),
         rules,
+        costs,
     })
 }
 

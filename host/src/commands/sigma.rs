@@ -40,7 +40,9 @@ pub struct HuntSummary {
     /// Records that were not JSON events, with where and why.
     pub unreadable: Vec<String>,
     /// Per rule id.
-    pub rules: BTreeMap<super::run::RuleKey, RuleHits>,
+    pub rules: BTreeMap<crate::pipeline::RuleKey, RuleHits>,
+    /// What the rules cost, as the plugin measured.
+    pub costs: crate::pipeline::CostTable,
 }
 
 impl fmt::Display for HuntSummary {
@@ -54,7 +56,8 @@ impl fmt::Display for HuntSummary {
             self.rules.len(),
             self.unreadable.len()
         )?;
-        super::run::write_rule_hits(f, &self.rules)
+        super::run::write_rule_hits(f, &self.rules)?;
+        self.costs.write_costliest(f, super::run::SUMMARY_COSTLIEST)
     }
 }
 
@@ -98,6 +101,7 @@ pub fn hunt<W: Write>(hunt: &Hunt, mut out: W) -> anyhow::Result<HuntSummary> {
         summary.events += batch.len() as u64;
         let output = chain.process(&batch);
         count_hits(&output, &mut summary.rules);
+        summary.costs.add(&output.costs);
         for record in &output.routed {
             match &record.payload {
                 Payload::Alert(alert) => {

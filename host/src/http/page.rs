@@ -27,6 +27,8 @@ use crate::pipeline::{ALERTS, EVENTS};
 
 /// Rules listed, by hits.
 pub const TOP_RULES: usize = 25;
+/// Rules listed by cost.
+pub const TOP_COSTS: usize = 10;
 /// Dead-letter reasons listed, by count.
 pub const TOP_REASONS: usize = 25;
 /// Partitions drawn.
@@ -163,6 +165,24 @@ pub struct RulesJson {
     pub folded_rules: u64,
     /// The hits those rules had.
     pub folded_hits: u64,
+    /// The rules that cost most to evaluate per event, costliest first, as their plugins
+    /// measured on sampled events.
+    pub costliest: Vec<RuleCostJson>,
+    /// Rules measured.
+    pub measured: usize,
+}
+
+/// What one rule costs.
+#[derive(Debug, Serialize)]
+pub struct RuleCostJson {
+    /// Rule id.
+    pub rule_id: String,
+    /// Measured in a shadow stage.
+    pub shadow: bool,
+    /// Mean microseconds to evaluate one event.
+    pub cost_us: f64,
+    /// Events sampled.
+    pub sampled: u64,
 }
 
 /// One rule.
@@ -182,6 +202,8 @@ pub struct RuleJson {
     pub hits: u64,
     /// The latest, in Unix seconds.
     pub last: f64,
+    /// Mean microseconds to evaluate one event, when measured.
+    pub cost_us: Option<f64>,
 }
 
 /// Dead letters.
@@ -257,12 +279,25 @@ pub fn snapshot(status: &Status) -> StatusJson {
                     plugin: t.info.plugin.clone(),
                     hits: t.count,
                     last: seconds(t.last),
+                    cost_us: tables.costs.get(&(rule_id.clone(), *shadow)).map(|c| c.mean_ns() / 1e3),
                 })
                 .collect(),
             tracked: tables.rules.len(),
             capacity: tables.rules.capacity(),
             folded_rules: tables.rules.folded_keys(),
             folded_hits: tables.rules.folded_count(),
+            costliest: tables
+                .costs
+                .costliest(TOP_COSTS)
+                .into_iter()
+                .map(|((rule_id, shadow), c)| RuleCostJson {
+                    rule_id: rule_id.clone(),
+                    shadow: *shadow,
+                    cost_us: c.mean_ns() / 1e3,
+                    sampled: c.evaluations,
+                })
+                .collect(),
+            measured: tables.costs.len(),
         };
         let dead_letters = DeadLettersJson {
             by_reason: tables

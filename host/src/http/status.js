@@ -226,13 +226,25 @@
       badge('lvl', rule.level, LEVELS),
       { value: rule.plugin + (rule.shadow ? ' (shadow)' : ''), cls: 'text stage' },
       { value: num(rule.hits), cls: 'num' },
+      { value: rule.cost_us === null || rule.cost_us === undefined ? '—' : num(rule.cost_us, 1), cls: 'num' },
       clock(rule.last),
     ]);
-    const nodes = [table([['rule'], ['level'], ['stage'], ['hits', 1], ['last']], rows, 'no alert yet')];
+    const nodes = [table([['rule'], ['level'], ['stage'], ['hits', 1], ['µs/event', 1], ['last']], rows, 'no alert yet')];
     let note = 'tracking ' + num(r.tracked) + ' of at most ' + num(r.capacity) + ' rules';
     if (r.folded_rules) note += '; ' + num(r.folded_rules) + ' least-hit rules (' + num(r.folded_hits) + ' hits) folded';
     nodes.push(h('p', { class: 'note' }, note));
     byId('rules').replaceChildren(...nodes);
+    const costs = (r.costliest || []).map((c) => [
+      { value: c.rule_id + (c.shadow ? ' (shadow)' : ''), cls: 'text' },
+      { value: num(c.cost_us, 1), cls: 'num' },
+      { value: num(c.sampled), cls: 'num' },
+    ]);
+    const costNodes = [table([['rule'], ['µs/event', 1], ['events sampled', 1]], costs, 'no rule measured yet')];
+    if (r.measured) {
+      const rules = r.measured === 1 ? ' rule measured' : ' rules measured';
+      costNodes.push(h('p', { class: 'note' }, num(r.measured) + rules + ', each evaluated on its own over sampled events'));
+    }
+    byId('costs').replaceChildren(...costNodes);
   }
 
   function drawDeadLetters(d) {

@@ -16,6 +16,7 @@ mod context;
 pub mod history;
 mod inflight;
 mod input;
+pub mod scratch;
 mod service;
 mod sink;
 pub mod sizing;

@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 
 use logsift_event::Origin;
 
-use crate::pipeline::{ChainOutput, InputRecord, Payload};
+use crate::pipeline::{ChainOutput, CostTable, InputRecord, Payload, RuleCost};
 
 /// Rules tracked by name; more are folded.
 pub const MAX_RULES: usize = 1000;
@@ -198,6 +198,8 @@ pub struct Tables {
     pub latest: VecDeque<RecentDeadLetter>,
     /// Quarantines per stage.
     pub quarantines: TopCounts<String, QuarantineInfo>,
+    /// What rules cost, as their plugins measured (rule ids printable and cut).
+    pub costs: CostTable,
     /// Alerts raised (routed, before the broker acknowledged them).
     pub alerts: u64,
     /// Dead letters routed (before the broker acknowledged them).
@@ -218,6 +220,7 @@ impl Default for Activity {
                 reasons: TopCounts::new(MAX_REASONS),
                 latest: VecDeque::with_capacity(LATEST),
                 quarantines: TopCounts::new(MAX_QUARANTINED),
+                costs: CostTable::default(),
                 alerts: 0,
                 dead_letters: 0,
             }),
@@ -261,9 +264,10 @@ impl Activity {
                 Payload::Event(_) => {}
             }
         }
-        if rules.is_empty() && dead.is_empty() {
+        if rules.is_empty() && dead.is_empty() && out.costs.is_empty() {
             return;
         }
+        let costs: Vec<RuleCost> = out.costs.iter().map(|c| RuleCost { rule_id: printable(&c.rule_id, TEXT_CHARS), ..c.clone() }).collect();
         let now = SystemTime::now();
         // Prepared before the lock: only the last LATEST dead letters of the batch can stay.
         let recent: Vec<RecentDeadLetter> = dead[dead.len().saturating_sub(LATEST)..]
@@ -295,6 +299,7 @@ impl Activity {
             })
             .collect();
         let mut tables = self.tables();
+        tables.costs.add(&costs);
         for (rule, n, info) in rules {
             // The live alerts: a rule on trial pages nobody.
             if !rule.1 {

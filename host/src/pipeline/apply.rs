@@ -7,10 +7,11 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use logsift_event::contract::{Step, check_result, split_refusal};
+use logsift_event::contract::{Step, check_costs, check_result, split_refusal};
 use logsift_event::{EventView, origin_tag};
 
 use super::batch::Batch;
+use super::cost::RuleCost;
 use super::health::RejectPolicy;
 use super::outputs::{AlertRecord, OutputRecord, Payload, stable_id};
 use super::stage::{Stage, StageMode};
@@ -32,6 +33,7 @@ pub(super) struct Applied {
     pub(super) rejected: u64,
     pub(super) emitted: u64,
     pub(super) alerts: u64,
+    pub(super) costs: Vec<RuleCost>,
 }
 
 pub(super) fn contract(message: impl Into<String>) -> Fault {
@@ -50,7 +52,8 @@ fn check_shape(result: &BatchResult, records: usize) -> Result<(), Fault> {
         (change.record, step)
     });
     let events = logsift_event::Batch::new(&result.events).count();
-    check_result(records, steps, events, result.alerts.iter().map(|a| a.record)).map_err(|broken| contract(broken.0))
+    check_result(records, steps, events, result.alerts.iter().map(|a| a.record)).map_err(|broken| contract(broken.0))?;
+    check_costs(result.costs.iter().map(|c| c.rule_id.as_str())).map_err(|broken| contract(broken.0))
 }
 
 impl Stage {
@@ -160,6 +163,18 @@ impl Stage {
             });
             applied.alerts += 1;
         }
+        let shadow = self.mode == StageMode::Shadow;
+        applied.costs = result
+            .costs
+            .into_iter()
+            .map(|c| RuleCost {
+                rule_id: c.rule_id,
+                stage: Arc::clone(&self.plugin.name),
+                shadow,
+                evaluations: u64::from(c.evaluations),
+                nanos: c.nanos,
+            })
+            .collect();
         Ok(applied)
     }
 }

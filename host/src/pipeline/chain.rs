@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::batch::{Batch, InputRecord};
+use super::cost::RuleCost;
 use super::outputs::{DEAD_LETTER, DeadLetter, EVENTS, OutputRecord, Payload};
 use super::stage::{Stage, StageOptions};
 use crate::wasm::{Limits, LoadedPlugin};
@@ -17,6 +18,8 @@ pub struct ChainOutput {
     pub events: Batch,
     /// Everything else: emitted records, alerts and dead letters.
     pub routed: Vec<OutputRecord>,
+    /// What the stages measured of their rules' cost (usually nothing).
+    pub costs: Vec<RuleCost>,
 }
 
 /// One record for an output, as a sink sees it.
@@ -129,12 +132,14 @@ impl Chain {
                 routed.push(OutputRecord { source: source as u32, output: Arc::from(DEAD_LETTER), payload });
             }
         }
+        let mut costs = Vec::new();
         for stage in &mut self.stages {
             if batch.is_empty() {
                 break;
             }
             batch = stage.run(batch, &mut routed);
+            costs.append(&mut stage.costs);
         }
-        ChainOutput { events: batch, routed }
+        ChainOutput { events: batch, routed, costs }
     }
 }

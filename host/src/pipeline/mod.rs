@@ -14,6 +14,7 @@
 mod apply;
 mod batch;
 mod chain;
+mod cost;
 mod health;
 mod outputs;
 mod replay;
@@ -22,6 +23,7 @@ mod stats;
 
 pub use batch::{Batch, InputRecord, ORIGINAL_BYTES, TRUNCATED};
 pub use chain::{Chain, ChainOutput, Content, HOST, OutputItem};
+pub use cost::{CostTable, CostTally, MAX_COST_RULES, RuleCost, RuleKey};
 pub use health::{FailurePolicy, HealthConfig, RejectPolicy};
 pub use outputs::{ALERTS, ALERTS_SHADOW, AlertRecord, DEAD_LETTER, DeadLetter, EVENTS, OutputRecord, Payload, stable_id, write_stable_id};
 pub use stage::{DEGRADED_RULE_ID, Stage, StageMode, StageOptions, StageStats};

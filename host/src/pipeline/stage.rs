@@ -76,6 +76,8 @@ pub struct Stage {
     replay: Replay,
     pub(super) alerts: Arc<str>,
     dead_letter: Arc<str>,
+    /// Rule costs the plugin reported since the chain last collected them.
+    pub(super) costs: Vec<super::cost::RuleCost>,
     /// Counters.
     pub stats: StageStats,
 }
@@ -109,6 +111,7 @@ impl Stage {
                 StageMode::Shadow => ALERTS_SHADOW,
             }),
             dead_letter: Arc::from(DEAD_LETTER),
+            costs: Vec::new(),
             stats: StageStats::default(),
         }
     }
@@ -223,7 +226,8 @@ impl Stage {
         let result = self.call(batch.slice(range.clone()), range.len())?;
         let (next_len, routed_len) = (next.len(), routed.len());
         match self.apply(result, batch, range.clone(), next, routed, whole) {
-            Ok(applied) => {
+            Ok(mut applied) => {
+                self.costs.append(&mut applied.costs);
                 self.stats.dropped += applied.dropped;
                 self.stats.rejected += applied.rejected;
                 self.stats.emitted += applied.emitted;

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicU64;
 
 use wasmtime::component::{Component, HasSelf, Linker};
 
-use super::bindings::{Plugin, PluginKind, PluginPre};
+use super::bindings::{CONTRACT_VERSION, Plugin, PluginKind, PluginPre};
 use super::engine::Sandbox;
 use super::instance::{Fault, PluginInstance};
 use super::limits::Limits;
@@ -35,6 +35,18 @@ pub enum LoadError {
         path: PathBuf,
         /// What it is instead.
         why: &'static str,
+    },
+    /// The component was built against another version of the contract.
+    #[error(
+        "plugin {path:?} was built against the plugin contract logsift:plugin@{found}, and this host speaks @{expected}: rebuild it with the SDK and WIT of this release (see wit/README.md, \"Versioning\")"
+    )]
+    Contract {
+        /// The plugin file.
+        path: PathBuf,
+        /// The version it imports.
+        found: String,
+        /// The host's version.
+        expected: &'static str,
     },
     /// Compilation failed.
     #[error("plugin {path:?} failed to compile: {reason}")]
@@ -167,7 +179,27 @@ pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled,
             (component, false)
         }
     };
+    check_contract(sandbox, &component).map_err(|found| LoadError::Contract {
+        path: path.to_owned(),
+        found,
+        expected: CONTRACT_VERSION,
+    })?;
     Ok(Compiled { bytes: Arc::from(bytes), hash: content_hash(bytes), component, snapshots })
+}
+
+/// The contract version the component imports, when it is not this host's. Every plugin
+/// imports at least `logsift:plugin/types@<version>` (its result's types live there).
+fn check_contract(sandbox: &Sandbox, component: &Component) -> Result<(), String> {
+    let ty = component.component_type();
+    for (name, _) in ty.imports(sandbox.engine()) {
+        if let Some(rest) = name.strip_prefix("logsift:plugin/")
+            && let Some((_, version)) = rest.split_once('@')
+            && version != CONTRACT_VERSION
+        {
+            return Err(version.to_owned());
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Debug for LoadedPlugin {

@@ -15,7 +15,7 @@ mod snapshot;
 mod state;
 mod stderr;
 
-pub use bindings::{Action, Alert, BatchResult, Change, Level, PluginKind};
+pub use bindings::{Action, Alert, BatchResult, CONTRACT_VERSION, Change, Level, PluginKind};
 pub use declared::DeclaredLimits;
 pub use engine::{Sandbox, TICK};
 pub use instance::{Fault, PluginInstance};

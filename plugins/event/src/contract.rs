@@ -17,6 +17,10 @@ pub const ALERTS: &str = "alerts";
 pub const ALERTS_SHADOW: &str = "alerts_shadow";
 /// How many events one record may become unless the stage says otherwise.
 pub const DEFAULT_MAX_SPLIT: u32 = 100;
+/// The most rule costs one result may carry (a sample of the whole SigmaHQ corpus is ~4,000).
+pub const MAX_COSTS: usize = 65_536;
+/// The longest rule id a rule cost may name, in bytes.
+pub const MAX_RULE_ID_BYTES: usize = 1024;
 
 /// What one change does to its record, as far as the contract is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +108,20 @@ pub fn check_result<'a>(
     Ok(())
 }
 
+/// Checks the rule costs of a result (their rule ids): at most [`MAX_COSTS`], each id
+/// 1-[`MAX_RULE_ID_BYTES`] bytes, so what a plugin reports costs the host a bounded amount.
+pub fn check_costs<'a>(rule_ids: impl ExactSizeIterator<Item = &'a str>) -> Result<(), Broken> {
+    if rule_ids.len() > MAX_COSTS {
+        return Err(Broken(format!("{} rule costs in one result, more than {MAX_COSTS}", rule_ids.len())));
+    }
+    for id in rule_ids {
+        if id.is_empty() || id.len() > MAX_RULE_ID_BYTES {
+            return Err(Broken(format!("a rule cost's rule id must be 1-{MAX_RULE_ID_BYTES} bytes, not {}", id.len())));
+        }
+    }
+    Ok(())
+}
+
 /// The reason a record split into `events` events is dead-lettered, or `None` within the cap.
 pub fn split_refusal(events: u32, max_split: u32) -> Option<String> {
     (events > max_split).then(|| format!("split into {events} events, more than max_split = {max_split}"))
@@ -112,6 +130,17 @@ pub fn split_refusal(events: u32, max_split: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_costs_are_bounded_in_number_and_id_length() {
+        assert!(check_costs(["a", "b"].into_iter()).is_ok());
+        assert!(check_costs(std::iter::empty()).is_ok());
+        let long = "x".repeat(MAX_RULE_ID_BYTES + 1);
+        assert!(check_costs([long.as_str()].into_iter()).unwrap_err().0.contains("1-1024 bytes"));
+        assert!(check_costs([""].into_iter()).is_err());
+        let many = vec!["r"; MAX_COSTS + 1];
+        assert!(check_costs(many.into_iter()).unwrap_err().0.contains("more than 65536"));
+    }
 
     fn check(changes: &[(u32, Step<'_>)], events: usize) -> Result<(), Broken> {
         check_result(4, changes.iter().copied(), events, [])

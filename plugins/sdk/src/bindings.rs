@@ -41,13 +41,18 @@ pub mod glue {
             let changes = (0..n as u32)
                 .map(|record| wit::Change { record, action: wit::Action::Reject("plugin was not initialised".into()) })
                 .collect();
-            return wit::BatchResult { changes, events: Vec::new(), alerts: Vec::new() };
+            return wit::BatchResult { changes, events: Vec::new(), alerts: Vec::new(), costs: Vec::new() };
         };
         let out = process_batch(plugin, batch);
         wit::BatchResult {
             changes: out.changes.into_iter().map(|c| wit::Change { record: c.record, action: action(c.action) }).collect(),
             events: out.events,
             alerts: out.alerts.into_iter().map(alert).collect(),
+            costs: out
+                .costs
+                .into_iter()
+                .map(|c| wit::RuleCost { rule_id: c.rule_id, evaluations: c.evaluations, nanos: c.nanos })
+                .collect(),
         }
     }
 

@@ -77,15 +77,34 @@ pub enum Outcome {
     Reject(String),
 }
 
-/// Per-record context: where alerts are raised.
+/// What evaluating one rule cost, as a detector measured it: the events it evaluated the rule
+/// on, on its own, and the time that took. The host adds these up per rule and lists the
+/// costliest (the contract's `rule-cost`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCost {
+    /// The rule, as its alerts name it.
+    pub rule_id: String,
+    /// Events evaluated.
+    pub evaluations: u32,
+    /// Nanoseconds they took.
+    pub nanos: u64,
+}
+
+/// Per-record context: where alerts are raised and rule costs reported.
 pub struct Context {
     record: u32,
     pub(crate) alerts: Vec<Alert>,
+    pub(crate) costs: Vec<RuleCost>,
 }
 
 impl Context {
     pub(crate) fn new(record: u32) -> Self {
-        Context { record, alerts: Vec::new() }
+        Context { record, alerts: Vec::new(), costs: Vec::new() }
+    }
+
+    /// Reports what evaluating a rule cost (see [`RuleCost`]); sent with the batch's result.
+    pub fn rule_cost(&mut self, cost: RuleCost) {
+        self.costs.push(cost);
     }
 
     /// Raises an alert on the current record.

@@ -6,7 +6,7 @@
 
 use logsift_event::Batch;
 
-use crate::{Alert, Context, Event, Kind, Outcome, Plugin};
+use crate::{Alert, Context, Event, Kind, Outcome, Plugin, RuleCost};
 
 /// The field a parser sets to claim an event (ECS `event.dataset`, e.g. `syslog`); a later
 /// parser passes such an event on untouched.
@@ -48,6 +48,8 @@ pub struct BatchOutput {
     pub events: Vec<u8>,
     /// Alerts raised.
     pub alerts: Vec<Alert>,
+    /// Rule costs measured.
+    pub costs: Vec<RuleCost>,
 }
 
 /// Runs `plugin` over every event of an encoded batch. A parser is not called for events an
@@ -75,6 +77,7 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
         let mut ctx = Context::new(record);
         let outcome = plugin.process(&mut event, &mut ctx);
         out.alerts.append(&mut ctx.alerts);
+        out.costs.append(&mut ctx.costs);
         if let Some(e) = event.decode_error() {
             out.changes.push(Change { record, action: Action::Reject(e.to_string()) });
             continue;

@@ -105,6 +105,11 @@ fn owned(frame: &[u8]) -> OwnedEvent {
 /// more events than the host's default `max_split` is [`Fate::Rejected`] with the reason the
 /// host dead-letters it with.
 pub fn run<P: Plugin>(plugin: &mut P, batch: &[u8]) -> Vec<RecordResult> {
+    run_measured(plugin, batch).0
+}
+
+/// Like [`run`], with the rule costs the plugin reported for the batch.
+pub fn run_measured<P: Plugin>(plugin: &mut P, batch: &[u8]) -> (Vec<RecordResult>, Vec<crate::RuleCost>) {
     let inputs: Vec<_> = Batch::new(batch).map(|e| e.expect("malformed input batch").frame()).collect();
     let out = process_batch(plugin, batch);
     let steps = out.changes.iter().map(|change| {
@@ -118,6 +123,9 @@ pub fn run<P: Plugin>(plugin: &mut P, batch: &[u8]) -> Vec<RecordResult> {
     });
     let returned = Batch::new(&out.events).count();
     if let Err(broken) = contract::check_result(inputs.len(), steps, returned, out.alerts.iter().map(|a| a.record)) {
+        panic!("the plugin broke the contract: {broken}");
+    }
+    if let Err(broken) = contract::check_costs(out.costs.iter().map(|c| c.rule_id.as_str())) {
         panic!("the plugin broke the contract: {broken}");
     }
     let mut produced = Batch::new(&out.events).map(|e| owned(e.expect("malformed output").frame()));
@@ -143,7 +151,7 @@ pub fn run<P: Plugin>(plugin: &mut P, batch: &[u8]) -> Vec<RecordResult> {
     for alert in out.alerts {
         results[alert.record as usize].alerts.push(alert);
     }
-    results
+    (results, out.costs)
 }
 
 /// Builds a plugin from JSON settings text, panicking on refusal (for tests).

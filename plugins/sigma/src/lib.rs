@@ -14,6 +14,7 @@
 //! | `throttle` | `{seconds, by = [fields], max_keys, rules = {<id> = {seconds, by}}}`: hold back repeats of a rule for the same key within a window of event time (see [`throttle`]) |
 //! | `logsources` | `[{when = {field = value}, logsource = {product, category, service}}]`: how to tell an event's logsource, so rules meet only the events they are for (see [`routing`]) |
 //! | `correlation` | `{max_groups, max_entries_per_group}`: the bounds of correlation state (see [`correlation`]) |
+//! | `cost_sample_every` | measure every rule's cost on one event in this many (0: never); default 64 × the rules, at least 1,024 (see [`cost`]) |
 //!
 //! A rule file that does not parse, or a rule that does not compile, is refused alone: it
 //! is logged with its file and reason, and the other rules load. When the host hands over
@@ -22,6 +23,7 @@
 
 pub mod base64offset;
 pub mod correlation;
+pub mod cost;
 pub mod routing;
 mod ruleset;
 pub mod throttle;
@@ -45,6 +47,7 @@ struct SigmaSettings {
     logsources: Vec<routing::Route>,
     throttle: throttle::ThrottleConfig,
     correlation: correlation::CorrelationSettings,
+    cost_sample_every: Option<u64>,
 }
 
 /// The Sigma detector.
@@ -54,6 +57,7 @@ pub struct Sigma {
     router: routing::Router,
     throttle: throttle::Throttle,
     correlator: Option<correlation::Correlator>,
+    sampler: cost::Sampler,
 }
 
 impl Sigma {
@@ -96,11 +100,13 @@ impl Plugin for Sigma {
         let router = routing::Router::new(settings.logsources)?;
         let throttle = throttle::Throttle::new(settings.throttle);
         let correlator = rules.correlations.take().map(correlation::Correlator::new);
-        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router, throttle, correlator })
+        let sampler = cost::Sampler::new(settings.cost_sample_every, rules.engine.rule_count());
+        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router, throttle, correlator, sampler })
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
         let view = SigmaView::new(event, &self.mapping);
+        cost::measure(self.rules.engine.rules(), &view, self.sampler.due(), ctx);
         let results = if self.router.is_empty() {
             self.rules.engine.evaluate(&view)
         } else {
