@@ -21,7 +21,7 @@ export CXXFLAGS := $(strip $(filter-out $(PREFIX_MAP),$(CXXFLAGS)) $(PREFIX_MAP)
 
 # The plugins we ship, and the ones only tests load (kept apart: only shipped ones install).
 SHIPPED := passthrough json syslog weblog ssh-root-login ssh-bruteforce sigma geoip threat-intel asset
-TESTING := faulty sandbox-probe
+TESTING := faulty sandbox-probe tagger
 WASM_OUT := target/wasm32-wasip2/wasm
 # rustc's wasm32-wasip2 target leaves wasm SIMD off; wasmtime runs it, and memchr, the UTF-8
 # check and the parsers' byte searches use it (`logsift build` sets the same for plugin authors).

@@ -9,7 +9,12 @@
 //!   call per batch (copy in, parse, lift the result back);
 //! - `wasm syslog stage`: the call plus the host's checking and re-framing of the result;
 //! - `passthrough hop`: a plugin that changes nothing, on the *parsed* events (~20 fields
-//!   each): the cost one more stage adds per record.
+//!   each): the cost one more stage adds per record;
+//! - `tagger hop`: the same with a plugin that sets one field on every event (the test plugin
+//!   `tagger`), the least an enricher does;
+//! - hops from outside: whole chains over the raw lines, the syslog parser then 1 or 11
+//!   passthrough (or tagger) stages; (time of 11 - time of 1) / 10 is one hop, with nothing
+//!   but the hop differing.
 //!
 //! Ratio = Wasm throughput / native throughput for the same code on the same input.
 
@@ -20,7 +25,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use logsift::Runtime;
-use logsift::pipeline::{Batch, InputRecord, Stage, StageOptions};
+use logsift::pipeline::{Batch, Chain, InputRecord, Stage, StageOptions};
 use logsift::wasm::Limits;
 use logsift_event::{EventView, Origin};
 use logsift_sdk::testing;
@@ -56,6 +61,7 @@ fn main() {
         .map(<[InputRecord]>::to_vec)
         .collect();
     let raw_batches: Vec<Batch> = inputs.iter().map(|b| Batch::from_inputs(b)).collect();
+    let inputs_by_batch = &inputs;
 
     let runtime = Runtime::empty().expect("runtime");
     let dir = support::plugin_dir();
@@ -65,6 +71,15 @@ fn main() {
     };
     let syslog = load("syslog", &settings);
     let passthrough = load("passthrough", &serde_json::json!({}));
+    let tagger = runtime
+        .load_plugin(&support::test_plugin_dir().join("tagger.wasm"), &serde_json::json!({}), Limits::default())
+        .expect("loading the tagger (make plugins builds it)");
+    let chain = |hop: &std::sync::Arc<logsift::wasm::LoadedPlugin>, hops: usize| {
+        let stages = std::iter::once(syslog.clone()).chain(std::iter::repeat_n(hop.clone(), hops));
+        Chain::new(stages.map(|p| (p, StageOptions::default())).collect::<Vec<_>>())
+    };
+    let mut chains = [chain(&passthrough, 1), chain(&passthrough, 11), chain(&tagger, 1), chain(&tagger, 11)];
+    let mut tag_hop = Stage::new(tagger.clone(), StageOptions::default());
 
     let mut native = testing::plugin::<logsift_syslog::Syslog>(&settings.to_string());
     let mut instance = syslog.instantiate().expect("instance");
@@ -77,7 +92,8 @@ fn main() {
     let parsed_records: usize = parsed.iter().map(Batch::len).sum();
     let bytes: usize = parsed.iter().flat_map(|b| b.iter()).map(|(_, f)| f.len()).sum();
 
-    let mut samples: [Vec<Duration>; 4] = Default::default();
+    let mut samples: [Vec<Duration>; 5] = Default::default();
+    let mut chain_samples: [Vec<Duration>; 4] = Default::default();
     for _ in 0..PASSES {
         let t = Instant::now();
         for b in &raw_batches {
@@ -106,8 +122,25 @@ fn main() {
             black_box(hop.run(b, &mut Vec::new()));
         }
         samples[3].push(t.elapsed());
+
+        let inputs = parsed.clone();
+        let t = Instant::now();
+        for b in inputs {
+            black_box(tag_hop.run(b, &mut Vec::new()));
+        }
+        samples[4].push(t.elapsed());
+
+        for (chain, samples) in chains.iter_mut().zip(chain_samples.iter_mut()) {
+            let t = Instant::now();
+            for b in inputs_by_batch {
+                black_box(chain.process(b));
+            }
+            samples.push(t.elapsed());
+        }
     }
-    let [native_t, call_t, stage_t, hop_t] = samples.map(support::bench::median);
+    let [native_t, call_t, stage_t, hop_t, tag_t] = samples.map(support::bench::median);
+    let [pass_1, pass_11, tag_1, tag_11] = chain_samples.map(support::bench::median);
+    let outside = |one: Duration, eleven: Duration| (eleven.as_nanos() as f64 - one.as_nanos() as f64) / 10.0 / RECORDS as f64;
     let rate = |d: Duration, n: usize| n as f64 / d.as_secs_f64();
     let ns = |d: Duration, n: usize| d.as_nanos() as f64 / n as f64;
 
@@ -124,6 +157,7 @@ fn main() {
         ("wasm syslog call", call_t, RECORDS),
         ("wasm syslog stage", stage_t, RECORDS),
         ("passthrough hop", hop_t, parsed_records),
+        ("tagger hop", tag_t, parsed_records),
     ] {
         println!("  {name:<22} {:>11.0} {:>11.1}", rate(d, n), ns(d, n));
     }
@@ -139,7 +173,20 @@ fn main() {
         ("pipeline.wasm_call_per_native", rate(call_t, RECORDS) / rate(native_t, RECORDS)),
         ("pipeline.wasm_stage_per_native", rate(stage_t, RECORDS) / rate(native_t, RECORDS)),
         ("pipeline.passthrough_hop_ns_per_record", ns(hop_t, parsed_records)),
+        ("pipeline.tagger_hop_ns_per_record", ns(tag_t, parsed_records)),
+        ("pipeline.passthrough_hop_outside_ns_per_record", outside(pass_1, pass_11)),
+        ("pipeline.tagger_hop_outside_ns_per_record", outside(tag_1, tag_11)),
     ]);
+    println!(
+        "  one hop from outside ((chain of 11 - chain of 1) / 10, syslog first): passthrough {:.1} ns/record, tagger (one field set) {:.1} ns/record",
+        outside(pass_1, pass_11),
+        outside(tag_1, tag_11)
+    );
+    println!(
+        "  in-process, one stage on parsed events: passthrough {:.1} ns/record, tagger {:.1} ns/record",
+        ns(hop_t, parsed_records),
+        ns(tag_t, parsed_records)
+    );
     println!(
         "  passthrough hop on parsed events: {:.1} ns/record ({:.1} fields and {:.0} bytes per event on average)",
         ns(hop_t, parsed_records),

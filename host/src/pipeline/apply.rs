@@ -45,6 +45,7 @@ fn check_shape(result: &BatchResult, records: usize) -> Result<(), Fault> {
     let steps = result.changes.iter().map(|change| {
         let step = match &change.action {
             Action::Replace(n) => Step::Replace(*n),
+            Action::Update => Step::Update,
             Action::Drop => Step::Drop,
             Action::Emit(emit) => Step::Emit { output: &emit.output, events: emit.events },
             Action::Reject(_) => Step::Reject,
@@ -101,6 +102,11 @@ impl Stage {
                     for event in events {
                         next.push_parts(input.raw_origin(), event.raw_counted_fields(), source);
                     }
+                }
+                Action::Update => {
+                    let update = take()?;
+                    became.push((at, next.len()));
+                    next.push_update(&input, &update, source).map_err(|e| contract(format!("returned update: {e}")))?;
                 }
                 Action::Drop => applied.dropped += 1,
                 Action::Emit(emit) => {

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use logsift_event::{EventWriter, ORIGINAL, Origin, Value};
+use logsift_event::{EventView, EventWriter, ORIGINAL, Origin, Value};
 
 /// A record as a source hands it over: its raw bytes and where it came from.
 #[derive(Debug, Clone)]
@@ -45,6 +45,17 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// An empty batch with room for `events` events of `bytes` bytes in all, so that a stage
+    /// writing its output grows it once, not event by event.
+    pub fn with_capacity(events: usize, bytes: usize) -> Self {
+        Batch { buf: Vec::with_capacity(bytes), ends: Vec::with_capacity(events), sources: Vec::with_capacity(events) }
+    }
+
+    /// The bytes of all its frames.
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Encodes input records as events with `event.original` (invalid UTF-8 is replaced by
     /// U+FFFD there; the dead-letter output keeps the raw bytes).
     pub fn from_inputs(inputs: &[InputRecord]) -> Self {
@@ -134,6 +145,16 @@ impl Batch {
         self.buf.extend_from_slice(counted_fields);
         self.ends.push(self.buf.len());
         self.sources.push(source);
+    }
+
+    /// Appends `base` with the fields of `update` set over it (see
+    /// [`logsift_event::write_update`]): `base`'s origin, its fields in place, replaced
+    /// where `update` names them, `update`'s other fields after.
+    pub fn push_update(&mut self, base: &EventView<'_>, update: &EventView<'_>, source: u32) -> Result<(), logsift_event::DecodeError> {
+        logsift_event::write_update(&mut self.buf, base, update)?;
+        self.ends.push(self.buf.len());
+        self.sources.push(source);
+        Ok(())
     }
 
     /// Drops events from `len` on (used to undo a half-applied result).

@@ -135,7 +135,8 @@ impl Stage {
             return batch;
         }
         let before = self.stats.clone();
-        let mut next = Batch::default();
+        // Most stages give every record back with a little more: room for that, grown once.
+        let mut next = Batch::with_capacity(batch.len() + batch.len() / 8, batch.bytes() + batch.bytes() / 4);
         let out = match self.run_range(&batch, 0..batch.len(), &mut next, routed) {
             Unchanged::Yes => batch,
             Unchanged::No => next,

@@ -33,6 +33,11 @@ impl Sandbox {
     pub(crate) fn start() -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
+        // `WASMTIME_PROFILE=perfmap`: name compiled plugin code in /tmp/perf-<pid>.map so that
+        // `perf record`/`perf report` show plugin functions (how the guests were profiled).
+        if std::env::var_os("WASMTIME_PROFILE").is_some_and(|v| v == "perfmap") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
         let ticker = EpochTicker::start(&engine).map_err(|e| anyhow::anyhow!("starting the epoch ticker: {e}"))?;
         Ok(Sandbox { engine, _ticker: Arc::new(ticker) })

@@ -27,6 +27,8 @@ pub const MAX_RULE_ID_BYTES: usize = 1024;
 pub enum Step<'a> {
     /// Replaced by this many of the returned events.
     Replace(u32),
+    /// Kept, with the fields of one returned event set over it.
+    Update,
     /// Dropped on purpose.
     Drop,
     /// Sent to a named output, as this many of the returned events (0: unchanged).
@@ -87,6 +89,7 @@ pub fn check_result<'a>(
         taken += match step {
             Step::Replace(0) => return Err(Broken("replace(0): use drop to remove a record".into())),
             Step::Replace(n) => n as usize,
+            Step::Update => 1,
             Step::Emit { output, events } => {
                 check_output_name(output)?;
                 events as usize

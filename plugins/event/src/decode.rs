@@ -71,7 +71,43 @@ impl<'a> Reader<'a> {
     fn str(&mut self, what: &'static str) -> Result<&'a str, DecodeError> {
         let at = self.pos;
         let bytes = self.bytes(what)?;
-        std::str::from_utf8(bytes).map_err(|_| DecodeError { offset: self.base + at, what: "string is not UTF-8" })
+        // SIMD where the target has it (SSE4.2/AVX2 natively, simd128 in the guests).
+        simdutf8::basic::from_utf8(bytes).map_err(|_| DecodeError { offset: self.base + at, what: "string is not UTF-8" })
+    }
+
+    /// Moves past one value, checking its structure (tags, lengths, nesting) but not that its
+    /// strings are UTF-8, and without building it.
+    fn skip_value(&mut self, depth: u32) -> Result<(), DecodeError> {
+        match self.u8("truncated value tag")? {
+            tag::NULL => {}
+            tag::BOOL => {
+                if self.u8("truncated bool")? > 1 {
+                    return Err(self.err("bool is neither 0 nor 1"));
+                }
+            }
+            tag::INT | tag::FLOAT | tag::TIMESTAMP => {
+                self.take(8, "truncated number")?;
+            }
+            tag::STRING => {
+                self.bytes("truncated string")?;
+            }
+            tag::IP => match self.u8("truncated ip")? {
+                n @ (4 | 16) => {
+                    self.take(n as usize, "truncated ip")?;
+                }
+                _ => return Err(self.err("ip length is neither 4 nor 16")),
+            },
+            tag::ARRAY => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.err("arrays nested too deeply"));
+                }
+                for _ in 0..self.u32("truncated array length")? {
+                    self.skip_value(depth + 1)?;
+                }
+            }
+            _ => return Err(DecodeError { offset: self.base + self.pos - 1, what: "unknown value tag" }),
+        }
+        Ok(())
     }
 
     fn value(&mut self, depth: u32) -> Result<Value<'a>, DecodeError> {
@@ -258,6 +294,11 @@ impl<'a> EventView<'a> {
         self.raw_counted_fields
     }
 
+    /// The encoded fields, without their count.
+    pub(crate) fn raw_fields(&self) -> &'a [u8] {
+        self.raw_fields
+    }
+
     /// Where the record came from.
     pub fn origin(&self) -> Result<Origin<'a>, DecodeError> {
         Reader { buf: self.raw_origin, pos: 0, base: self.fields_base - self.raw_origin.len() - 4 }.origin()
@@ -281,6 +322,14 @@ impl<'a> EventView<'a> {
     /// The value of the named field, if present and well-formed.
     pub fn get(&self, name: &str) -> Option<Value<'a>> {
         self.fields().filter_map(Result::ok).find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The fields as encoded: each field's name (its bytes) and its whole encoding (name and
+    /// value), in order, to copy fields without decoding them; stops after the first
+    /// malformed one. Checked for structure only, not for UTF-8: [`validate`](Self::validate)
+    /// an event from elsewhere first.
+    pub fn field_spans(&self) -> FieldSpans<'a> {
+        FieldSpans { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
     }
 
     /// Checks the whole event (origin, every field, nothing after the last) without
@@ -309,6 +358,29 @@ impl<'a> EventView<'a> {
             return Err(r.err("bytes after the last field"));
         }
         Ok(out)
+    }
+}
+
+/// Iterator over an event's fields as encoded (see [`EventView::field_spans`]).
+pub struct FieldSpans<'a> {
+    reader: Reader<'a>,
+    left: u32,
+}
+
+impl<'a> Iterator for FieldSpans<'a> {
+    type Item = Result<(&'a [u8], &'a [u8]), DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let start = self.reader.pos;
+        let result = self.reader.bytes("truncated field name").and_then(|name| {
+            self.reader.skip_value(0)?;
+            Ok((name, &self.reader.buf[start..self.reader.pos]))
+        });
+        self.left = if result.is_ok() { self.left - 1 } else { 0 };
+        Some(result)
     }
 }
 

@@ -18,10 +18,12 @@ pub mod contract;
 mod decode;
 mod encode;
 pub mod rfc3339;
+mod update;
 mod value;
 
-pub use decode::{Batch, DecodeError, EventView};
+pub use decode::{Batch, DecodeError, EventView, FieldSpans};
 pub use encode::EventWriter;
+pub use update::write_update;
 pub use value::{Origin, Value};
 
 /// Wire tags of [`Value`] variants (see `wit/README.md`).

@@ -59,6 +59,7 @@ pub mod glue {
     fn action(action: Action) -> wit::Action {
         match action {
             Action::Replace(n) => wit::Action::Replace(n),
+            Action::Update => wit::Action::Update,
             Action::Drop => wit::Action::Drop,
             Action::Emit { output, events } => wit::Action::Emit(wit::Emit { output, events }),
             Action::Reject(reason) => wit::Action::Reject(reason),

@@ -2,7 +2,7 @@
 //! when changed.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use logsift_event::{DecodeError, EventView, EventWriter, ORIGINAL, Origin, Value};
 
@@ -20,28 +20,70 @@ pub type Parsed<'t> = Result<Option<Vec<(Cow<'t, str>, Value<'t>)>>, String>;
 ///
 /// Reading a field decodes the event's fields once (strings are borrowed, not copied);
 /// setting or removing one marks the event modified, and only modified events are encoded
-/// again on the way back to the host.
+/// again on the way back to the host — as an update (only the fields set or added) unless a
+/// field was removed. Fields set before any is read are kept aside, and the event is never
+/// decoded if nothing reads it (what an enricher that only adds a field costs).
 pub struct Event<'a> {
     view: Option<EventView<'a>>,
     fields: OnceCell<Result<Fields<'a>, DecodeError>>,
+    /// Fields set while `fields` was not decoded yet: applied when it is.
+    pending: Fields<'a>,
     modified: bool,
+    /// Which of the first 64 fields that came in were set since (the fields after those that
+    /// came in are all new).
+    changed: Cell<u64>,
+    /// A field was removed, or one past the 64th set: the whole event goes back.
+    whole: Cell<bool>,
+}
+
+/// How a modified event went back to the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoded {
+    /// The whole event.
+    Whole,
+    /// Only the fields set or added (the contract's `update`).
+    Update,
 }
 
 impl<'a> Event<'a> {
     /// A new, empty event, e.g. one part of a split. It takes its origin from the record it
     /// is split from.
     pub fn new() -> Event<'static> {
-        Event { view: None, fields: OnceCell::from(Ok(Vec::new())), modified: true }
+        Event {
+            view: None,
+            fields: OnceCell::from(Ok(Vec::new())),
+            pending: Vec::new(),
+            modified: true,
+            changed: Cell::new(0),
+            whole: Cell::new(true),
+        }
     }
 
     pub(crate) fn from_view(view: EventView<'a>) -> Self {
-        Event { view: Some(view), fields: OnceCell::new(), modified: false }
+        Event {
+            view: Some(view),
+            fields: OnceCell::new(),
+            pending: Vec::new(),
+            modified: false,
+            changed: Cell::new(0),
+            whole: Cell::new(false),
+        }
     }
 
     fn decoded(&self) -> &Result<Fields<'a>, DecodeError> {
-        self.fields.get_or_init(|| match &self.view {
-            Some(view) => view.decode_all().map(|fields| fields.into_iter().map(|(n, v)| (Cow::Borrowed(n), v)).collect()),
-            None => Ok(Vec::new()),
+        self.fields.get_or_init(|| {
+            let Some(view) = &self.view else { return Ok(Vec::new()) };
+            let mut fields: Fields<'a> = view.decode_all()?.into_iter().map(|(n, v)| (Cow::Borrowed(n), v)).collect();
+            for (name, value) in &self.pending {
+                match fields.iter().position(|(n, _)| n == name) {
+                    Some(at) => {
+                        fields[at].1 = value.clone();
+                        self.mark_changed(at);
+                    }
+                    None => fields.push((name.clone(), value.clone())),
+                }
+            }
+            Ok(fields)
         })
     }
 
@@ -165,10 +207,32 @@ impl<'a> Event<'a> {
     /// Sets a field, replacing any value it had.
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
         let (name, value) = (name.into(), value.into());
+        if self.fields.get().is_none() && self.view.is_some() {
+            // Nothing has read the event yet: keep the field aside, decode nothing.
+            self.modified = true;
+            match self.pending.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, slot)) => *slot = value,
+                None => self.pending.push((name, value)),
+            }
+            return;
+        }
         let Some(fields) = self.decoded_mut() else { return };
-        match fields.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, slot)) => *slot = value,
+        match fields.iter().position(|(n, _)| *n == name) {
+            Some(at) => {
+                fields[at].1 = value;
+                self.mark_changed(at);
+            }
             None => fields.push((name, value)),
+        }
+    }
+
+    /// Records that field `at` was set in place.
+    fn mark_changed(&self, at: usize) {
+        let came_in = self.view.as_ref().map_or(0, EventView::len);
+        match at {
+            at if at >= came_in => {}
+            at if at < 64 => self.changed.set(self.changed.get() | 1 << at),
+            _ => self.whole.set(true),
         }
     }
 
@@ -185,6 +249,7 @@ impl<'a> Event<'a> {
     /// Removes a field and returns its value.
     pub fn remove(&mut self, name: &str) -> Option<Value<'a>> {
         let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| n == name)?;
+        self.whole.set(true);
         Some(self.decoded_mut()?.remove(at).1)
     }
 
@@ -205,6 +270,35 @@ impl<'a> Event<'a> {
             w.field(name, value);
         }
         w.finish();
+    }
+
+    /// Appends what changed, framed, to `buf`: only the fields set or added since the event
+    /// came in (an update, merged by the host over the event it sent), or the whole event
+    /// when a field was removed or the event is new.
+    pub(crate) fn encode_changes(&self, buf: &mut Vec<u8>) -> Encoded {
+        let came_in = match &self.view {
+            Some(view) if !self.whole.get() => view.len(),
+            _ => {
+                self.encode(buf, self.raw_origin());
+                return Encoded::Whole;
+            }
+        };
+        let mut w = EventWriter::begin_with_raw_origin(buf, &[logsift_event::origin_tag::NONE]);
+        if self.fields.get().is_none() {
+            // Never decoded: what was set is all there is to send.
+            for (name, value) in &self.pending {
+                w.field(name, value);
+            }
+        } else {
+            let changed = self.changed.get();
+            for (at, (name, value)) in self.fields().enumerate() {
+                if at >= came_in || (at < 64 && changed & (1 << at) != 0) {
+                    w.field(name, value);
+                }
+            }
+        }
+        w.finish();
+        Encoded::Update
     }
 
     pub(crate) fn raw_origin(&self) -> &'a [u8] {
@@ -263,6 +357,59 @@ mod tests {
         assert!(matches!(e.get("user"), Some(Value::Str(Cow::Borrowed("root")))));
         let names: Vec<&str> = e.fields().map(|(n, _)| n).collect();
         assert_eq!(names, [ORIGINAL, "user"]);
+    }
+
+    /// The fields of an encoded event, decoded.
+    fn fields_of(buf: &[u8]) -> Vec<(String, Value<'static>)> {
+        let view = Batch::new(buf).next().expect("one event").expect("well-formed");
+        view.decode_all().expect("decoded").into_iter().map(|(n, v)| (n.to_owned(), v.into_owned())).collect()
+    }
+
+    #[test]
+    fn only_the_fields_set_or_added_go_back_unless_one_was_removed() {
+        let buf = encoded(&[(ORIGINAL, Value::from("x")), ("a", Value::Int(1)), ("b", Value::Int(2))]);
+        let mut e = event(&buf);
+        e.set("b", Value::Int(3));
+        e.set("c", "new");
+        let mut out = Vec::new();
+        assert_eq!(e.encode_changes(&mut out), Encoded::Update);
+        assert_eq!(fields_of(&out), [("b".to_owned(), Value::Int(3)), ("c".to_owned(), Value::from("new"))]);
+        // Merged over the event that came in, it is the event as the plugin left it.
+        let mut merged = Vec::new();
+        let base = Batch::new(&buf).next().expect("one").expect("ok");
+        let update = Batch::new(&out).next().expect("one").expect("ok");
+        logsift_event::write_update(&mut merged, &base, &update).expect("merged");
+        let mut whole = Vec::new();
+        e.encode(&mut whole, e.raw_origin());
+        assert_eq!(merged, whole);
+
+        let mut e = event(&buf);
+        e.set("c", "new");
+        e.remove("a");
+        let mut out = Vec::new();
+        assert_eq!(e.encode_changes(&mut out), Encoded::Whole);
+        let names: Vec<String> = fields_of(&out).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [ORIGINAL, "b", "c"]);
+    }
+
+    #[test]
+    fn fields_set_before_any_read_are_not_decoded_and_reads_see_them() {
+        let buf = encoded(&[(ORIGINAL, Value::from("x")), ("a", Value::Int(1))]);
+        let mut e = event(&buf);
+        e.set("a", Value::Int(2));
+        e.set("b", "new");
+        e.set("b", "newer");
+        assert!(e.fields.get().is_none(), "nothing decoded yet");
+        let mut out = Vec::new();
+        assert_eq!(e.encode_changes(&mut out), Encoded::Update);
+        assert_eq!(fields_of(&out), [("a".to_owned(), Value::Int(2)), ("b".to_owned(), Value::from("newer"))]);
+        // A read decodes the event with the fields set over it, in place or after.
+        assert_eq!(e.get("a"), Some(&Value::Int(2)));
+        let names: Vec<&str> = e.fields().map(|(n, _)| n).collect();
+        assert_eq!(names, [ORIGINAL, "a", "b"]);
+        let mut again = Vec::new();
+        assert_eq!(e.encode_changes(&mut again), Encoded::Update);
+        assert_eq!(again, out, "the same update either way");
     }
 
     #[test]

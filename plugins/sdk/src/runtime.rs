@@ -6,6 +6,7 @@
 
 use logsift_event::Batch;
 
+use crate::event::Encoded;
 use crate::{Alert, Context, Event, Kind, Outcome, Plugin, RuleCost};
 
 /// The field a parser sets to claim an event (ECS `event.dataset`, e.g. `syslog`); a later
@@ -17,6 +18,8 @@ pub const PARSED_MARK: &str = "event.dataset";
 pub enum Action {
     /// Replaced by the next `n` events of [`BatchOutput::events`].
     Replace(u32),
+    /// Kept, with the fields of the next event of [`BatchOutput::events`] set over it.
+    Update,
     /// Removed on purpose.
     Drop,
     /// Sent to a named output, as the next `events` events (0: unchanged).
@@ -84,10 +87,10 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
         }
         let action = match outcome {
             Outcome::Pass if !event.is_modified() => continue,
-            Outcome::Pass => {
-                event.encode(&mut out.events, event.raw_origin());
-                Action::Replace(1)
-            }
+            Outcome::Pass => match event.encode_changes(&mut out.events) {
+                Encoded::Whole => Action::Replace(1),
+                Encoded::Update => Action::Update,
+            },
             Outcome::Drop => Action::Drop,
             Outcome::Reject(reason) => Action::Reject(reason),
             Outcome::Emit(output) => {

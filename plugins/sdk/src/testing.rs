@@ -115,6 +115,7 @@ pub fn run_measured<P: Plugin>(plugin: &mut P, batch: &[u8]) -> (Vec<RecordResul
     let steps = out.changes.iter().map(|change| {
         let step = match &change.action {
             Action::Replace(n) => Step::Replace(*n),
+            Action::Update => Step::Update,
             Action::Drop => Step::Drop,
             Action::Emit { output, events } => Step::Emit { output, events: *events },
             Action::Reject(_) => Step::Reject,
@@ -128,11 +129,12 @@ pub fn run_measured<P: Plugin>(plugin: &mut P, batch: &[u8]) -> (Vec<RecordResul
     if let Err(broken) = contract::check_costs(out.costs.iter().map(|c| c.rule_id.as_str())) {
         panic!("the plugin broke the contract: {broken}");
     }
-    let mut produced = Batch::new(&out.events).map(|e| owned(e.expect("malformed output").frame()));
+    let mut produced = Batch::new(&out.events).map(|e| e.expect("malformed output"));
     let mut results: Vec<RecordResult> =
         inputs.iter().map(|frame| RecordResult { fate: Fate::Passed(vec![owned(frame)]), alerts: Vec::new() }).collect();
     for change in out.changes {
-        let mut take = |n: u32| (0..n).map(|_| produced.next().expect("change refers to a missing event")).collect::<Vec<_>>();
+        let mut take =
+            |n: u32| (0..n).map(|_| owned(produced.next().expect("change refers to a missing event").frame())).collect::<Vec<_>>();
         let slot = &mut results[change.record as usize];
         slot.fate = match change.action {
             Action::Replace(n) => match contract::split_refusal(n, contract::DEFAULT_MAX_SPLIT) {
@@ -142,6 +144,15 @@ pub fn run_measured<P: Plugin>(plugin: &mut P, batch: &[u8]) -> (Vec<RecordResul
                 }
                 None => Fate::Passed(take(n)),
             },
+            Action::Update => {
+                let update = produced.next().expect("change refers to a missing event");
+                let base = logsift_event::EventView::from_frame(inputs[change.record as usize]).expect("input event");
+                let mut merged = Vec::new();
+                if let Err(e) = logsift_event::write_update(&mut merged, &base, &update) {
+                    panic!("the plugin broke the contract: returned update: {e}");
+                }
+                Fate::Passed(vec![owned(&merged)])
+            }
             Action::Drop => Fate::Dropped,
             Action::Reject(reason) => Fate::Rejected(reason),
             Action::Emit { output, events: 0 } => Fate::Emitted(output, owned(inputs[change.record as usize])),

@@ -1,0 +1,126 @@
+//! Updates: an event rebuilt from another with some fields set over it, copied as encoded.
+//! A plugin that changes a few fields of an event returns only those fields (the contract's
+//! `update` action); the host and the SDK's tests merge them here, the same way.
+
+use crate::{DecodeError, EventView};
+
+/// Appends to `buf` a framed event: `base`'s origin and fields, each field that `update`
+/// also has replaced in place by `update`'s, then `update`'s other fields in their order.
+/// Fields are copied as encoded, never decoded to values, and strings are not checked for
+/// UTF-8 here: [`EventView::validate`] an update from a plugin first (the host does). On a
+/// malformed `update` (or `base`), `buf` is left as it was and the error says where.
+///
+/// ```
+/// use logsift_event::{Batch, EventWriter, Origin, Value, write_update};
+/// let mut base = Vec::new();
+/// let mut w = EventWriter::begin(&mut base, &Origin::None);
+/// w.field("a", &Value::Int(1)).field("b", &Value::Int(2));
+/// w.finish();
+/// let mut update = Vec::new();
+/// let mut w = EventWriter::begin(&mut update, &Origin::None);
+/// w.field("c", &Value::Int(4)).field("a", &Value::Int(3));
+/// w.finish();
+/// let (base, update) = (Batch::new(&base).next().unwrap().unwrap(), Batch::new(&update).next().unwrap().unwrap());
+/// let mut out = Vec::new();
+/// write_update(&mut out, &base, &update).unwrap();
+/// let merged = Batch::new(&out).next().unwrap().unwrap();
+/// let fields = merged.decode_all().unwrap();
+/// assert_eq!(fields, [("a", Value::Int(3)), ("b", Value::Int(2)), ("c", Value::Int(4))]);
+/// ```
+pub fn write_update(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Result<(), DecodeError> {
+    let start = buf.len();
+    let result = write(buf, base, update);
+    if result.is_err() {
+        buf.truncate(start);
+    }
+    result
+}
+
+fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Result<(), DecodeError> {
+    // An update carries a few fields: a list beats a map.
+    let mut changes: Vec<(&[u8], &[u8], bool)> = Vec::with_capacity(update.len().min(64));
+    for field in update.field_spans() {
+        let (name, span) = field?;
+        changes.push((name, span, false));
+    }
+    let frame_at = buf.len();
+    buf.extend_from_slice(&[0; 4]);
+    buf.extend_from_slice(base.raw_origin());
+    let count_at = buf.len();
+    buf.extend_from_slice(&[0; 4]);
+    let mut count: u32 = 0;
+    // Runs of the base's fields that stay are copied in one piece each.
+    let raw = base.raw_fields();
+    let (mut run_start, mut at) = (0, 0);
+    for field in base.field_spans() {
+        let (name, span) = field?;
+        if let Some((_, new, used)) = changes.iter_mut().find(|(n, _, _)| *n == name) {
+            buf.extend_from_slice(&raw[run_start..at]);
+            buf.extend_from_slice(new);
+            *used = true;
+            run_start = at + span.len();
+        }
+        at += span.len();
+        count += 1;
+    }
+    buf.extend_from_slice(&raw[run_start..at]);
+    for (_, span, _) in changes.iter().filter(|(_, _, used)| !*used) {
+        buf.extend_from_slice(span);
+        count += 1;
+    }
+    let body_len = u32::try_from(buf.len() - frame_at - 4).unwrap_or(u32::MAX);
+    buf[frame_at..frame_at + 4].copy_from_slice(&body_len.to_le_bytes());
+    buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Batch, EventWriter, Origin, Value};
+
+    fn encoded(origin: &Origin<'_>, fields: &[(&str, Value<'_>)]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w = EventWriter::begin(&mut buf, origin);
+        for (name, value) in fields {
+            w.field(name, value);
+        }
+        w.finish();
+        buf
+    }
+
+    fn view(buf: &[u8]) -> EventView<'_> {
+        Batch::new(buf).next().expect("an event").expect("well-formed")
+    }
+
+    #[test]
+    fn an_update_is_the_full_event_a_plugin_would_have_written() {
+        let origin = Origin::File { path: "auth.log".into(), line: 7 };
+        let base = encoded(&origin, &[("event.original", Value::from("x")), ("source.ip", Value::from("10.0.0.1"))]);
+        let update = encoded(&Origin::None, &[("source.ip", Value::from("10.0.0.2")), ("tags", Value::Array(vec![Value::from("t")]))]);
+        let mut out = Vec::new();
+        write_update(&mut out, &view(&base), &view(&update)).expect("merged");
+        let full = encoded(
+            &origin,
+            &[("event.original", Value::from("x")), ("source.ip", Value::from("10.0.0.2")), ("tags", Value::Array(vec![Value::from("t")]))],
+        );
+        assert_eq!(out, full, "byte for byte, with the base's origin");
+        // An empty update is the base again.
+        let mut same = Vec::new();
+        write_update(&mut same, &view(&base), &view(&encoded(&Origin::None, &[]))).expect("merged");
+        assert_eq!(same, base);
+    }
+
+    #[test]
+    fn a_malformed_update_leaves_the_buffer_as_it_was() {
+        let base = encoded(&Origin::None, &[("a", Value::Int(1))]);
+        let mut update = encoded(&Origin::None, &[("b", Value::from("text"))]);
+        let last = update.len() - 1;
+        update[last - 4] = 0xff; // the string's length now runs past the event
+        // The framing is intact (the view is made); the field is not.
+        let bad = EventView::from_frame(&update).expect("framing intact");
+        let mut out = vec![9, 9];
+        assert!(write_update(&mut out, &view(&base), &bad).is_err());
+        assert_eq!(out, [9, 9]);
+    }
+}
