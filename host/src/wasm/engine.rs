@@ -33,6 +33,11 @@ impl Sandbox {
     pub(crate) fn start() -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
+        // A plugin compiled again with the same code (its snapshot after init, a reload with
+        // new settings or rules) reuses the machine code of every unchanged function.
+        config
+            .enable_incremental_compilation(Arc::new(super::compile_cache::FunctionCache::default()))
+            .map_err(|e| anyhow::anyhow!("enabling the compiled-function cache: {e:#}"))?;
         // `WASMTIME_PROFILE=perfmap`: name compiled plugin code in /tmp/perf-<pid>.map so that
         // `perf record`/`perf report` show plugin functions (how the guests were profiled).
         if std::env::var_os("WASMTIME_PROFILE").is_some_and(|v| v == "perfmap") {

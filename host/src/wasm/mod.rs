@@ -6,6 +6,7 @@
 //! its memory returns a [`Fault`]; the instance is then unusable and the caller rebuilds it.
 
 mod bindings;
+mod compile_cache;
 mod declared;
 mod engine;
 mod instance;

@@ -1,0 +1,82 @@
+//! Compiled functions kept in memory (Cranelift's incremental compilation cache), so that a
+//! plugin compiled again with the same code costs only the functions that changed: its
+//! snapshot after `init` (the same code with new data), a reload with new settings or rules,
+//! or the same plugin in two stages. Keys are Cranelift's: a hash of the function's whole IR,
+//! the target and the compiler flags, so a hit is the code that compiling would produce.
+//!
+//! Promise: at most [`MAX_BYTES`] of cached code; a compile that would pass it empties the
+//! cache first (the next compiles refill it).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use wasmtime::CacheStore;
+
+/// The most cached code kept, in bytes.
+pub const MAX_BYTES: usize = 64 << 20;
+
+/// The cache: compiled functions by key.
+#[derive(Debug, Default)]
+pub struct FunctionCache {
+    entries: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<Vec<u8>, Vec<u8>>,
+    bytes: usize,
+}
+
+impl FunctionCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Bytes of code cached now.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.entries().bytes
+    }
+}
+
+impl CacheStore for FunctionCache {
+    fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.entries().map.get(key).map(|code| Cow::Owned(code.clone()))
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        let size = key.len() + value.len();
+        if size > MAX_BYTES {
+            return false;
+        }
+        let mut entries = self.entries();
+        if entries.bytes + size > MAX_BYTES {
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        if let Some(old) = entries.map.insert(key.to_vec(), value) {
+            entries.bytes -= key.len() + old.len();
+        }
+        entries.bytes += size;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_and_empties_itself_when_full() {
+        let cache = FunctionCache::default();
+        assert!(cache.insert(b"a", vec![1; 10]));
+        assert_eq!(cache.get(b"a").as_deref(), Some(&[1u8; 10][..]));
+        assert!(cache.insert(b"a", vec![2; 4]), "a key inserted again replaces its code");
+        assert_eq!(cache.bytes(), 5);
+        assert!(!cache.insert(b"huge", vec![0; MAX_BYTES]), "more than the whole cache is refused");
+        assert!(cache.insert(b"big", vec![0; MAX_BYTES - 4]));
+        assert!(cache.get(b"a").is_none(), "making room emptied the cache");
+        assert!(cache.bytes() <= MAX_BYTES);
+    }
+}
