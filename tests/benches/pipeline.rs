@@ -16,6 +16,10 @@
 //!   passthrough (or tagger) stages; (time of 11 - time of 1) / 10 is one hop, with nothing
 //!   but the hop differing.
 //!
+//! - `weblog` and `json` parsers: native vs one component call per batch, as for syslog, on
+//!   `../shared/data/web/webshell_access_log.txt` and the comsvcs LSASS dump of
+//!   `../shared/data/security-datasets/` (JSON lines), each cycled to 100,000 lines.
+//!
 //! Ratio = Wasm throughput / native throughput for the same code on the same input.
 
 #[path = "../support/mod.rs"]
@@ -193,4 +197,62 @@ fn main() {
         fields as f64 / parsed_records as f64,
         bytes as f64 / parsed_records as f64
     );
+    parser_vs_native::<logsift_weblog::WebLog>(&runtime, "weblog", "data/web/webshell_access_log.txt");
+    parser_vs_native::<logsift_json::JsonLines>(
+        &runtime,
+        "json",
+        "data/security-datasets/psh_lsass_memory_dump_comsvcs__psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json",
+    );
+}
+
+/// A parser natively (the SDK's batch loop in-process) against the same crate as a component
+/// (one call per batch), on a shared sample cycled to [`RECORDS`] lines.
+fn parser_vs_native<P: logsift_sdk::Plugin>(runtime: &Runtime, name: &str, sample: &str) {
+    let Some(path) = testing::shared_data(sample) else { return };
+    // Real logs: not every byte is UTF-8 (the host hands such lines on with U+FFFD too).
+    let text = String::from_utf8_lossy(&std::fs::read(path).expect("reading the sample")).into_owned();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let batches: Vec<Batch> = (0..RECORDS)
+        .map(|i| InputRecord {
+            cut_from: None,
+            raw: lines[i % lines.len()].as_bytes().to_vec(),
+            origin: Origin::File { path: name.to_owned().into(), line: i as u64 + 1 },
+        })
+        .collect::<Vec<_>>()
+        .chunks(BATCH)
+        .map(Batch::from_inputs)
+        .collect();
+    let plugin = runtime
+        .load_plugin(&support::plugin_dir().join(format!("{name}.wasm")), &serde_json::json!({}), Limits::default())
+        .expect("loading the parser");
+    let mut instance = plugin.instantiate().expect("instance");
+    let mut native = testing::plugin::<P>("{}");
+    let mut samples: [Vec<Duration>; 2] = Default::default();
+    for _ in 0..PASSES {
+        let t = Instant::now();
+        for b in &batches {
+            black_box(logsift_sdk::process_batch(&mut native, b.slice(0..b.len())));
+        }
+        samples[0].push(t.elapsed());
+        let t = Instant::now();
+        for b in &batches {
+            black_box(instance.process(b.slice(0..b.len())).expect("parser call"));
+        }
+        samples[1].push(t.elapsed());
+    }
+    let [native_t, call_t] = samples.map(support::bench::median);
+    let rate = |d: Duration| RECORDS as f64 / d.as_secs_f64();
+    println!(
+        "  {name}: native {:.0} records/s, wasm call {:.0} records/s, ratio {:.2} ({} distinct lines)",
+        rate(native_t),
+        rate(call_t),
+        rate(call_t) / rate(native_t),
+        lines.len()
+    );
+    let keys = ["native_records_per_s", "wasm_call_records_per_s", "wasm_call_per_native"].map(|k| format!("pipeline.{name}.{k}"));
+    support::bench::record(&[
+        (keys[0].as_str(), rate(native_t)),
+        (keys[1].as_str(), rate(call_t)),
+        (keys[2].as_str(), rate(call_t) / rate(native_t)),
+    ]);
 }
