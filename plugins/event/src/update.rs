@@ -2,7 +2,14 @@
 //! A plugin that changes a few fields of an event returns only those fields (the contract's
 //! `update` action); the host and the SDK's tests merge them here, the same way.
 
+use std::collections::HashMap;
+
 use crate::{DecodeError, EventView};
+
+/// Up to this many fields an update is searched as a list; beyond, through a map, so that the
+/// merge stays linear however many fields the event and the update have (an event parsed from
+/// a hostile JSON record can have hundreds of thousands).
+const LIST_SEARCH: usize = 16;
 
 /// Appends to `buf` a framed event: `base`'s origin and fields, each field that `update`
 /// also has replaced in place by `update`'s, then `update`'s other fields in their order.
@@ -37,12 +44,14 @@ pub fn write_update(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<
 }
 
 fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Result<(), DecodeError> {
-    // An update carries a few fields: a list beats a map.
+    // An update usually carries a few fields: a list beats a map, up to a point.
     let mut changes: Vec<(&[u8], &[u8], bool)> = Vec::with_capacity(update.len().min(64));
     for field in update.field_spans() {
         let (name, span) = field?;
         changes.push((name, span, false));
     }
+    let index: Option<HashMap<&[u8], usize>> =
+        (changes.len() > LIST_SEARCH).then(|| changes.iter().enumerate().map(|(i, (name, _, _))| (*name, i)).collect());
     let frame_at = buf.len();
     buf.extend_from_slice(&[0; 4]);
     buf.extend_from_slice(base.raw_origin());
@@ -54,7 +63,11 @@ fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Res
     let (mut run_start, mut at) = (0, 0);
     for field in base.field_spans() {
         let (name, span) = field?;
-        if let Some((_, new, used)) = changes.iter_mut().find(|(n, _, _)| *n == name) {
+        let found = match &index {
+            Some(index) => index.get(name).copied(),
+            None => changes.iter().position(|(n, _, _)| *n == name),
+        };
+        if let Some((_, new, used)) = found.map(|i| &mut changes[i]) {
             buf.extend_from_slice(&raw[run_start..at]);
             buf.extend_from_slice(new);
             *used = true;
@@ -109,6 +122,23 @@ mod tests {
         let mut same = Vec::new();
         write_update(&mut same, &view(&base), &view(&encoded(&Origin::None, &[]))).expect("merged");
         assert_eq!(same, base);
+    }
+
+    #[test]
+    fn large_updates_over_large_events_merge_the_same_way() {
+        // 20,000 fields over 20,000: every other one replaced, as many added.
+        let base_names: Vec<String> = (0..20_000).map(|i| format!("f{i}")).collect();
+        let update_names: Vec<String> = (0..20_000).map(|i| format!("f{}", i * 2)).collect();
+        let base: Vec<(&str, Value<'_>)> = base_names.iter().zip(0..).map(|(n, i)| (n.as_str(), Value::Int(i))).collect();
+        let update: Vec<(&str, Value<'_>)> = update_names.iter().zip(0..).map(|(n, i)| (n.as_str(), Value::Int(-i))).collect();
+        let (base_buf, update_buf) = (encoded(&Origin::None, &base), encoded(&Origin::None, &update));
+        let mut out = Vec::new();
+        write_update(&mut out, &view(&base_buf), &view(&update_buf)).expect("merged");
+        let merged = view(&out).decode_all().expect("decoded");
+        assert_eq!(merged.len(), 30_000);
+        assert_eq!(merged[2], ("f2", Value::Int(-1)));
+        assert_eq!(merged[3], ("f3", Value::Int(3)));
+        assert_eq!(merged[29_999], ("f39998", Value::Int(-19_999)));
     }
 
     #[test]
