@@ -30,3 +30,20 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
     samples[samples.len() / 2]
 }
+
+/// A peer baseline from `../shared/peers/<name>` (a small Rust program), built as published —
+/// outside this workspace, so none of its `[patch]`es apply — into `target/peers`. `None`
+/// (skip the comparison) when `../shared` is absent.
+pub fn peer(name: &str) -> Option<PathBuf> {
+    let manifest = super::shared_data(&format!("peers/{name}/Cargo.toml"))?;
+    let target = super::prefix().join("peers");
+    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--release", "--locked", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .unwrap_or_else(|e| panic!("running cargo to build the peer {name}: {e}"));
+    assert!(status.success(), "building the peer {name} ({}) failed", manifest.display());
+    Some(target.join("release").join(name))
+}

@@ -29,13 +29,13 @@ mod ruleset;
 pub mod throttle;
 mod view;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, export_plugin, log};
 use serde::Deserialize;
 
 pub use ruleset::{Exception, Kept, LoadOptions, Refusal, RuleFile, RuleSet, load};
-pub use view::SigmaView;
+pub use view::{FieldMapping, SigmaView};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -53,7 +53,7 @@ struct SigmaSettings {
 /// The Sigma detector.
 pub struct Sigma {
     rules: RuleSet,
-    mapping: HashMap<String, String>,
+    mapping: FieldMapping,
     router: routing::Router,
     throttle: throttle::Throttle,
     correlator: Option<correlation::Correlator>,
@@ -101,7 +101,7 @@ impl Plugin for Sigma {
         let throttle = throttle::Throttle::new(settings.throttle);
         let correlator = rules.correlations.take().map(correlation::Correlator::new);
         let sampler = cost::Sampler::new(settings.cost_sample_every, rules.engine.rule_count());
-        Ok(Sigma { rules, mapping: settings.field_mapping.into_iter().collect(), router, throttle, correlator, sampler })
+        Ok(Sigma { rules, mapping: FieldMapping::new(settings.field_mapping), router, throttle, correlator, sampler })
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {

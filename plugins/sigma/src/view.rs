@@ -7,22 +7,51 @@
 //! `event.dataset`), its raw text `event.original` — a JSON record's keys and all — is not
 //! searched, only the values parsed from it. An event no parser claimed has only its raw
 //! line, and that is searched.
+//!
+//! The view names the event's keys (under both the event's and Sigma's names), so rsigma's
+//! candidate index probes only the indexed fields the event has rather than every field any
+//! rule names: hundreds of lookups per event fewer over the SigmaHQ corpus.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use logsift_sdk::{Event, Value};
 use rsigma_eval::EventValue;
 
+/// The `field_mapping` setting, both ways.
+#[derive(Debug, Default)]
+pub struct FieldMapping {
+    /// Sigma's name → the event's.
+    to_event: HashMap<String, String>,
+    /// The event's name → every Sigma name mapped to it.
+    to_sigma: HashMap<String, Vec<String>>,
+}
+
+impl FieldMapping {
+    /// The mapping of Sigma's names to the event's.
+    pub fn new(sigma_to_event: BTreeMap<String, String>) -> Self {
+        let mut to_sigma: HashMap<String, Vec<String>> = HashMap::new();
+        for (sigma, event) in &sigma_to_event {
+            to_sigma.entry(event.clone()).or_default().push(sigma.clone());
+        }
+        FieldMapping { to_event: sigma_to_event.into_iter().collect(), to_sigma }
+    }
+
+    /// The event's name for a Sigma field name.
+    fn event_name<'n>(&'n self, sigma: &'n str) -> &'n str {
+        self.to_event.get(sigma).map_or(sigma, String::as_str)
+    }
+}
+
 /// A read-only view of one event under a field mapping.
 pub struct SigmaView<'e, 'a> {
     event: &'e Event<'a>,
-    mapping: &'e HashMap<String, String>,
+    mapping: &'e FieldMapping,
 }
 
 impl<'e, 'a> SigmaView<'e, 'a> {
     /// A view of `event`; names absent from `mapping` are looked up as they are.
-    pub fn new(event: &'e Event<'a>, mapping: &'e HashMap<String, String>) -> Self {
+    pub fn new(event: &'e Event<'a>, mapping: &'e FieldMapping) -> Self {
         SigmaView { event, mapping }
     }
 
@@ -56,8 +85,20 @@ fn text<'v>(value: &'v Value<'_>, out: &mut dyn FnMut(Cow<'v, str>)) {
 
 impl rsigma_eval::Event for SigmaView<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        let name = self.mapping.get(path).map_or(path, String::as_str);
-        self.event.get(name).map(to_sigma)
+        self.event.get(self.mapping.event_name(path)).map(to_sigma)
+    }
+
+    /// Every name `get_field` answers for: each field's own name (the event's fields are
+    /// flat, dotted names included) and the Sigma names mapped to it. A name visited that
+    /// `get_field` then maps elsewhere costs one lookup; none it answers for is left out.
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        for (name, _) in self.event.fields() {
+            visit(name);
+            for sigma in self.mapping.to_sigma.get(name).into_iter().flatten() {
+                visit(sigma);
+            }
+        }
+        true
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
