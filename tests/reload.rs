@@ -433,3 +433,32 @@ fn a_stage_pointed_at_a_new_file_that_is_refused_keeps_its_running_detector() {
     assert_eq!(r.reload("test"), Some(2));
     assert!(r.pipeline().current().stages.is_empty());
 }
+
+/// A plugin's snapshot after `init` compiles from the machine code of its instrumented form:
+/// the load's second compile is served from the compiled-function cache (before the snapshot
+/// kept the instrumentation's exports, a third of its functions — those with a stack frame —
+/// were compiled again).
+#[test]
+fn the_snapshot_after_init_compiles_from_the_compiled_function_cache() {
+    let runtime = logsift::Runtime::empty().expect("runtime");
+    let sandbox = runtime.sandbox();
+    let path = support::plugin("json");
+    let bytes = std::fs::read(&path).expect("json.wasm");
+    let compiled = logsift::wasm::compile(sandbox, &path, &bytes).expect("compiles");
+    let (hits_before, misses_before) = sandbox.compile_cache_counts();
+    let plugin = logsift::wasm::LoadedPlugin::from_component(
+        sandbox,
+        None,
+        &path,
+        &compiled,
+        &serde_json::json!({}),
+        logsift::wasm::Limits::default(),
+        logsift::tables::Grants::default(),
+    )
+    .expect("loads");
+    assert!(plugin.starts_from_snapshot());
+    let (hits, misses) = sandbox.compile_cache_counts();
+    let (hits, misses) = (hits - hits_before, misses - misses_before);
+    assert!(hits + misses > 100, "the snapshot was compiled: {hits} hits, {misses} misses");
+    assert!(misses * 10 <= hits + misses, "at most 10 % of the snapshot's functions compiled again: {misses} of {}", hits + misses);
+}

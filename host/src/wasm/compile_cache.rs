@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::CacheStore;
 
@@ -20,6 +21,8 @@ pub const MAX_BYTES: usize = 64 << 20;
 #[derive(Debug, Default)]
 pub struct FunctionCache {
     entries: Mutex<Entries>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +36,11 @@ impl FunctionCache {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Lookups so far that found a function's code, and lookups that did not.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
     /// Bytes of code cached now.
     #[cfg(test)]
     fn bytes(&self) -> usize {
@@ -42,7 +50,10 @@ impl FunctionCache {
 
 impl CacheStore for FunctionCache {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        self.entries().map.get(key).map(|code| Cow::Owned(code.clone()))
+        let code = self.entries().map.get(key).map(|code| Cow::Owned(code.clone()));
+        let counter = if code.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        code
     }
 
     fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {

@@ -23,6 +23,7 @@ pub const TICK: Duration = Duration::from_millis(10);
 #[derive(Clone)]
 pub struct Sandbox {
     engine: Engine,
+    cache: Arc<super::compile_cache::FunctionCache>,
     _ticker: Arc<EpochTicker>,
 }
 
@@ -35,9 +36,8 @@ impl Sandbox {
         config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
         // A plugin compiled again with the same code (its snapshot after init, a reload with
         // new settings or rules) reuses the machine code of every unchanged function.
-        config
-            .enable_incremental_compilation(Arc::new(super::compile_cache::FunctionCache::default()))
-            .map_err(|e| anyhow::anyhow!("enabling the compiled-function cache: {e:#}"))?;
+        let cache = Arc::new(super::compile_cache::FunctionCache::default());
+        config.enable_incremental_compilation(cache.clone()).map_err(|e| anyhow::anyhow!("enabling the compiled-function cache: {e:#}"))?;
         // `WASMTIME_PROFILE=perfmap`: name compiled plugin code in /tmp/perf-<pid>.map so that
         // `perf record`/`perf report` show plugin functions (how the guests were profiled).
         if std::env::var_os("WASMTIME_PROFILE").is_some_and(|v| v == "perfmap") {
@@ -45,7 +45,13 @@ impl Sandbox {
         }
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
         let ticker = EpochTicker::start(&engine).map_err(|e| anyhow::anyhow!("starting the epoch ticker: {e}"))?;
-        Ok(Sandbox { engine, _ticker: Arc::new(ticker) })
+        Ok(Sandbox { engine, cache, _ticker: Arc::new(ticker) })
+    }
+
+    /// Function compiles served from the compiled-function cache so far, and compiles that
+    /// were not (each function of each compile counts once).
+    pub fn compile_cache_counts(&self) -> (u64, u64) {
+        self.cache.counts()
     }
 
     /// The engine, for the sandbox's own modules.

@@ -9,6 +9,7 @@ mod bindings;
 mod compile_cache;
 mod declared;
 mod engine;
+mod export_parity;
 mod instance;
 mod limits;
 mod loader;

@@ -33,7 +33,7 @@ pub(crate) fn instrument(bytes: &[u8]) -> wasmtime::Result<Vec<u8>> {
 /// original component rewritten to start in that state.
 pub(crate) fn take<T: Send>(bytes: &[u8], store: &mut Store<T>, instance: Instance) -> wasmtime::Result<Vec<u8>> {
     let wizer = Wizer::new();
-    let (cx, _) = wizer.instrument_component(bytes)?;
+    let (cx, instrumented) = wizer.instrument_component(bytes)?;
     let mut access = Access { store, instance, failed: None };
     // Every call below is synchronous: the future is ready on its first poll. Wizer
     // asserts what it expects of a component it could instrument; a component that breaks
@@ -45,7 +45,11 @@ pub(crate) fn take<T: Send>(bytes: &[u8], store: &mut Store<T>, instance: Instan
         return Err(error.context("reading the initialised state"));
     }
     match poll {
-        Ok(Poll::Ready(result)) => result,
+        // Exported as when instrumented, the snapshot compiles to the same machine code and
+        // comes from the compiled-function cache (see `export_parity`).
+        Ok(Poll::Ready(result)) => {
+            result.map(|snapshot| super::export_parity::with_instrumented_exports(&instrumented, &snapshot).unwrap_or(snapshot))
+        }
         Ok(Poll::Pending) => wasmtime::bail!("the snapshot did not complete synchronously"),
         Err(_) => wasmtime::bail!("the snapshot failed on state it cannot represent"),
     }

@@ -1,0 +1,237 @@
+//! Gives a snapshot's core modules the exports their instrumented form had, so that compiling
+//! the snapshot reuses the machine code compiled for the instrumented component.
+//!
+//! Wizer's instrumentation exports each core module's mutable globals and memories (that is
+//! how the snapshot reads them), and its snapshot exports none of them. Wasmtime compiles an
+//! access to an exported global or memory differently from one to a private one (a shared
+//! alias region instead of the item's own), so every function that touches the stack pointer
+//! — every function with a frame — would compile to different code, miss the compiled-function
+//! cache and be compiled a second time: about a third of the functions, and the expensive
+//! third (the whole-corpus Sigma snapshot: ~5 s). Exporting the same items again under the
+//! same names makes the snapshot's functions the instrumented ones, byte for byte.
+//!
+//! Only exports are added: nothing in the component refers to them, and the items they name
+//! are the module's own. The component is walked at the byte level (sections are an id, a
+//! LEB128 size and a payload); anything unexpected leaves the snapshot as it was.
+
+/// The section ids used here: a component's core module, a core module's exports.
+const CORE_MODULE: u8 = 1;
+const EXPORTS: u8 = 7;
+
+/// The export kinds that change how wasmtime compiles accesses: memories and globals.
+const MEMORY: u8 = 2;
+const GLOBAL: u8 = 3;
+
+/// `snapshot` with each top-level core module exporting the memories and globals its
+/// counterpart in `instrumented` (same position) exports; `None` when the components cannot
+/// be read as expected or nothing is missing.
+pub(crate) fn with_instrumented_exports(instrumented: &[u8], snapshot: &[u8]) -> Option<Vec<u8>> {
+    let wanted: Vec<&[u8]> = sections(instrumented)?.into_iter().filter(|s| s.id == CORE_MODULE).map(|s| s.payload).collect();
+    let mut out = snapshot[..8].to_vec();
+    let mut modules = 0;
+    let mut changed = false;
+    for section in sections(snapshot)? {
+        let mut payload = std::borrow::Cow::Borrowed(section.payload);
+        if section.id == CORE_MODULE {
+            if let Some(module) = wanted.get(modules).and_then(|from| add_exports(from, section.payload)) {
+                payload = std::borrow::Cow::Owned(module);
+                changed = true;
+            }
+            modules += 1;
+        }
+        push_section(&mut out, section.id, &payload);
+    }
+    changed.then_some(out)
+}
+
+/// `module` exporting also the memories and globals `from` exports and it does not.
+fn add_exports(from: &[u8], module: &[u8]) -> Option<Vec<u8>> {
+    let from_exports = exports(sections(from)?.iter().find(|s| s.id == EXPORTS)?.payload)?;
+    let sections = sections(module)?;
+    let own = sections.iter().find(|s| s.id == EXPORTS).map_or(Some(Vec::new()), |s| exports(s.payload))?;
+    let missing: Vec<&Export<'_>> = from_exports
+        .iter()
+        .filter(|e| matches!(e.kind, MEMORY | GLOBAL))
+        .filter(|e| !own.iter().any(|o| o.kind == e.kind && o.index == e.index))
+        .filter(|e| !own.iter().any(|o| o.name == e.name))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut payload = Vec::new();
+    write_leb(&mut payload, u32::try_from(own.len() + missing.len()).ok()?);
+    for export in own.iter().chain(missing.iter().copied()) {
+        payload.extend_from_slice(export.raw);
+    }
+    let mut out = module[..8].to_vec();
+    let mut placed = false;
+    for section in &sections {
+        match section.id {
+            EXPORTS => {
+                push_section(&mut out, EXPORTS, &payload);
+                placed = true;
+            }
+            // Sections after exports (start, elements, code, data, custom): place it first.
+            id if !placed && after_exports(id) => {
+                push_section(&mut out, EXPORTS, &payload);
+                placed = true;
+                push_section(&mut out, id, section.payload);
+            }
+            id => push_section(&mut out, id, section.payload),
+        }
+    }
+    placed.then_some(out)
+}
+
+/// Whether a core module's section comes after the export section: start, elements, data
+/// count, code, data.
+fn after_exports(id: u8) -> bool {
+    matches!(id, 8..=12)
+}
+
+/// One section: its id and payload.
+struct Section<'a> {
+    id: u8,
+    payload: &'a [u8],
+}
+
+/// The sections after the 8-byte preamble, or `None` if they do not add up.
+fn sections(bytes: &[u8]) -> Option<Vec<Section<'_>>> {
+    let mut at = 8;
+    let mut out = Vec::new();
+    while at < bytes.len() {
+        let id = *bytes.get(at)?;
+        at += 1;
+        let size = read_leb(bytes, &mut at)? as usize;
+        let payload = bytes.get(at..at.checked_add(size)?)?;
+        at += size;
+        out.push(Section { id, payload });
+    }
+    (bytes.len() >= 8).then_some(out)
+}
+
+/// One export, with the bytes that encode it.
+struct Export<'a> {
+    name: &'a [u8],
+    kind: u8,
+    index: u32,
+    raw: &'a [u8],
+}
+
+fn exports(payload: &[u8]) -> Option<Vec<Export<'_>>> {
+    let mut at = 0;
+    let count = read_leb(payload, &mut at)?;
+    let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
+    for _ in 0..count {
+        let start = at;
+        let len = read_leb(payload, &mut at)? as usize;
+        let name = payload.get(at..at.checked_add(len)?)?;
+        at += len;
+        let kind = *payload.get(at)?;
+        at += 1;
+        let index = read_leb(payload, &mut at)?;
+        out.push(Export { name, kind, index, raw: &payload[start..at] });
+    }
+    (at == payload.len()).then_some(out)
+}
+
+fn push_section(out: &mut Vec<u8>, id: u8, payload: &[u8]) {
+    out.push(id);
+    write_leb(out, u32::try_from(payload.len()).expect("a section fits in 4 GiB"));
+    out.extend_from_slice(payload);
+}
+
+fn read_leb(bytes: &[u8], at: &mut usize) -> Option<u32> {
+    let mut value: u32 = 0;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u32::from(byte & 0x7f).checked_shl(shift)?;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+fn write_leb(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A core module of the given sections.
+    fn module(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut out = b"\0asm\x01\0\0\0".to_vec();
+        for (id, payload) in sections {
+            push_section(&mut out, *id, payload);
+        }
+        out
+    }
+
+    fn export(name: &str, kind: u8, index: u8) -> Vec<u8> {
+        let mut out = vec![name.len() as u8];
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&[kind, index]);
+        out
+    }
+
+    fn export_section(entries: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = vec![entries.len() as u8];
+        entries.iter().for_each(|e| out.extend_from_slice(e));
+        out
+    }
+
+    fn component(modules: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = b"\0asm\x0d\0\x01\0".to_vec();
+        for m in modules {
+            push_section(&mut out, CORE_MODULE, m);
+        }
+        out
+    }
+
+    #[test]
+    fn the_snapshot_gets_back_the_memories_and_globals_the_instrumentation_exported() {
+        let code = (10u8, vec![0]);
+        let instrumented = component(&[module(&[
+            (EXPORTS, export_section(&[export("run", 0, 1), export("__wizer_memory_0", MEMORY, 0), export("__wizer_global_0", GLOBAL, 0)])),
+            code.clone(),
+        ])]);
+        let snapshot = component(&[module(&[(EXPORTS, export_section(&[export("run", 0, 1)])), code.clone()])]);
+        let rewritten = with_instrumented_exports(&instrumented, &snapshot).expect("exports were missing");
+        let expected = component(&[module(&[
+            (EXPORTS, export_section(&[export("run", 0, 1), export("__wizer_memory_0", MEMORY, 0), export("__wizer_global_0", GLOBAL, 0)])),
+            code,
+        ])]);
+        assert_eq!(rewritten, expected);
+        assert!(with_instrumented_exports(&instrumented, &rewritten).is_none(), "nothing is missing any more");
+    }
+
+    #[test]
+    fn a_module_without_exports_gets_the_section_in_its_place() {
+        let instrumented = component(&[module(&[(EXPORTS, export_section(&[export("m", MEMORY, 0)])), (10, vec![0])])]);
+        let snapshot = component(&[module(&[(5, vec![1, 0, 1]), (10, vec![0]), (11, vec![0])])]);
+        let rewritten = with_instrumented_exports(&instrumented, &snapshot).expect("the memory export was missing");
+        let expected =
+            component(&[module(&[(5, vec![1, 0, 1]), (EXPORTS, export_section(&[export("m", MEMORY, 0)])), (10, vec![0]), (11, vec![0])])]);
+        assert_eq!(rewritten, expected);
+    }
+
+    #[test]
+    fn functions_and_unreadable_input_change_nothing() {
+        let instrumented = component(&[module(&[(EXPORTS, export_section(&[export("extra", 0, 2)]))])]);
+        let snapshot = component(&[module(&[(EXPORTS, export_section(&[]))])]);
+        assert!(with_instrumented_exports(&instrumented, &snapshot).is_none(), "only memories and globals are added");
+        assert!(with_instrumented_exports(&instrumented, &snapshot[..snapshot.len() - 1]).is_none(), "a truncated component");
+    }
+}
