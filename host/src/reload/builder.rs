@@ -249,6 +249,7 @@ impl Reloader {
             }
         }
         self.slots = slots;
+        super::heap::give_back();
         (stages, refusals)
     }
 

@@ -12,6 +12,7 @@
 
 mod builder;
 mod generation;
+mod heap;
 pub mod selfcheck;
 pub mod spec;
 mod watch;

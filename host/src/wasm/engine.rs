@@ -54,6 +54,11 @@ impl Sandbox {
         self.cache.counts()
     }
 
+    /// Compiles a component; its code and data are mapped from a file (see `mapped`).
+    pub(crate) fn compile(&self, wasm: &[u8]) -> wasmtime::Result<wasmtime::component::Component> {
+        super::mapped::compile(&self.engine, wasm)
+    }
+
     /// The engine, for the sandbox's own modules.
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine

@@ -168,9 +168,7 @@ pub struct Compiled {
 /// the instrumentation cannot handle is compiled as it is, and its instances each run `init`.
 pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled, LoadError> {
     check_component(bytes).map_err(|why| LoadError::NotComponent { path: path.to_owned(), why })?;
-    let build = |wasm: &[u8]| {
-        Component::from_binary(sandbox.engine(), wasm).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") })
-    };
+    let build = |wasm: &[u8]| sandbox.compile(wasm).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") });
     let (component, snapshots) = match super::snapshot::instrument(bytes) {
         Ok(instrumented) => (build(&instrumented)?, true),
         Err(e) => {
@@ -275,7 +273,8 @@ impl LoadedPlugin {
         drop(instance);
         let (pre, snapshot) = match snapshot {
             Some(Ok(snapshot)) => {
-                let component = Component::from_binary(sandbox.engine(), &snapshot)
+                let component = sandbox
+                    .compile(&snapshot)
                     .map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("its snapshot: {e:#}") })?;
                 (prepare(&component)?, true)
             }

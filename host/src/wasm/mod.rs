@@ -13,6 +13,7 @@ mod export_parity;
 mod instance;
 mod limits;
 mod loader;
+mod mapped;
 mod snapshot;
 mod state;
 mod stderr;
