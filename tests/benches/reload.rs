@@ -14,19 +14,16 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+use support::under_reload::{Worker, percentile};
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use logsift::pipeline::{Chain, InputRecord};
+use logsift::pipeline::InputRecord;
 use logsift_event::Origin;
 
 const BATCH: usize = 256;
 const RELOADS: usize = 6;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -82,39 +79,13 @@ fn main() {
         })
         .collect();
 
-    // The worker: batches back to back, following generations, each batch timed.
-    let reloading = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let worker = {
-        let (pipeline, reloading, stop) = (Arc::clone(&pipeline), Arc::clone(&reloading), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            let mut current = pipeline.current();
-            let mut chain = Chain::new(current.stages.iter().cloned());
-            let (mut steady, mut during) = (Vec::new(), Vec::new());
-            let mut switches = 0;
-            for batch in inputs.iter().cycle() {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let t = Instant::now();
-                if pipeline.current_id() != current.id {
-                    current = pipeline.current();
-                    chain.update(&current.stages);
-                    switches += 1;
-                }
-                std::hint::black_box(chain.process(batch));
-                let took = t.elapsed();
-                if reloading.load(Ordering::Relaxed) { during.push(took) } else { steady.push(took) }
-            }
-            (steady, during, switches)
-        })
-    };
+    let worker = Worker::start(Arc::clone(&pipeline), inputs);
 
     std::thread::sleep(Duration::from_secs(2));
     let (mut cold, mut cached) = (Vec::new(), Vec::new());
     let mut unchanged = Vec::new();
     for n in 0..RELOADS {
-        reloading.store(true, Ordering::Relaxed);
+        worker.reloading(true);
         std::fs::write(&plugin, variant(&syslog, n)).expect("new plugin bytes");
         let t = Instant::now();
         reloader.reload("bench");
@@ -127,12 +98,11 @@ fn main() {
         reloader.reload("bench");
         unchanged.push(t.elapsed());
         std::thread::sleep(Duration::from_millis(300));
-        reloading.store(false, Ordering::Relaxed);
+        worker.reloading(false);
         std::thread::sleep(Duration::from_millis(700));
     }
-    stop.store(true, Ordering::Relaxed);
-    let (mut steady, mut during, switches) = worker.join().expect("worker");
-    for v in [&mut cold, &mut cached, &mut unchanged, &mut steady, &mut during] {
+    let timings = worker.finish();
+    for v in [&mut cold, &mut cached, &mut unchanged] {
         v.sort_unstable();
     }
 
@@ -149,27 +119,14 @@ fn main() {
         ms(*cached.last().expect("runs"))
     );
     println!("  reload, nothing changed                     {:>8.2} ms median", ms(percentile(&unchanged, 0.5)));
-    println!("worker batches of {BATCH} lines ({switches} generation switches)");
-    println!(
-        "  steady state    p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms  ({} batches)",
-        ms(percentile(&steady, 0.5)),
-        ms(percentile(&steady, 0.99)),
-        ms(*steady.last().expect("batches")),
-        steady.len()
-    );
-    println!(
-        "  during reloads  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms  ({} batches)  p99 ratio {:.2}",
-        ms(percentile(&during, 0.5)),
-        ms(percentile(&during, 0.99)),
-        ms(*during.last().expect("batches")),
-        during.len(),
-        percentile(&during, 0.99).as_secs_f64() / percentile(&steady, 0.99).as_secs_f64()
-    );
+    println!("worker batches of {BATCH} lines");
+    timings.print();
     support::bench::record(&[
         ("reload.first_generation_ms", ms(first_load)),
         ("reload.cold_compile_ms", ms(percentile(&cold, 0.5))),
         ("reload.new_settings_ms", ms(percentile(&cached, 0.5))),
         ("reload.unchanged_ms", ms(percentile(&unchanged, 0.5))),
-        ("reload.batch_p99_during_per_steady", percentile(&during, 0.99).as_secs_f64() / percentile(&steady, 0.99).as_secs_f64()),
+        ("reload.switch_batch_max_ms", ms(timings.longest_switch())),
+        ("reload.batch_p99_during_per_steady", timings.p99_during_per_steady()),
     ]);
 }

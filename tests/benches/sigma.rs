@@ -14,8 +14,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+use support::under_reload::{Worker, percentile};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use logsift::Runtime;
@@ -45,6 +48,21 @@ fn main() {
     let runtime = Runtime::empty().expect("runtime");
     let limits = Limits { memory_mb: 1024, timeout_ms: 60_000, ..Limits::default() };
 
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(&data).expect("datasets") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            lines.extend(std::fs::read_to_string(&path).expect("dataset").lines().map(str::to_owned));
+        }
+    }
+    let inputs: Vec<InputRecord> = (0..RECORDS)
+        .map(|i| InputRecord {
+            cut_from: None,
+            raw: lines[i % lines.len()].clone().into_bytes(),
+            origin: Origin::File { path: "datasets".into(), line: i as u64 + 1 },
+        })
+        .collect();
+
     let corpus = rule_files(&["rules", "rules-emerging-threats", "rules-threat-hunting"].map(|d| root.join(d))).expect("rule files");
     let all = settings(&corpus);
     // Compiling the component (once per process and file, whatever the rules) apart from
@@ -66,6 +84,7 @@ fn main() {
         inits.push(t.elapsed());
     }
     inits.sort();
+    let per_worker = worker_footprint(&runtime, &sigma, &inputs[..256]);
     drop(sigma);
     // The smallest memory cap the corpus loads under, in 8 MiB steps.
     let mut cap = 64;
@@ -81,6 +100,10 @@ fn main() {
     println!("  compiling the component (once per process)               {:>8.0} ms", ms(compile));
     println!("  loading the rules (init, snapshot, snapshot compiled)    {:>8.0} ms", ms(first));
     println!("  another instance (a worker, or a rebuild after a trap)   {:>8.0} ms median of 3", ms(inits[1]));
+    println!(
+        "  resident memory each further worker adds (json + sigma)  {:>8.1} MiB after a batch, {:.1} MiB of it its own",
+        per_worker.0, per_worker.1
+    );
     println!("  smallest memory cap it loads under                       {:>8} MiB", cap);
     support::bench::record(&[
         ("sigma.component_compile_ms", ms(compile)),
@@ -88,22 +111,10 @@ fn main() {
         ("sigma.corpus_instance_ms", ms(inits[1])),
         ("sigma.corpus_instance_per_load", ms(inits[1]) / ms(first)),
         ("sigma.corpus_min_memory_mib", f64::from(cap)),
+        ("sigma.corpus_worker_rss_mib", per_worker.0),
+        ("sigma.corpus_worker_private_mib", per_worker.1),
     ]);
-
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(&data).expect("datasets") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
-            lines.extend(std::fs::read_to_string(&path).expect("dataset").lines().map(str::to_owned));
-        }
-    }
-    let inputs: Vec<InputRecord> = (0..RECORDS)
-        .map(|i| InputRecord {
-            cut_from: None,
-            raw: lines[i % lines.len()].clone().into_bytes(),
-            origin: Origin::File { path: "datasets".into(), line: i as u64 + 1 },
-        })
-        .collect();
+    reload_under_load(&root, &inputs);
 
     let windows_linux = rule_files(&["rules/windows", "rules/linux"].map(|d| root.join(d))).expect("rule files");
     let comsvcs: Vec<PathBuf> =
@@ -128,6 +139,86 @@ fn main() {
             (&format!("sigma.{key}.wasm_per_native"), wasm / native),
         ]);
     }
+}
+
+/// Resident memory a further worker's chain (json + the loaded corpus) adds once it has
+/// processed a batch, MiB, averaged over four such chains: in all (RSS counts a page of the
+/// shared snapshot again in every instance that maps it), and what is the worker's own
+/// (anonymous: the pages its instances wrote, its buffers).
+fn worker_footprint(runtime: &Runtime, sigma: &Arc<LoadedPlugin>, batch: &[InputRecord]) -> (f64, f64) {
+    let json = runtime.load_plugin(&support::plugin("json"), &serde_json::json!({}), Limits::default()).expect("json");
+    let before = resident_mib();
+    let chains: Vec<Chain> = (0..4)
+        .map(|_| {
+            let mut chain = Chain::new([(Arc::clone(&json), StageOptions::default()), (Arc::clone(sigma), StageOptions::default())]);
+            std::hint::black_box(chain.process(batch));
+            chain
+        })
+        .collect();
+    let after = resident_mib();
+    let n = chains.len() as f64;
+    drop(chains);
+    ((after.0 - before.0) / n, (after.1 - before.1) / n)
+}
+
+/// This process's resident memory in all and its anonymous part, MiB.
+fn resident_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kib = |key: &str| -> f64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{key} in /proc/self/status"))
+    };
+    (kib("VmRSS:") / 1024.0, kib("RssAnon:") / 1024.0)
+}
+
+/// A worker runs json + the whole corpus back to back while the corpus is reloaded three
+/// times beside it (new settings: `init`, snapshot and compile again, as when a rule
+/// changes): its batch times during the reloads against its steady state, and the batches
+/// that moved to the new generation.
+fn reload_under_load(root: &Path, inputs: &[InputRecord]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("logsift.toml");
+    let rules: Vec<String> =
+        ["rules", "rules-emerging-threats", "rules-threat-hunting"].iter().map(|d| root.join(d).display().to_string()).collect();
+    let text = |n: u64| {
+        format!(
+            "batch_size = 256\n[reload]\nwatch = false\n[[pipeline]]\nplugin = {:?}\n[[pipeline]]\nplugin = {:?}\nrules = {rules:?}\n[pipeline.settings]\ncost_sample_every = {}\n",
+            support::plugin("json").display().to_string(),
+            support::plugin("sigma").display().to_string(),
+            100_000 + n
+        )
+    };
+    std::fs::write(&config, text(0)).expect("config");
+    let mut reloader = Runtime::start(logsift::Settings::load(&config).expect("settings"), None).expect("the corpus loads");
+    let batches: Vec<Vec<InputRecord>> = inputs[..inputs.len().min(4096)].chunks(256).map(<[InputRecord]>::to_vec).collect();
+    let worker = Worker::start(Arc::clone(reloader.pipeline()), batches);
+    std::thread::sleep(Duration::from_secs(3));
+    let mut reloads = Vec::new();
+    for n in 1..=3 {
+        worker.reloading(true);
+        std::fs::write(&config, text(n)).expect("new settings");
+        let t = Instant::now();
+        let generation = reloader.reload("bench");
+        reloads.push(t.elapsed());
+        assert_eq!(generation, Some(n + 1), "the corpus reloaded");
+        std::thread::sleep(Duration::from_secs(1));
+        worker.reloading(false);
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let timings = worker.finish();
+    let reload = support::bench::median(reloads);
+    println!("  reloading the whole corpus under load (new settings), worker batches of 256 events:");
+    println!("  reload (init, snapshot, compile, self-check)             {:>8.0} ms median of 3", ms(reload));
+    timings.print();
+    support::bench::record(&[
+        ("sigma.corpus_reload_ms", ms(reload)),
+        ("sigma.corpus_reload_batch_p99_during_per_steady", timings.p99_during_per_steady()),
+        ("sigma.corpus_reload_longest_batch_ms", ms(*timings.during.last().expect("batches"))),
+        ("sigma.corpus_reload_switch_batch_max_ms", ms(timings.longest_switch())),
+        ("sigma.corpus_steady_batch_p99_ms", ms(percentile(&timings.steady, 0.99))),
+    ]);
 }
 
 /// Events/s and alerts of json + sigma in the sandbox.

@@ -24,6 +24,9 @@ pub const TICK: Duration = Duration::from_millis(10);
 pub struct Sandbox {
     engine: Engine,
     cache: Arc<super::compile_cache::FunctionCache>,
+    /// `WASMTIME_PROFILE=perfmap`: compiled code stays on the heap, where perf looks its
+    /// functions up in the perf map (it does not for code mapped from a file).
+    profiling: bool,
     _ticker: Arc<EpochTicker>,
 }
 
@@ -40,12 +43,13 @@ impl Sandbox {
         config.enable_incremental_compilation(cache.clone()).map_err(|e| anyhow::anyhow!("enabling the compiled-function cache: {e:#}"))?;
         // `WASMTIME_PROFILE=perfmap`: name compiled plugin code in /tmp/perf-<pid>.map so that
         // `perf record`/`perf report` show plugin functions (how the guests were profiled).
-        if std::env::var_os("WASMTIME_PROFILE").is_some_and(|v| v == "perfmap") {
+        let profiling = std::env::var_os("WASMTIME_PROFILE").is_some_and(|v| v == "perfmap");
+        if profiling {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
         let ticker = EpochTicker::start(&engine).map_err(|e| anyhow::anyhow!("starting the epoch ticker: {e}"))?;
-        Ok(Sandbox { engine, cache, _ticker: Arc::new(ticker) })
+        Ok(Sandbox { engine, cache, profiling, _ticker: Arc::new(ticker) })
     }
 
     /// Function compiles served from the compiled-function cache so far, and compiles that
@@ -54,8 +58,12 @@ impl Sandbox {
         self.cache.counts()
     }
 
-    /// Compiles a component; its code and data are mapped from a file (see `mapped`).
+    /// Compiles a component; its code and data are mapped from a file (see `mapped`) unless
+    /// the guests are being profiled.
     pub(crate) fn compile(&self, wasm: &[u8]) -> wasmtime::Result<wasmtime::component::Component> {
+        if self.profiling {
+            return wasmtime::component::Component::from_binary(&self.engine, wasm);
+        }
         super::mapped::compile(&self.engine, wasm)
     }
 
