@@ -199,6 +199,18 @@ impl<'a> Event<'a> {
         self.get(name).is_some()
     }
 
+    /// Whether a field has this name, read from the names alone if the event is not decoded
+    /// yet: no value is decoded or checked (the host checked every event it hands over), and
+    /// nothing is allocated. What the batch loop asks of every event before a parser runs.
+    pub(crate) fn has_name(&self, name: &str) -> bool {
+        match (&self.view, self.fields.get()) {
+            (Some(view), None) => {
+                self.pending.iter().any(|(n, _)| n == name) || view.field_spans().any(|span| span.is_ok_and(|(n, _)| n == name.as_bytes()))
+            }
+            _ => self.contains(name),
+        }
+    }
+
     /// All fields, in order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
         self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default().iter().map(|(n, v)| (n.as_ref(), v))

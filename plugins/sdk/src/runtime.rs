@@ -74,7 +74,7 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
     plugin.prepare(&events);
     for (index, mut event) in events.into_iter().enumerate() {
         let record = u32::try_from(index).unwrap_or(u32::MAX);
-        if P::METADATA.kind == Kind::Parser && event.contains(PARSED_MARK) {
+        if P::METADATA.kind == Kind::Parser && event.has_name(PARSED_MARK) {
             continue;
         }
         let mut ctx = Context::new(record);
@@ -114,4 +114,48 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
         out.changes.push(Change { record: u32::try_from(index).unwrap_or(u32::MAX), action: Action::Reject(reason) });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use logsift_event::{EventWriter, Origin, Value};
+
+    use super::*;
+    use crate::{Metadata, Settings};
+
+    /// A parser that counts the events it is called on.
+    struct Counting(usize);
+
+    impl Plugin for Counting {
+        const METADATA: Metadata = Metadata::new("counting", "0.0.0", Kind::Parser, "counts calls");
+
+        fn init(_settings: Settings) -> Result<Self, String> {
+            Ok(Counting(0))
+        }
+
+        fn process(&mut self, _event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
+            self.0 += 1;
+            Outcome::Pass
+        }
+    }
+
+    #[test]
+    fn a_parser_skips_claimed_events_by_their_field_names_alone() {
+        let mut batch = Vec::new();
+        let mut claimed = EventWriter::begin(&mut batch, &Origin::None);
+        claimed.field(PARSED_MARK, &Value::from("syslog")).field("message", &Value::from("zzz"));
+        claimed.finish();
+        // The claimed event's last value is made invalid UTF-8: deciding to skip it must not
+        // read it (decoding it would reject the event).
+        let at = batch.windows(3).rposition(|w| w == b"zzz").expect("the value");
+        batch[at] = 0xFF;
+        let mut raw = EventWriter::begin(&mut batch, &Origin::None);
+        raw.field("event.original", &Value::from("a line"));
+        raw.finish();
+
+        let mut parser = Counting(0);
+        let out = process_batch(&mut parser, &batch);
+        assert_eq!(parser.0, 1, "called on the unclaimed event only");
+        assert!(out.changes.is_empty(), "both pass on unchanged: {:?}", out.changes);
+    }
 }
