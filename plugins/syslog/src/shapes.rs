@@ -30,6 +30,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use memchr::memmem;
+
 use crate::fields::{EventOutcome, MessageFields};
 use crate::{pam, sudo};
 
@@ -175,10 +177,25 @@ pub fn user_name(text: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Segment {
-    Literal(&'static str),
+    Literal(Box<Literal>),
     Hole(Hole),
+}
+
+/// A template's literal text, with its searchers built once (a `str::find` builds one per
+/// call: that was most of what matching a message cost).
+#[derive(Debug, Clone)]
+struct Literal {
+    text: &'static str,
+    forward: memmem::Finder<'static>,
+    backward: memmem::FinderRev<'static>,
+}
+
+impl Literal {
+    fn segment(text: &'static str) -> Segment {
+        Segment::Literal(Box::new(Literal { text, forward: memmem::Finder::new(text), backward: memmem::FinderRev::new(text) }))
+    }
 }
 
 /// A compiled shape.
@@ -206,11 +223,11 @@ impl Shape {
                     rest = rest.get(end + 1..).unwrap_or_default();
                 }
                 Some(at) => {
-                    segments.push(Segment::Literal(rest.get(..at).unwrap_or_default()));
+                    segments.push(Literal::segment(rest.get(..at).unwrap_or_default()));
                     rest = rest.get(at..).unwrap_or_default();
                 }
                 None => {
-                    segments.push(Segment::Literal(rest));
+                    segments.push(Literal::segment(rest));
                     rest = "";
                 }
             }
@@ -251,7 +268,9 @@ impl Shape {
 fn match_segments<'s>(segments: &[Segment], input: &'s str, texts: &mut [&'s str; MAX_HOLES], next: usize) -> bool {
     match segments {
         [] => input.is_empty(),
-        [Segment::Literal(literal), rest @ ..] => input.strip_prefix(literal).is_some_and(|after| match_segments(rest, after, texts, next)),
+        [Segment::Literal(literal), rest @ ..] => {
+            input.strip_prefix(literal.text).is_some_and(|after| match_segments(rest, after, texts, next))
+        }
         [Segment::Hole(hole), rest @ ..] => {
             if next >= MAX_HOLES {
                 return false;
@@ -294,25 +313,25 @@ fn match_segments<'s>(segments: &[Segment], input: &'s str, texts: &mut [&'s str
 /// here cannot overlap, so each search resumes past (or before) the last one found.
 struct Candidates<'s, 'l> {
     input: &'s str,
-    literal: &'l str,
+    literal: &'l Literal,
     greedy: bool,
     /// Lazy: where the next search starts. Greedy: where it ends.
     bound: usize,
 }
 
 impl<'s, 'l> Candidates<'s, 'l> {
-    fn new(input: &'s str, literal: &'l str, greedy: bool) -> Self {
+    fn new(input: &'s str, literal: &'l Literal, greedy: bool) -> Self {
         Candidates { input, literal, greedy, bound: if greedy { input.len() } else { 0 } }
     }
 
     fn next(&mut self) -> Option<usize> {
         if self.greedy {
-            let at = self.input.get(..self.bound)?.rfind(self.literal)?;
+            let at = self.literal.backward.rfind(self.input.as_bytes().get(..self.bound)?)?;
             self.bound = at;
             Some(at)
         } else {
-            let at = self.bound + self.input.get(self.bound..)?.find(self.literal)?;
-            self.bound = at + self.literal.len().max(1);
+            let at = self.bound + self.literal.forward.find(self.input.as_bytes().get(self.bound..)?)?;
+            self.bound = at + self.literal.text.len().max(1);
             Some(at)
         }
     }
