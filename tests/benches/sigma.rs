@@ -9,7 +9,11 @@
 //!   cycled), against the same rules in rsigma natively: `../shared/peers/rsigma-bench`, the
 //!   stock crates from crates.io built outside this workspace (logsift carries a patch of
 //!   `rsigma-eval`), as a user would run it: JSON parsed, every rule evaluated, each alert
-//!   written as a JSON line (to /dev/null here). No logsource routing on either side.
+//!   written as a JSON line (to /dev/null here). Without logsource routing on either side,
+//!   then, for all of Windows + Linux and the whole snapshot, with the same routing on both
+//!   (SigmaHQ's THOR mapping; the native side is `tests/peers/rsigma-routed`, rsigma as
+//!   published, routing the way the plugin does).
+//! - The whole corpus reloaded under load, and the memory each further worker adds.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -121,16 +125,34 @@ fn main() {
         windows_linux.iter().filter(|p| p.ends_with("proc_creation_win_rundll32_process_dump_via_comsvcs.yml")).cloned().collect();
     let hundred: Vec<PathBuf> =
         windows_linux.iter().filter(|p| p.to_string_lossy().contains("process_creation")).take(100).cloned().collect();
+    // Routed rows: both sides route events to logsources by SigmaHQ's THOR mapping (the
+    // plugin's `logsources` setting; the native side, rsigma as published, routes the same
+    // way in `tests/peers/rsigma-routed`).
+    let routes = support::thor::routes(&root);
+    let routes_file = tempfile::NamedTempFile::new().expect("routes file");
+    std::fs::write(routes_file.path(), routes.to_string()).expect("writing the routes");
+    let routed_peer = support::bench::own_peer("rsigma-routed");
+    let routed = |files: &[PathBuf]| {
+        let mut settings = settings(files);
+        settings["logsources"] = routes.clone();
+        settings
+    };
     println!("  events/s, json parser + rules, {RECORDS} events of Windows telemetry:");
     println!("  {:<34} {:>12} {:>12} {:>7} {:>8}", "rules", "logsift wasm", "rsigma", "ratio", "alerts");
-    for (key, name, files) in [
-        ("one_rule", "1 (comsvcs dump)", comsvcs),
-        ("hundred_rules", "100 (process_creation)", hundred),
-        ("windows_linux", "all Windows + Linux", windows_linux),
-        ("whole_corpus", "the whole snapshot", corpus.clone()),
+    for (key, name, files, route) in [
+        ("one_rule", "1 (comsvcs dump)", comsvcs, false),
+        ("hundred_rules", "100 (process_creation)", hundred, false),
+        ("windows_linux", "all Windows + Linux", windows_linux.clone(), false),
+        ("whole_corpus", "the whole snapshot", corpus.clone(), false),
+        ("windows_linux_routed", "all Windows + Linux, routed", windows_linux, true),
+        ("whole_corpus_routed", "the whole snapshot, routed", corpus.clone(), true),
     ] {
-        let (wasm, alerts) = wasm_rate(&runtime, &settings(&files), &inputs);
-        let (native, native_alerts) = native_rate(&peer, &files, &inputs);
+        let (wasm, alerts) = wasm_rate(&runtime, &if route { routed(&files) } else { settings(&files) }, &inputs);
+        let (native, native_alerts) = if route {
+            native_rate(&routed_peer, &[routes_file.path()], &files, &inputs)
+        } else {
+            native_rate(&peer, &[], &files, &inputs)
+        };
         assert_eq!(alerts, native_alerts, "{name}: the plugin and rsigma raise the same alerts");
         println!("  {:<34} {:>12.0} {:>12.0} {:>7.2} {:>8}", format!("{name}: {}", files.len()), wasm, native, wasm / native, alerts);
         support::bench::record(&[
@@ -235,9 +257,10 @@ fn wasm_rate(runtime: &Runtime, settings: &serde_json::Value, inputs: &[InputRec
     (inputs.len() as f64 / t.elapsed().as_secs_f64(), alerts)
 }
 
-/// Events/s and alerts of rsigma natively: the peer program over the same events, written
-/// to a file as JSON lines; its own figures (stderr, `key value` lines) are read back.
-fn native_rate(peer: &Path, files: &[PathBuf], inputs: &[InputRecord]) -> (f64, usize) {
+/// Events/s and alerts of rsigma natively: the peer program (given `leading` arguments, then
+/// the rule files) over the same events, written to a file as JSON lines; its own figures
+/// (stderr, `key value` lines) are read back.
+fn native_rate(peer: &Path, leading: &[&Path], files: &[PathBuf], inputs: &[InputRecord]) -> (f64, usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let events = dir.path().join("events.jsonl");
     let mut text = Vec::new();
@@ -246,7 +269,7 @@ fn native_rate(peer: &Path, files: &[PathBuf], inputs: &[InputRecord]) -> (f64, 
         text.push(b'\n');
     }
     std::fs::write(&events, text).expect("writing the events");
-    let out = Command::new(peer).args(files).arg(&events).stdout(Stdio::null()).output().expect("running rsigma-bench");
+    let out = Command::new(peer).args(leading).args(files).arg(&events).stdout(Stdio::null()).output().expect("running rsigma-bench");
     assert!(out.status.success(), "rsigma-bench failed: {}", String::from_utf8_lossy(&out.stderr));
     let figures = String::from_utf8_lossy(&out.stderr);
     let figure = |key: &str| -> f64 {

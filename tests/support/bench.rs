@@ -36,14 +36,24 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
 /// (skip the comparison) when `../shared` is absent.
 pub fn peer(name: &str) -> Option<PathBuf> {
     let manifest = super::shared_data(&format!("peers/{name}/Cargo.toml"))?;
+    Some(build_peer(&manifest, name))
+}
+
+/// One of logsift's own peer baselines (`tests/peers/<name>`, each its own workspace with
+/// its own lock file), built like [`peer`].
+pub fn own_peer(name: &str) -> PathBuf {
+    build_peer(&super::workspace().join(format!("tests/peers/{name}/Cargo.toml")), name)
+}
+
+fn build_peer(manifest: &std::path::Path, name: &str) -> PathBuf {
     let target = super::prefix().join("peers");
     let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["build", "--release", "--locked", "--quiet", "--manifest-path"])
-        .arg(&manifest)
+        .arg(manifest)
         .arg("--target-dir")
         .arg(&target)
         .status()
         .unwrap_or_else(|e| panic!("running cargo to build the peer {name}: {e}"));
     assert!(status.success(), "building the peer {name} ({}) failed", manifest.display());
-    Some(target.join("release").join(name))
+    target.join("release").join(name)
 }

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod kafka;
 pub mod mock_service;
 pub mod service;
+pub mod thor;
 pub mod under_reload;
 
 pub use logsift_sdk::testing::shared_data;

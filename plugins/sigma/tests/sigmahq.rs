@@ -10,6 +10,9 @@ use logsift_sdk::Value;
 use logsift_sdk::testing::{self, shared_data};
 use logsift_sigma::{RuleFile, Sigma};
 
+#[path = "../../../tests/support/thor.rs"]
+mod thor;
+
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).expect("rules dir").map(|e| e.expect("entry").path()).collect();
     entries.sort();
@@ -41,37 +44,6 @@ fn settings(files: &[RuleFile]) -> String {
 fn settings_with(files: &[RuleFile], logsources: serde_json::Value) -> String {
     let rules: Vec<_> = files.iter().map(|f| serde_json::json!({"path": f.path, "text": f.text})).collect();
     serde_json::json!({ "rules": rules, "logsources": logsources }).to_string()
-}
-
-/// Routing entries from SigmaHQ's THOR logsource mapping. A service entry names its channel
-/// (`sources: [WinEventLog:<channel>]`); a category entry names its event ids and the
-/// service it belongs to, so it holds on that service's channel with those ids.
-fn thor_routes(root: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(root.join("thor-logsource-mapping.yml")).expect("thor mapping");
-    let mapping: serde_json::Value = yaml_serde::from_str(&text).expect("thor mapping YAML");
-    let entries: Vec<&serde_json::Value> = mapping["logsources"].as_object().expect("logsources").values().collect();
-    let mut channels: BTreeMap<String, String> = BTreeMap::new();
-    let mut routes = Vec::new();
-    for entry in &entries {
-        let (Some(service), Some(source)) = (entry["service"].as_str(), entry["sources"][0].as_str()) else { continue };
-        let Some(channel) = source.strip_prefix("WinEventLog:") else { continue };
-        channels.insert(service.to_owned(), channel.to_owned());
-        let logsource = serde_json::json!({"product": entry["product"], "service": service});
-        routes.push(serde_json::json!({"when": {"Channel": channel}, "logsource": logsource}));
-    }
-    for entry in &entries {
-        let (Some(category), Some(conditions)) = (entry["category"].as_str(), entry["conditions"].as_object()) else { continue };
-        let Some(service) = entry["rewrite"]["service"].as_str() else { continue };
-        let Some(channel) = channels.get(service) else { continue };
-        let mut when = conditions.clone();
-        when.insert("Channel".into(), serde_json::Value::from(channel.clone()));
-        let logsource = serde_json::json!({"product": "windows", "category": category, "service": service});
-        routes.push(serde_json::json!({"when": when, "logsource": logsource}));
-    }
-    // The most specific entries first: they fill the dimensions (Sysmon event 12 with
-    // `EventType: DeleteKey` is `registry_delete` before it is any registry event).
-    routes.sort_by_key(|r| std::cmp::Reverse(r["when"].as_object().map_or(0, serde_json::Map::len)));
-    serde_json::Value::Array(routes)
 }
 
 /// A Windows event from its XML-as-JSON form, flattened the way Sigma's Windows rules name
@@ -160,7 +132,7 @@ fn the_sigmahq_corpus_loads_and_every_regression_case_fires_its_rule() {
     let Some(root) = shared_data("sigma") else { return };
     let files = corpus(&root);
     let started = Instant::now();
-    let routes = thor_routes(&root);
+    let routes = thor::routes(&root);
     let mut sigma: Sigma = testing::plugin(&settings_with(&files, routes.clone()));
     let (loaded, refused) = (sigma.rules().loaded, sigma.rules().refused.len());
     eprintln!("{} rule files: {loaded} rules loaded, {refused} refused, in {:?} (native test build)", files.len(), started.elapsed());
