@@ -1,0 +1,57 @@
+//! Loading a plugin, as every start and reload does: the snapshot after `init` compiles from
+//! the compiled-function cache, and the compiled snapshot is mapped from a file that its
+//! instances' memories map too.
+
+mod support;
+
+/// A plugin's snapshot after `init` compiles from the machine code of its instrumented form:
+/// the load's second compile is served from the compiled-function cache (before the snapshot
+/// kept the instrumentation's exports, a third of its functions — those with a stack frame —
+/// were compiled again).
+#[test]
+fn the_snapshot_after_init_compiles_from_the_compiled_function_cache() {
+    let runtime = logsift::Runtime::empty().expect("runtime");
+    let sandbox = runtime.sandbox();
+    let path = support::plugin("json");
+    let bytes = std::fs::read(&path).expect("json.wasm");
+    let compiled = logsift::wasm::compile(sandbox, &path, &bytes).expect("compiles");
+    let (hits_before, misses_before) = sandbox.compile_cache_counts();
+    let plugin = logsift::wasm::LoadedPlugin::from_component(
+        sandbox,
+        None,
+        &path,
+        &compiled,
+        &serde_json::json!({}),
+        logsift::wasm::Limits::default(),
+        logsift::tables::Grants::default(),
+    )
+    .expect("loads");
+    assert!(plugin.starts_from_snapshot());
+    let (hits, misses) = sandbox.compile_cache_counts();
+    let (hits, misses) = (hits - hits_before, misses - misses_before);
+    assert!(hits + misses > 100, "the snapshot was compiled: {hits} hits, {misses} misses");
+    assert!(misses * 10 <= hits + misses, "at most 10 % of the snapshot's functions compiled again: {misses} of {}", hits + misses);
+}
+
+/// A plugin's compiled snapshot is mapped from a file, and its instances' memories from the
+/// same file: the initialised state (the Sigma corpus: ~90 MiB) is neither copied onto the
+/// heap nor into a memfd, and only the pages an instance touches are resident.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_instance_memory_is_mapped_from_the_compiled_file() {
+    let runtime = logsift::Runtime::empty().expect("runtime");
+    let path = support::plugin("json");
+    let plugin =
+        logsift::wasm::LoadedPlugin::load(runtime.sandbox(), None, &path, &serde_json::json!({}), logsift::wasm::Limits::default())
+            .expect("loads");
+    assert!(plugin.starts_from_snapshot());
+    let _instance = plugin.instantiate().expect("instantiates");
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+    let from_compiled: Vec<&str> = maps.lines().filter(|l| l.contains("logsift-compiled-") && l.ends_with("(deleted)")).collect();
+    assert!(from_compiled.iter().any(|l| l.contains(" r-xp ")), "machine code mapped from an unlinked compiled file: {maps}");
+    assert!(
+        from_compiled.iter().any(|l| l.contains(" rw-p ")),
+        "an instance memory mapped copy-on-write from the compiled file: {from_compiled:#?}"
+    );
+    assert!(!maps.contains("memfd:wasm-memory-image"), "no memfd copy of the memory image: {maps}");
+}
