@@ -249,7 +249,6 @@ impl Reloader {
             }
         }
         self.slots = slots;
-        super::heap::give_back();
         (stages, refusals)
     }
 
@@ -290,9 +289,12 @@ impl Reloader {
             }
         };
         let grants = self.tables.grants(&spec.tables)?;
-        let plugin =
-            LoadedPlugin::from_component(&self.sandbox, spec.name.as_deref(), &spec.path, &compiled, &spec.settings, limits, grants)
-                .map_err(|e| e.to_string())?;
+        let loaded =
+            LoadedPlugin::from_component(&self.sandbox, spec.name.as_deref(), &spec.path, &compiled, &spec.settings, limits, grants);
+        // The load's transient buffers (the initialised instance, the snapshot) are freed by
+        // now, whether it succeeded or not: hand them back. Reloads that load nothing skip this.
+        super::heap::give_back();
+        let plugin = loaded.map_err(|e| e.to_string())?;
         self_check(&plugin)?;
         tracing::info!(
             target: "logsift::audit",

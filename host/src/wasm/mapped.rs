@@ -21,7 +21,7 @@ use wasmtime::component::Component;
 
 /// Compiles `wasm` and maps the result from an unlinked temporary file (see the module
 /// documentation); falls back to memory when the file cannot be written.
-// One of the host's two exceptions to `unsafe_code = "deny"` (with `reload::heap`): wasmtime
+// With `reload::heap`, the host's only exceptions to `unsafe_code = "deny"`: wasmtime
 // trusts the bytes it deserialises, and these are the ones it produced a moment before.
 #[allow(unsafe_code)]
 pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {

@@ -183,8 +183,8 @@ enum Segment {
     Hole(Hole),
 }
 
-/// A template's literal text, with its searchers built once (a `str::find` builds one per
-/// call: that was most of what matching a message cost).
+/// A template's literal text, with its searchers built once (`str::find` builds a two-way
+/// searcher on every call).
 #[derive(Debug, Clone)]
 struct Literal {
     text: &'static str,
