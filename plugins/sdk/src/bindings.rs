@@ -28,10 +28,13 @@ pub mod glue {
         }
     }
 
-    /// Parses the settings JSON and builds the plugin.
+    /// Parses the settings JSON, builds the plugin and seals the heap `init` leaves behind
+    /// (see [`heap`](crate::heap)).
     pub fn init<P: Plugin>(settings: &str) -> Result<P, String> {
         let settings = Settings::from_json(settings)?;
-        P::init(settings)
+        let plugin = P::init(settings)?;
+        crate::heap::seal();
+        Ok(plugin)
     }
 
     /// Runs a batch through the instance, or rejects it all if `init` never succeeded.

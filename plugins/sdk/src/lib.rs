@@ -44,6 +44,8 @@ extern crate self as logsift_sdk;
 
 mod alert;
 mod event;
+#[cfg(target_arch = "wasm32")]
+mod heap;
 pub mod log;
 pub mod lookup;
 mod plugin;

@@ -18,6 +18,11 @@
 //! has processed, itself included (its state, for the tests of state across a rebuild), and
 //! `labels.faulty_init = <id>`: a random number drawn in `init`, the same in every instance
 //! that starts from one `init` (a snapshot), different in each instance that runs its own.
+//!
+//! `init_holes = n` makes `init` leave n free chunks scattered through its heap (2n small
+//! allocations, every other one freed), and every record tagged `labels.faulty_heap`: where
+//! a small allocation made for it landed, `past-snapshot` (beyond the memory `init` ended
+//! with) or `in-snapshot` (in a chunk `init` freed), for the test of the SDK's sealed heap.
 
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
 use serde::Deserialize;
@@ -34,6 +39,7 @@ struct FaultySettings {
     fail_init: bool,
     version: String,
     batch_mb: usize,
+    init_holes: usize,
 }
 
 impl Default for FaultySettings {
@@ -47,6 +53,7 @@ impl Default for FaultySettings {
             fail_init: false,
             version: "1".into(),
             batch_mb: 0,
+            init_holes: 0,
         }
     }
 }
@@ -57,6 +64,10 @@ pub struct Faulty {
     hoard: Vec<Vec<u8>>,
     seen: i64,
     init_id: String,
+    /// What `init_holes` kept alive, and the end of memory when `init` returned.
+    #[expect(clippy::vec_box, reason = "each box is a heap chunk of its own: the holes between them are the point")]
+    kept: Vec<Box<[u8; 48]>>,
+    init_end: usize,
 }
 
 impl Plugin for Faulty {
@@ -69,7 +80,10 @@ impl Plugin for Faulty {
             return Err("init failed because fail_init is set".into());
         }
         let init_id = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8).to_string();
-        Ok(Faulty { settings, hoard: Vec::new(), seen: 0, init_id })
+        // Side by side, then every other one freed: no freed chunk can merge with another.
+        let all: Vec<Box<[u8; 48]>> = (0..2 * settings.init_holes).map(|i| std::hint::black_box(Box::new([i as u8; 48]))).collect();
+        let kept: Vec<Box<[u8; 48]>> = all.into_iter().step_by(2).collect();
+        Ok(Faulty { settings, hoard: Vec::new(), seen: 0, init_id, kept, init_end: memory_end() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
@@ -109,8 +123,21 @@ impl Plugin for Faulty {
         event.set("labels.faulty", version);
         event.set("labels.faulty_seen", self.seen);
         event.set("labels.faulty_init", self.init_id.clone());
+        if !self.kept.is_empty() {
+            let probe = std::hint::black_box(Box::new([3u8; 40]));
+            let place = if (&raw const *probe) as usize >= self.init_end { "past-snapshot" } else { "in-snapshot" };
+            event.set("labels.faulty_heap", place);
+        }
         Outcome::Pass
     }
+}
+
+/// The end of linear memory, in bytes (natively: nothing to compare with).
+fn memory_end() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size(0) * 65_536;
+    #[cfg(not(target_arch = "wasm32"))]
+    usize::MAX
 }
 
 logsift_sdk::export_plugin!(Faulty);
