@@ -139,7 +139,11 @@ impl Plugin for Sigma {
                 alert = alert.with_status(status);
             }
             if let Some(detection) = result.as_detection() {
-                alert = alert.with_detail("sigma.selections", detection.matched_selections.join(","));
+                // In name order: rsigma lists a selector's (`1 of selection_*`) matches in
+                // its hash map's order, which changes from one build to the next.
+                let mut selections: Vec<&str> = detection.matched_selections.iter().map(String::as_str).collect();
+                selections.sort_unstable();
+                alert = alert.with_detail("sigma.selections", selections.join(","));
             }
             if let Some(correlation) = result.as_correlation() {
                 let group: Vec<String> = correlation.group_key.iter().map(|(field, value)| format!("{field}={value}")).collect();

@@ -11,8 +11,14 @@
 //! The view names the event's keys (under both the event's and Sigma's names), so rsigma's
 //! candidate index probes only the indexed fields the event has rather than every field any
 //! rule names: hundreds of lookups per event fewer over the SigmaHQ corpus.
+//!
+//! The texts keywords search are gathered once per event (numbers and timestamps written
+//! out once, not per rule), and lowercased once when a case-insensitive keyword rule first
+//! asks: every keyword rule of the set then compares against the same lowercased texts
+//! instead of lowercasing (and allocating) each value again for itself.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 
 use logsift_sdk::{Event, Value};
@@ -47,18 +53,44 @@ impl FieldMapping {
 pub struct SigmaView<'e, 'a> {
     event: &'e Event<'a>,
     mapping: &'e FieldMapping,
+    /// The texts keywords search, gathered on first use.
+    texts: OnceCell<Vec<Cow<'e, str>>>,
+    /// Each of `texts` lowercased, `None` where it is already: made on first use.
+    lowered: OnceCell<Vec<Option<String>>>,
 }
 
 impl<'e, 'a> SigmaView<'e, 'a> {
     /// A view of `event`; names absent from `mapping` are looked up as they are.
     pub fn new(event: &'e Event<'a>, mapping: &'e FieldMapping) -> Self {
-        SigmaView { event, mapping }
+        SigmaView { event, mapping, texts: OnceCell::new(), lowered: OnceCell::new() }
     }
 
-    /// The values keywords search.
-    fn keyword_values(&self) -> impl Iterator<Item = &'e Value<'a>> {
-        let parsed = self.event.get("event.dataset").is_some();
-        self.event.fields().filter(move |(name, _)| !(parsed && *name == "event.original")).map(|(_, value)| value)
+    /// The texts keywords search: each value's, an array's items each.
+    fn texts(&self) -> &[Cow<'e, str>] {
+        self.texts.get_or_init(|| {
+            let event: &'e Event<'a> = self.event;
+            let parsed = event.get("event.dataset").is_some();
+            let mut texts = Vec::new();
+            for (name, value) in event.fields() {
+                if !(parsed && name == "event.original") {
+                    text(value, &mut |t| texts.push(t));
+                }
+            }
+            texts
+        })
+    }
+
+    /// [`Self::texts`] lowercased, `None` for each that already is.
+    fn lowered(&self) -> &[Option<String>] {
+        self.lowered.get_or_init(|| {
+            self.texts()
+                .iter()
+                .map(|t| match rsigma_eval::matcher::ascii_lowercase_cow(t) {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(lower) => Some(lower),
+                })
+                .collect()
+        })
     }
 }
 
@@ -102,22 +134,19 @@ impl rsigma_eval::Event for SigmaView<'_, '_> {
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
-        let mut found = false;
-        for value in self.keyword_values() {
-            text(value, &mut |s| found |= pred(&s));
-            if found {
-                return true;
-            }
-        }
-        false
+        self.texts().iter().any(|t| pred(t))
+    }
+
+    fn any_string_value_lowered(&self, pred: &dyn Fn(&str, &str) -> bool) -> bool {
+        self.texts().iter().zip(self.lowered()).any(|(t, lower)| pred(t, lower.as_deref().unwrap_or(t)))
     }
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
-        let mut out = Vec::new();
-        for value in self.keyword_values() {
-            text(value, &mut |s| out.push(s));
-        }
-        out
+        self.texts().iter().map(|t| Cow::Borrowed(t.as_ref())).collect()
+    }
+
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        self.texts().iter().for_each(|t| visit(t));
     }
 
     fn to_json(&self) -> serde_json::Value {

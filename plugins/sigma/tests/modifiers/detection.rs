@@ -63,6 +63,30 @@ fn keywords_match_values_never_the_field_names_in_a_parsed_events_raw_text() {
 }
 
 #[test]
+fn keywords_compare_each_value_lowercased_once_for_every_rule_and_cased_ones_as_written() {
+    // Keyword texts are lowercased once per event and shared by every keyword rule: ASCII,
+    // non-ASCII and numbers alike, through single keywords, a keyword set long enough to be
+    // searched as one automaton, and wildcards (a regex); a `cased` keyword gets the text
+    // as written.
+    let events = [
+        field("CommandLine", r"C:\TOOLS\MIMIKATZ.EXE privilege::debug"),
+        field("message", "Ärger mit MimiKatz"),
+        field("EventID", 4624i64),
+        field("message", "mimi-katz"),
+        field("message", "nothing to see"),
+    ];
+    let single = rule("keywords:\n    - 'mimikatz'\n    - '4624'\ncondition: keywords");
+    assert_eq!(fires(&single, &events), [true, true, true, false, false]);
+    let many: String = (0..12).map(|i| format!("    - 'decoy{i}'\n")).collect();
+    let set = rule(&format!("keywords:\n{many}    - 'MimiKatz'\ncondition: keywords"));
+    assert_eq!(fires(&set, &events), [true, true, false, false, false]);
+    let wildcard = rule("keywords:\n    - 'MIMI*KATZ'\ncondition: keywords");
+    assert_eq!(fires(&wildcard, &events), [true, true, false, true, false]);
+    let cased = rule("keywords:\n    '|cased':\n        - '*MimiKatz*'\ncondition: keywords");
+    assert_eq!(fires(&cased, &events), [false, true, false, false, false]);
+}
+
+#[test]
 /// Pins a deviation of rsigma 0.23 from the specification, so an upgrade that changes it is
 /// noticed: under `'|all'` each keyword is compared with a whole field value (plain keyword
 /// lists search within values) and all of them with the same value, so the spec's example

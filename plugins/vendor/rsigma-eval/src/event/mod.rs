@@ -172,6 +172,16 @@ pub trait Event {
     /// Collect all string values in the event.
     fn all_string_values(&self) -> Vec<Cow<'_, str>>;
 
+    /// [`Self::any_string_value`], the predicate given each value and the
+    /// value lowercased (as `str::to_lowercase` would). Used by keyword
+    /// detection, whose case-insensitive matchers compare the lowercased
+    /// value. The default lowercases each value on every call; an event that
+    /// keeps its values lowercased once overrides it, so that the keyword
+    /// rules of a rule set share the work instead of repeating it each.
+    fn any_string_value_lowered(&self, pred: &dyn Fn(&str, &str) -> bool) -> bool {
+        self.any_string_value(&|s| pred(s, &crate::matcher::ascii_lowercase_cow(s)))
+    }
+
     /// Visit every string value in the event without collecting them.
     ///
     /// Used by the keyword candidate index. The default walks
@@ -275,6 +285,10 @@ impl<T: Event + ?Sized> Event for &T {
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
         (**self).all_string_values()
+    }
+
+    fn any_string_value_lowered(&self, pred: &dyn Fn(&str, &str) -> bool) -> bool {
+        (**self).any_string_value_lowered(pred)
     }
 
     fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {

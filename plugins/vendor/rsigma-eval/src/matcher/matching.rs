@@ -37,7 +37,7 @@ fn fieldref_substr(op: IrStrOp, haystack: &str, needle: &str, case_insensitive: 
 
 fn fieldref_substr_cmp(op: IrStrOp, haystack: &str, needle: &str) -> bool {
     match op {
-        IrStrOp::Contains => haystack.contains(needle),
+        IrStrOp::Contains => contains(haystack, needle),
         IrStrOp::StartsWith => haystack.starts_with(needle),
         IrStrOp::EndsWith => haystack.ends_with(needle),
         IrStrOp::Exact => haystack == needle,
@@ -57,7 +57,7 @@ impl CompiledMatcher {
                 case_insensitive,
             } => match_str_value(value, |s| {
                 if *case_insensitive {
-                    s.to_lowercase() == *expected
+                    ascii_lowercase_cow(s) == expected.as_str()
                 } else {
                     s == expected
                 }
@@ -68,9 +68,9 @@ impl CompiledMatcher {
                 case_insensitive,
             } => match_str_value(value, |s| {
                 if *case_insensitive {
-                    s.to_lowercase().contains(needle.as_str())
+                    contains(&ascii_lowercase_cow(s), needle)
                 } else {
-                    s.contains(needle.as_str())
+                    contains(s, needle)
                 }
             }),
 
@@ -79,7 +79,7 @@ impl CompiledMatcher {
                 case_insensitive,
             } => match_str_value(value, |s| {
                 if *case_insensitive {
-                    s.to_lowercase().starts_with(prefix.as_str())
+                    ascii_lowercase_cow(s).starts_with(prefix.as_str())
                 } else {
                     s.starts_with(prefix.as_str())
                 }
@@ -90,7 +90,7 @@ impl CompiledMatcher {
                 case_insensitive,
             } => match_str_value(value, |s| {
                 if *case_insensitive {
-                    s.to_lowercase().ends_with(suffix.as_str())
+                    ascii_lowercase_cow(s).ends_with(suffix.as_str())
                 } else {
                     s.ends_with(suffix.as_str())
                 }
@@ -247,7 +247,7 @@ impl CompiledMatcher {
             CompiledMatcher::Contains {
                 value,
                 case_insensitive: true,
-            } => lowered_str.contains(value.as_str()),
+            } => contains(lowered_str, value),
             CompiledMatcher::StartsWith {
                 value,
                 case_insensitive: true,
@@ -294,13 +294,22 @@ impl CompiledMatcher {
     /// require a full `EventValue` (numeric comparisons, field refs, etc.)
     /// return `false` — those are never used in keyword detection.
     pub(crate) fn matches_str(&self, s: &str) -> bool {
+        self.matches_str_lowered(s, &ascii_lowercase_cow(s))
+    }
+
+    /// [`Self::matches_str`] given `s` lowercased as well (`lowered` equals
+    /// `s.to_lowercase()`, e.g. from [`ascii_lowercase_cow`]): the
+    /// case-insensitive matchers compare against it instead of lowercasing `s`
+    /// again each. Keyword detection lowercases each of an event's values
+    /// once (see [`Event::any_string_value_lowered`]) for all its rules.
+    pub(crate) fn matches_str_lowered(&self, s: &str, lowered: &str) -> bool {
         match self {
             CompiledMatcher::Exact {
                 value: expected,
                 case_insensitive,
             } => {
                 if *case_insensitive {
-                    s.to_lowercase() == *expected
+                    lowered == expected
                 } else {
                     s == expected
                 }
@@ -308,63 +317,45 @@ impl CompiledMatcher {
             CompiledMatcher::Contains {
                 value: needle,
                 case_insensitive,
-            } => {
-                if *case_insensitive {
-                    s.to_lowercase().contains(needle.as_str())
-                } else {
-                    s.contains(needle.as_str())
-                }
-            }
+            } => contains(if *case_insensitive { lowered } else { s }, needle),
             CompiledMatcher::StartsWith {
                 value: prefix,
                 case_insensitive,
-            } => {
-                if *case_insensitive {
-                    s.to_lowercase().starts_with(prefix.as_str())
-                } else {
-                    s.starts_with(prefix.as_str())
-                }
-            }
+            } => (if *case_insensitive { lowered } else { s }).starts_with(prefix.as_str()),
             CompiledMatcher::EndsWith {
                 value: suffix,
                 case_insensitive,
-            } => {
-                if *case_insensitive {
-                    s.to_lowercase().ends_with(suffix.as_str())
-                } else {
-                    s.ends_with(suffix.as_str())
-                }
-            }
+            } => (if *case_insensitive { lowered } else { s }).ends_with(suffix.as_str()),
             CompiledMatcher::Regex(re) => re.is_match(s),
             CompiledMatcher::AhoCorasickSet {
                 automaton,
                 case_insensitive,
                 ..
-            } => {
-                if *case_insensitive {
-                    automaton.is_match(ascii_lowercase_cow(s).as_ref())
-                } else {
-                    automaton.is_match(s)
-                }
-            }
+            } => automaton.is_match(if *case_insensitive { lowered } else { s }),
             CompiledMatcher::RegexSetMatch { set, mode } => regex_set_matches(set, *mode, s),
-            CompiledMatcher::Not(inner) => !inner.matches_str(s),
-            CompiledMatcher::AnyOf(matchers) => matchers.iter().any(|m| m.matches_str(s)),
-            CompiledMatcher::AllOf(matchers) => matchers.iter().all(|m| m.matches_str(s)),
-            CompiledMatcher::CaseInsensitiveGroup { children, mode } => {
-                let lowered = ascii_lowercase_cow(s);
-                match mode {
-                    GroupMode::Any => children
-                        .iter()
-                        .any(|c| c.matches_pre_lowered(lowered.as_ref())),
-                    GroupMode::All => children
-                        .iter()
-                        .all(|c| c.matches_pre_lowered(lowered.as_ref())),
-                }
+            CompiledMatcher::Not(inner) => !inner.matches_str_lowered(s, lowered),
+            CompiledMatcher::AnyOf(matchers) => {
+                matchers.iter().any(|m| m.matches_str_lowered(s, lowered))
             }
+            CompiledMatcher::AllOf(matchers) => {
+                matchers.iter().all(|m| m.matches_str_lowered(s, lowered))
+            }
+            CompiledMatcher::CaseInsensitiveGroup { children, mode } => match mode {
+                GroupMode::Any => children.iter().any(|c| c.matches_pre_lowered(lowered)),
+                GroupMode::All => children.iter().all(|c| c.matches_pre_lowered(lowered)),
+            },
             _ => false,
         }
     }
+}
+
+/// Whether `needle` occurs in `haystack`: `memchr`'s substring search, which
+/// has SIMD paths on every target it builds for (wasm32 with `simd128`
+/// included) and, for short haystacks, no searcher to build — `str::contains`
+/// builds a Two-Way searcher on every call and has no SIMD path on wasm32.
+#[inline]
+pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
+    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes()).is_some()
 }
 
 #[cfg(test)]

@@ -278,7 +278,7 @@ impl CompiledMatcher {
     /// using `matches_str` with a short-circuiting traversal.
     #[inline]
     pub fn matches_keyword(&self, event: &impl Event) -> bool {
-        event.any_string_value(&|s| self.matches_str(s))
+        event.any_string_value_lowered(&|s, lowered| self.matches_str_lowered(s, lowered))
     }
 
     /// Describe this matcher's shape for match-detail reporting.
