@@ -110,18 +110,8 @@ impl Plugin for Sigma {
         let results = if self.router.is_empty() {
             self.rules.engine.evaluate(&view)
         } else {
-            let mut all = Vec::new();
-            for logsource in self.router.route(event) {
-                for result in self.rules.engine.evaluate_with_logsource(&view, &logsource) {
-                    let same = |r: &rsigma_eval::EvaluationResult| {
-                        r.header.rule_id == result.header.rule_id && r.header.rule_title == result.header.rule_title
-                    };
-                    if !all.iter().any(same) {
-                        all.push(result);
-                    }
-                }
-            }
-            all
+            // Each rule whose logsource conflicts with none of the event's, evaluated once.
+            self.rules.engine.evaluate_pruned_any(&view, &self.router.route(event))
         };
         let results = match &mut self.correlator {
             Some(correlator) => correlator.process(event, &view, results),

@@ -7,7 +7,11 @@
 //! engine then skips rules whose logsource conflicts with the event's (a
 //! `process_creation` rule on a network event); a dimension no entry sets prunes nothing,
 //! so an event nobody described meets every rule.
+//!
+//! Each field the conditions name is read from the event once per event (a few fields:
+//! `Channel`, `EventID`, …), not once per condition of each entry.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use logsift_sdk::Event;
@@ -45,11 +49,14 @@ fn text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// A field and the values (lowercase) one of which it must have.
-type Condition = (String, Vec<String>);
+/// A field (its index in [`Router::fields`]) and the values (lowercase) one of which it
+/// must have.
+type Condition = (usize, Vec<String>);
 
 /// Routing entries with their accepted values prepared for matching.
 pub struct Router {
+    /// The fields the conditions read, each once.
+    fields: Vec<String>,
     routes: Vec<(Vec<Condition>, Dimensions)>,
 }
 
@@ -57,6 +64,7 @@ impl Router {
     /// Prepares `routes`; a condition value that is neither text, a number, a boolean nor a
     /// list of those is an error naming the field.
     pub fn new(routes: Vec<Route>) -> Result<Self, String> {
+        let mut fields: Vec<String> = Vec::new();
         let mut prepared = Vec::new();
         for route in routes {
             let mut conditions = Vec::new();
@@ -66,11 +74,15 @@ impl Router {
                     other => text(other).map(|t| vec![t]),
                 };
                 let values = values.ok_or_else(|| format!("logsources: the condition on {field:?} must be a value or a list of values"))?;
-                conditions.push((field, values.into_iter().map(|v| v.to_lowercase()).collect()));
+                let at = fields.iter().position(|f| *f == field).unwrap_or_else(|| {
+                    fields.push(field);
+                    fields.len() - 1
+                });
+                conditions.push((at, values.into_iter().map(|v| v.to_lowercase()).collect()));
             }
             prepared.push((conditions, route.logsource));
         }
-        Ok(Router { routes: prepared })
+        Ok(Router { fields, routes: prepared })
     }
 
     /// Whether any routing is configured.
@@ -80,11 +92,20 @@ impl Router {
 
     /// The event's logsources: one per category it has (one without a category if none).
     pub fn route(&self, event: &Event<'_>) -> Vec<LogSource> {
+        let texts: Vec<Option<Cow<'_, str>>> = self
+            .fields
+            .iter()
+            .map(|field| {
+                event.get(field).map(|v| match v.as_str() {
+                    Some(s) => rsigma_eval::matcher::ascii_lowercase_cow(s),
+                    None => Cow::Owned(v.to_string().to_lowercase()),
+                })
+            })
+            .collect();
         let mut base = LogSource::default();
         let mut categories: Vec<&str> = Vec::new();
         for (conditions, dims) in &self.routes {
-            let holds =
-                conditions.iter().all(|(field, values)| event.get(field).is_some_and(|v| values.contains(&v.to_string().to_lowercase())));
+            let holds = conditions.iter().all(|(at, values)| texts[*at].as_deref().is_some_and(|t| values.iter().any(|v| v == t)));
             if holds {
                 fill(&mut base.product, &dims.product);
                 fill(&mut base.service, &dims.service);

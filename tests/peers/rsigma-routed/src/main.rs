@@ -11,8 +11,9 @@
 //! object per line) gets its logsources: every entry whose conditions hold applies, the first
 //! to name a product or service sets it, categories add up; one logsource per category (one
 //! without a category if none). The event is evaluated once per logsource
-//! (`Engine::evaluate_with_logsource`), a rule counted once per event, and each match written
-//! to stdout as a JSON line. Figures go to stderr as `key value` lines, as `rsigma-bench`
+//! (`Engine::evaluate_pruned`: a rule is skipped where its logsource conflicts with the
+//! event's, a dimension the event lacks prunes nothing), a rule counted once per event, and
+//! each match written to stdout as a JSON line. Figures go to stderr as `key value` lines, as `rsigma-bench`
 //! writes them.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -138,7 +139,7 @@ fn main() {
         let event = JsonEvent::borrow(&value);
         let mut fired: Vec<(Option<String>, String)> = Vec::new();
         for logsource in logsources(&routes, &value) {
-            for result in engine.evaluate_with_logsource(&event, &logsource) {
+            for result in engine.evaluate_pruned(&event, &logsource) {
                 let header = &result.header;
                 let key = (header.rule_id.clone(), header.rule_title.clone());
                 if fired.contains(&key) {

@@ -977,6 +977,78 @@ impl Engine {
         results
     }
 
+    /// [`Self::evaluate_pruned`] for an event of several logsources at once
+    /// (one per category it has, say): a rule is skipped only when its
+    /// logsource conflicts with every one of them, and evaluated once
+    /// otherwise.
+    ///
+    /// The same results as calling `evaluate_pruned` for each logsource and
+    /// keeping each rule's first result, with the candidate index consulted
+    /// once per event instead of once per logsource. No logsource at all
+    /// prunes nothing.
+    pub fn evaluate_pruned_any<E: Event>(
+        &self,
+        event: &E,
+        event_logsources: &[LogSource],
+    ) -> Vec<EvaluationResult> {
+        let Some(first) = event_logsources.first() else {
+            return self.evaluate_inner(event, None);
+        };
+        // The product-aware candidate set holds when every logsource names
+        // the same product (or none); otherwise the plain one.
+        let candidates = if event_logsources.iter().all(|ls| ls.product == first.product) {
+            self.logsource_candidates(event, Some(first))
+        } else {
+            self.rule_index.candidates(event)
+        };
+        if self.bloom_prefilter {
+            let bloom = BloomCache::new(&self.bloom_index, event);
+            self.evaluate_compatible(event, candidates, event_logsources, &bloom)
+        } else {
+            self.evaluate_compatible(event, candidates, event_logsources, &bloom_index::NoBloom)
+        }
+    }
+
+    /// Evaluate each of `candidates` whose logsource is compatible with any of
+    /// `event_logsources`.
+    fn evaluate_compatible<E: Event, B: bloom_index::BloomLookup>(
+        &self,
+        event: &E,
+        candidates: Vec<usize>,
+        event_logsources: &[LogSource],
+        bloom: &B,
+    ) -> Vec<EvaluationResult> {
+        let keep = self.cross_rule_ac_keep_mask(event);
+        let mut results = Vec::new();
+        let mut pruned = 0u64;
+        for idx in candidates {
+            if let Some(ref mask) = keep
+                && !mask[idx]
+            {
+                continue;
+            }
+            let rule = &self.rules[idx];
+            if !event_logsources
+                .iter()
+                .any(|ls| logsource_compatible(&rule.logsource, ls))
+            {
+                pruned += 1;
+                continue;
+            }
+            if let Some(mut m) = evaluate_rule_with_bloom(rule, event, bloom, self.match_detail) {
+                if self.include_event
+                    && let Some(d) = m.as_detection_mut()
+                    && d.event.is_none()
+                {
+                    d.event = Some(event.to_json());
+                }
+                results.push(m);
+            }
+        }
+        self.record_logsource_pruned(pruned);
+        results
+    }
+
     /// Reference evaluator: evaluate every loaded rule, bypassing the
     /// candidate index, the cross-rule AC keep-mask, and the bloom
     /// pre-filter.

@@ -1,0 +1,44 @@
+//! Logsource routing (`logsources`): an event meets the rules of every logsource it is
+//! routed to, each rule once, and no rule of a logsource it is not.
+
+mod common;
+
+use common::{at_values, fired, sigma};
+use logsift_sdk::Value;
+
+/// A rule named `id` for `logsource` (inline YAML), firing on a `Run` key.
+fn rule(id: &str, logsource: &str) -> String {
+    format!(
+        "title: {id}\nid: {id}\nlogsource: {logsource}\ndetection:\n    sel:\n        TargetObject|contains: '\\Run\\'\n    condition: sel\nlevel: low\n"
+    )
+}
+
+#[test]
+fn an_event_of_two_categories_meets_the_rules_of_both_and_each_rule_once() {
+    let rules = [
+        ("set.yml", rule("registry-set", "{product: windows, category: registry_set}")),
+        ("event.yml", rule("registry-event", "{product: windows, category: registry_event}")),
+        ("any.yml", rule("any-windows", "{product: windows}")),
+        ("process.yml", rule("process-creation", "{product: windows, category: process_creation}")),
+        ("linux.yml", rule("linux", "{product: linux}")),
+    ];
+    let rules: Vec<(&str, &str)> = rules.iter().map(|(path, text)| (*path, text.as_str())).collect();
+    // Sysmon's event 13 is both `registry_set` and `registry_event`.
+    let routes = serde_json::json!([
+        {"when": {"EventID": 13}, "logsource": {"product": "windows", "service": "sysmon", "category": "registry_set"}},
+        {"when": {"EventID": [12, 13, 14]}, "logsource": {"product": "windows", "category": "registry_event"}},
+    ]);
+    let mut plugin = sigma(&rules, serde_json::json!({ "logsources": routes }));
+    let key = || Value::from(r"HKLM\Software\Microsoft\Windows\CurrentVersion\Run\updater");
+    let events = [
+        at_values(0, vec![("EventID", Value::Int(13)), ("TargetObject", key())]),
+        at_values(0, vec![("EventID", Value::Int(12)), ("TargetObject", key())]),
+        // Routed nowhere: no dimension is known, so no rule is pruned.
+        at_values(0, vec![("EventID", Value::Int(1)), ("TargetObject", key())]),
+    ];
+    let mut fired = fired(&mut plugin, &events);
+    fired.iter_mut().for_each(|ids| ids.sort());
+    assert_eq!(fired[0], ["any-windows", "registry-event", "registry-set"]);
+    assert_eq!(fired[1], ["any-windows", "registry-event"]);
+    assert_eq!(fired[2], ["any-windows", "linux", "process-creation", "registry-event", "registry-set"]);
+}
