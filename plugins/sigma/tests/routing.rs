@@ -42,3 +42,34 @@ fn an_event_of_two_categories_meets_the_rules_of_both_and_each_rule_once() {
     assert_eq!(fired[1], ["any-windows", "registry-event"]);
     assert_eq!(fired[2], ["any-windows", "linux", "process-creation", "registry-event", "registry-set"]);
 }
+
+#[test]
+fn keyword_rules_meet_routed_events_whose_logsource_they_fit_and_no_others() {
+    let keyword = |id: &str, logsource: &str| {
+        format!(
+            "title: {id}\nid: {id}\nlogsource: {logsource}\ndetection:\n    keywords:\n        - 'mimikatz'\n    condition: keywords\nlevel: low\n"
+        )
+    };
+    let rules = [
+        ("linux.yml", keyword("linux-keyword", "{product: linux}")),
+        ("windows.yml", keyword("windows-keyword", "{product: windows, category: process_creation}")),
+    ];
+    let rules: Vec<(&str, &str)> = rules.iter().map(|(path, text)| (*path, text.as_str())).collect();
+    let routes = serde_json::json!([
+        {"when": {"EventID": 1}, "logsource": {"product": "windows", "category": "process_creation"}},
+        {"when": {"EventID": 4624}, "logsource": {"product": "windows", "service": "security"}},
+        {"when": {"EventID": 7}, "logsource": {"product": "windows", "category": "image_load"}},
+    ]);
+    let mut plugin = sigma(&rules, serde_json::json!({ "logsources": routes }));
+    let command = || Value::from(r"C:\Tools\MIMIKATZ.EXE privilege::debug");
+    let events = [
+        at_values(0, vec![("EventID", Value::Int(1)), ("CommandLine", command())]),
+        at_values(0, vec![("EventID", Value::Int(4624)), ("CommandLine", command())]),
+        // Neither keyword rule fits an image load.
+        at_values(0, vec![("EventID", Value::Int(7)), ("CommandLine", command())]),
+        at_values(0, vec![("EventID", Value::Int(99)), ("CommandLine", command())]),
+    ];
+    let mut fired = fired(&mut plugin, &events);
+    fired.iter_mut().for_each(|ids| ids.sort());
+    assert_eq!(fired, [vec!["windows-keyword"], vec!["windows-keyword"], vec![], vec!["linux-keyword", "windows-keyword"]]);
+}
