@@ -29,7 +29,7 @@ pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io
         if available.is_empty() {
             break;
         }
-        let (content, used) = match available.iter().position(|&b| b == b'\n') {
+        let (content, used) = match memchr::memchr(b'\n', available) {
             Some(at) => {
                 ended = true;
                 (&available[..at], at + 1)
