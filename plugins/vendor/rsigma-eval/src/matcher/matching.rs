@@ -350,9 +350,10 @@ impl CompiledMatcher {
 }
 
 /// Whether `needle` occurs in `haystack`: `memchr`'s substring search, which
-/// has SIMD paths on every target it builds for (wasm32 with `simd128`
-/// included) and, for short haystacks, no searcher to build — `str::contains`
-/// builds a Two-Way searcher on every call and has no SIMD path on wasm32.
+/// searches a haystack under 64 bytes with Rabin-Karp (no searcher to build)
+/// and longer ones with SIMD on x86_64, aarch64 and wasm32 with `simd128` —
+/// `str::contains` builds a Two-Way searcher on every call and has no SIMD
+/// path on wasm32.
 #[inline]
 pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
     memchr::memmem::find(haystack.as_bytes(), needle.as_bytes()).is_some()
