@@ -13,8 +13,8 @@
 //! without a category if none). The event is evaluated once per logsource
 //! (`Engine::evaluate_pruned`: a rule is skipped where its logsource conflicts with the
 //! event's, a dimension the event lacks prunes nothing), a rule counted once per event, and
-//! each match written to stdout as a JSON line. Figures go to stderr as `key value` lines, as `rsigma-bench`
-//! writes them.
+//! each match written to stdout as a JSON line. Figures go to stderr as `key value` lines,
+//! as `rsigma-bench` writes them.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;

@@ -736,10 +736,35 @@ impl Engine {
         event: &E,
         event_logsource: Option<&LogSource>,
     ) -> Vec<EvaluationResult> {
+        self.evaluate_among(
+            event,
+            event_logsource.map(std::slice::from_ref).unwrap_or_default(),
+        )
+    }
+
+    /// Evaluate `event` against the candidate rules whose logsource is
+    /// compatible with any of `event_logsources`; none given prunes nothing.
+    fn evaluate_among<E: Event>(
+        &self,
+        event: &E,
+        event_logsources: &[LogSource],
+    ) -> Vec<EvaluationResult> {
+        // The product-aware candidate set holds when every logsource names
+        // the same product (or none); otherwise the plain one.
+        let candidates = match event_logsources.first() {
+            Some(first) if event_logsources.iter().all(|ls| ls.product == first.product) => {
+                self.logsource_candidates(event, Some(first))
+            }
+            _ => self.rule_index.candidates(event),
+        };
         if self.bloom_prefilter {
-            self.evaluate_with_bloom_path(event, event_logsource)
+            let bloom = BloomCache::new(&self.bloom_index, event);
+            self.evaluate_candidates(event, candidates, event_logsources, &bloom)
         } else {
-            self.evaluate_no_bloom_path(event, event_logsource)
+            // The zero-sized `NoBloom` lookup monomorphizes to the same
+            // straight-line code as the pre-bloom engine while still threading
+            // the configured match-detail level.
+            self.evaluate_candidates(event, candidates, event_logsources, &bloom_index::NoBloom)
         }
     }
 
@@ -805,88 +830,6 @@ impl Engine {
             }
             None => self.rule_index.candidates(event),
         }
-    }
-
-    fn evaluate_no_bloom_path<E: Event>(
-        &self,
-        event: &E,
-        event_logsource: Option<&LogSource>,
-    ) -> Vec<EvaluationResult> {
-        // Pass the zero-sized `NoBloom` lookup so this monomorphizes to the
-        // same straight-line code as the pre-bloom engine while still
-        // threading the configured match-detail level.
-        let keep = self.cross_rule_ac_keep_mask(event);
-        // `event_logsource` is `None` (the default) unless pruning is enabled,
-        // leaving the loop's behaviour unchanged.
-        let candidates = self.logsource_candidates(event, event_logsource);
-        let mut results = Vec::new();
-        let mut pruned = 0u64;
-        for idx in candidates {
-            if let Some(ref mask) = keep
-                && !mask[idx]
-            {
-                continue;
-            }
-            let rule = &self.rules[idx];
-            if let Some(event_ls) = event_logsource
-                && !logsource_compatible(&rule.logsource, event_ls)
-            {
-                pruned += 1;
-                continue;
-            }
-            if let Some(mut m) =
-                evaluate_rule_with_bloom(rule, event, &bloom_index::NoBloom, self.match_detail)
-            {
-                if self.include_event
-                    && let Some(d) = m.as_detection_mut()
-                    && d.event.is_none()
-                {
-                    d.event = Some(event.to_json());
-                }
-                results.push(m);
-            }
-        }
-        self.record_logsource_pruned(pruned);
-        results
-    }
-
-    fn evaluate_with_bloom_path<E: Event>(
-        &self,
-        event: &E,
-        event_logsource: Option<&LogSource>,
-    ) -> Vec<EvaluationResult> {
-        let bloom = BloomCache::new(&self.bloom_index, event);
-        let keep = self.cross_rule_ac_keep_mask(event);
-        // `event_logsource` is `None` (the default) unless pruning is enabled,
-        // leaving the loop's behaviour unchanged.
-        let candidates = self.logsource_candidates(event, event_logsource);
-        let mut results = Vec::new();
-        let mut pruned = 0u64;
-        for idx in candidates {
-            if let Some(ref mask) = keep
-                && !mask[idx]
-            {
-                continue;
-            }
-            let rule = &self.rules[idx];
-            if let Some(event_ls) = event_logsource
-                && !logsource_compatible(&rule.logsource, event_ls)
-            {
-                pruned += 1;
-                continue;
-            }
-            if let Some(mut m) = evaluate_rule_with_bloom(rule, event, &bloom, self.match_detail) {
-                if self.include_event
-                    && let Some(d) = m.as_detection_mut()
-                    && d.event.is_none()
-                {
-                    d.event = Some(event.to_json());
-                }
-                results.push(m);
-            }
-        }
-        self.record_logsource_pruned(pruned);
-        results
     }
 
     /// Fold one event's residual logsource-conflict tally into the counter.
@@ -991,27 +934,12 @@ impl Engine {
         event: &E,
         event_logsources: &[LogSource],
     ) -> Vec<EvaluationResult> {
-        let Some(first) = event_logsources.first() else {
-            return self.evaluate_inner(event, None);
-        };
-        // The product-aware candidate set holds when every logsource names
-        // the same product (or none); otherwise the plain one.
-        let candidates = if event_logsources.iter().all(|ls| ls.product == first.product) {
-            self.logsource_candidates(event, Some(first))
-        } else {
-            self.rule_index.candidates(event)
-        };
-        if self.bloom_prefilter {
-            let bloom = BloomCache::new(&self.bloom_index, event);
-            self.evaluate_compatible(event, candidates, event_logsources, &bloom)
-        } else {
-            self.evaluate_compatible(event, candidates, event_logsources, &bloom_index::NoBloom)
-        }
+        self.evaluate_among(event, event_logsources)
     }
 
     /// Evaluate each of `candidates` whose logsource is compatible with any of
-    /// `event_logsources`.
-    fn evaluate_compatible<E: Event, B: bloom_index::BloomLookup>(
+    /// `event_logsources` (every one when none is given).
+    fn evaluate_candidates<E: Event, B: bloom_index::BloomLookup>(
         &self,
         event: &E,
         candidates: Vec<usize>,
@@ -1028,9 +956,10 @@ impl Engine {
                 continue;
             }
             let rule = &self.rules[idx];
-            if !event_logsources
-                .iter()
-                .any(|ls| logsource_compatible(&rule.logsource, ls))
+            if !event_logsources.is_empty()
+                && !event_logsources
+                    .iter()
+                    .any(|ls| logsource_compatible(&rule.logsource, ls))
             {
                 pruned += 1;
                 continue;
