@@ -307,6 +307,7 @@ impl Reloader {
             plugin = %plugin.meta.name,
             version = %plugin.meta.version,
             kind = %plugin.meta.kind,
+            snapshot_bytes = plugin.snapshot_size().unwrap_or(0),
             "plugin loaded"
         );
         self.count("loaded");

@@ -1,7 +1,7 @@
 //! Giving back the heap a load leaves behind.
 //!
 //! Loading a plugin allocates far more than it keeps: its compiled component, the
-//! initialised instance that is snapshotted, the snapshot's bytes (the Sigma corpus: ~90 MiB
+//! initialised instance that is snapshotted, the snapshot's bytes (the Sigma corpus: 50–90 MiB
 //! each, for a moment). glibc's allocator returns a freed block to the system only when it
 //! sits at the top of its arena, so most of that stays resident, unused, for the life of the
 //! process. After each plugin load the reload thread asks the allocator to release every

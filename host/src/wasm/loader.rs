@@ -127,8 +127,9 @@ pub struct LoadedPlugin {
     settings: String,
     tables: Grants,
     pre: PluginPre<PluginState>,
-    /// Whether `pre` starts initialised (a snapshot) or each instance must run `init`.
-    snapshot: bool,
+    /// The size of the snapshot `pre` starts from (the component rewritten with the state
+    /// `init` left), or `None` when each instance must run `init`.
+    snapshot: Option<usize>,
 }
 
 /// Per-plugin totals over all workers, for `/plugins`. Each worker adds once per batch.
@@ -276,13 +277,13 @@ impl LoadedPlugin {
                 let component = sandbox
                     .compile(&snapshot)
                     .map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("its snapshot: {e:#}") })?;
-                (prepare(&component)?, true)
+                (prepare(&component)?, Some(snapshot.len()))
             }
             Some(Err(why)) => {
                 tracing::warn!(path = %path.display(), "plugin not snapshotted after init: {why}; each of its instances will run init");
-                (pre, false)
+                (pre, None)
             }
-            None => (pre, false),
+            None => (pre, None),
         };
 
         let meta = PluginMeta { name: meta.name, version: meta.version, kind: meta.kind, description: meta.description };
@@ -314,6 +315,12 @@ impl LoadedPlugin {
 
     /// Whether its instances start from the snapshot taken after `init` (else each runs it).
     pub fn starts_from_snapshot(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// The size in bytes of the snapshot its instances start from (the component with the
+    /// state `init` left as its data), when they do.
+    pub fn snapshot_size(&self) -> Option<usize> {
         self.snapshot
     }
 
@@ -323,7 +330,7 @@ impl LoadedPlugin {
         let path_buf = || self.path.clone();
         let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits, self.tables.clone())
             .map_err(|fault| LoadError::Fault { path: path_buf(), step: "instantiate", fault })?;
-        if self.snapshot {
+        if self.snapshot.is_some() {
             return Ok(instance);
         }
         instance

@@ -2,7 +2,7 @@
 //!
 //! A compiled component carries its machine code and its memories' initial data. For a
 //! snapshot after `init` that data is the plugin's whole initialised state (the Sigma corpus:
-//! ~90 MiB). Compiled in memory, wasmtime keeps it twice — the compiled artifact on the heap,
+//! ~85 MiB). Compiled in memory, wasmtime keeps it twice — the compiled artifact on the heap,
 //! and a memfd copy it maps copy-on-write into each instance — and both stay resident for as
 //! long as the plugin is loaded, whether or not an instance ever reads a page of them.
 //!

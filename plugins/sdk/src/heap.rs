@@ -12,10 +12,14 @@
 //! [`seal`] takes every free chunk out of the allocator's hands for good, largest first,
 //! until what it gets back lies beyond the memory `init` used: from then on allocations
 //! are served from fresh memory past the snapshot, where the working set of a batch stays
-//! compact. The chunks taken are never written again (their pages stay shared); what it
-//! costs is their address space, which the snapshot held anyway: memory `init` freed is not
-//! reused, so a plugin's per-batch working set comes on top of the memory `init` reached,
-//! under the plugin's memory cap.
+//! compact. The chunks taken are zeroed and never written again (their pages stay shared);
+//! what it costs is their address space, which the snapshot held anyway: memory `init` freed
+//! is not reused, so a plugin's per-batch working set comes on top of the memory `init`
+//! reached, under the plugin's memory cap.
+//!
+//! Zeroed, the chunks are no longer part of the state: the snapshot leaves out memory that
+//! is zero, so what `init` freed (its temporaries, the rule texts Sigma parsed) is left out
+//! of it: over SigmaHQ's corpus, about a quarter of the memory `init` used.
 
 /// The largest chunk [`seal`] asks for: larger free chunks are taken in several pieces. It
 /// is small because asking for more than any free chunk holds grows the memory, once, by
@@ -38,7 +42,9 @@ pub fn seal() {
                 // size is tried.
                 break;
             }
-            // A free chunk of the snapshot: kept, never written, never freed.
+            // A free chunk of the snapshot: zeroed (see the module doc), then kept, never
+            // written again, never freed.
+            chunk.resize(size, 0);
             std::mem::forget(chunk);
         }
         size /= 2;

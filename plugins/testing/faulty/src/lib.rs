@@ -23,6 +23,9 @@
 //! allocations, every other one freed), and every record tagged `labels.faulty_heap`: where
 //! a small allocation made for it landed, `past-snapshot` (beyond the memory `init` ended
 //! with) or `in-snapshot` (in a chunk `init` freed), for the test of the SDK's sealed heap.
+//!
+//! `init_garbage_mb = n` makes `init` fill n MiB with non-zero bytes and free them: memory
+//! the snapshot should not carry.
 
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
 use serde::Deserialize;
@@ -40,6 +43,7 @@ struct FaultySettings {
     version: String,
     batch_mb: usize,
     init_holes: usize,
+    init_garbage_mb: usize,
 }
 
 impl Default for FaultySettings {
@@ -54,6 +58,7 @@ impl Default for FaultySettings {
             version: "1".into(),
             batch_mb: 0,
             init_holes: 0,
+            init_garbage_mb: 0,
         }
     }
 }
@@ -83,6 +88,7 @@ impl Plugin for Faulty {
         // Side by side, then every other one freed: no freed chunk can merge with another.
         let all: Vec<Box<[u8; 48]>> = (0..2 * settings.init_holes).map(|i| std::hint::black_box(Box::new([i as u8; 48]))).collect();
         let kept: Vec<Box<[u8; 48]>> = all.into_iter().step_by(2).collect();
+        drop(std::hint::black_box(vec![0xA5u8; settings.init_garbage_mb << 20]));
         Ok(Faulty { settings, hoard: Vec::new(), seen: 0, init_id, kept, init_end: memory_end() })
     }
 

@@ -26,7 +26,7 @@
 //! - Pure rewrite. Same input event yields the same `bool` from the optimized
 //!   tree as from the unoptimized tree.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Regex, RegexSet};
 
 use crate::matcher::{CompiledMatcher, GroupMode};
@@ -260,8 +260,10 @@ fn consume_contains(result: &mut Vec<CompiledMatcher>, needles: Vec<String>, ci:
     if needles.is_empty() {
         return;
     }
+    // A contiguous NFA, as the candidate index's: the automatic choice builds DFAs for lists
+    // of this size, the largest part of the engine's memory over SigmaHQ's corpus.
     if needles.len() >= AHO_CORASICK_THRESHOLD
-        && let Ok(automaton) = AhoCorasick::new(&needles)
+        && let Ok(automaton) = AhoCorasick::builder().kind(Some(AhoCorasickKind::ContiguousNFA)).build(&needles)
     {
         // Needles are already pre-lowered when ci=true (Contains invariant from
         // `compile_string_value`). The automaton itself is built case-sensitively;
