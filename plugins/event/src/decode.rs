@@ -332,6 +332,13 @@ impl<'a> EventView<'a> {
         FieldSpans { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
     }
 
+    /// The fields in order, each name checked and its value's structure too, but the values
+    /// left encoded, to decode only those that are read; ends with an error after the first
+    /// malformed field, or if bytes follow the last.
+    pub fn raw_fields_named(&self) -> RawFields<'a> {
+        RawFields { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
+    }
+
     /// Checks the whole event (origin, every field, nothing after the last) without
     /// allocating.
     pub fn validate(&self) -> Result<(), DecodeError> {
@@ -358,6 +365,64 @@ impl<'a> EventView<'a> {
             return Err(r.err("bytes after the last field"));
         }
         Ok(out)
+    }
+}
+
+/// A field's value as encoded (tag and payload), its structure checked, decoded when asked
+/// (see [`EventView::raw_fields_named`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RawValue<'a> {
+    bytes: &'a [u8],
+    /// Offset of `bytes` within the buffer the caller handed in, for error positions.
+    base: usize,
+}
+
+impl<'a> RawValue<'a> {
+    /// The encoding, to copy the value without decoding it.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The value, borrowing its strings from the buffer; fails on a string that is not UTF-8.
+    pub fn decode(&self) -> Result<Value<'a>, DecodeError> {
+        Reader { buf: self.bytes, pos: 0, base: self.base }.value(0)
+    }
+}
+
+/// Iterator over an event's fields with their values left encoded (see
+/// [`EventView::raw_fields_named`]).
+pub struct RawFields<'a> {
+    reader: Reader<'a>,
+    left: u32,
+}
+
+impl<'a> Iterator for RawFields<'a> {
+    type Item = Result<(&'a str, RawValue<'a>), DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = &mut self.reader;
+        if self.left == 0 {
+            // Past the last field: nothing may follow it.
+            if reader.pos != reader.buf.len() {
+                let error = reader.err("bytes after the last field");
+                reader.pos = reader.buf.len();
+                return Some(Err(error));
+            }
+            return None;
+        }
+        let result = reader.str("truncated field name").and_then(|name| {
+            let start = reader.pos;
+            reader.skip_value(0)?;
+            Ok((name, RawValue { bytes: &reader.buf[start..reader.pos], base: reader.base + start }))
+        });
+        match result {
+            Ok(_) => self.left -= 1,
+            Err(_) => {
+                self.left = 0;
+                reader.pos = reader.buf.len();
+            }
+        }
+        Some(result)
     }
 }
 

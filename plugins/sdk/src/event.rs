@@ -1,14 +1,60 @@
-//! The event a plugin sees: decoded on first use, borrowed from the batch, re-encoded only
-//! when changed.
+//! The event a plugin sees: its field names read on first use, each value decoded when
+//! read, borrowed from the batch, re-encoded only when changed.
 
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 
-use logsift_event::{DecodeError, EventView, EventWriter, ORIGINAL, Origin, Value};
+use logsift_event::{DecodeError, EventView, EventWriter, ORIGINAL, Origin, RawValue, Value};
 
 use crate::Outcome;
 
-type Fields<'a> = Vec<(Cow<'a, str>, Value<'a>)>;
+/// The event's fields: each name, and its value as it came in (decoded when first read) or
+/// as the plugin set it.
+type Fields<'a> = Vec<(Cow<'a, str>, Slot<'a>)>;
+
+/// Fields set before the event was read, by name.
+type Pending<'a> = Vec<(Cow<'a, str>, Value<'a>)>;
+
+/// One field's value: left encoded until something reads it, so a plugin that reads three
+/// fields of twenty decodes (and checks) three values.
+struct Slot<'a> {
+    /// The value as it came in, when it did.
+    raw: Option<RawValue<'a>>,
+    value: OnceCell<Value<'a>>,
+}
+
+impl<'a> Slot<'a> {
+    fn set(value: Value<'a>) -> Self {
+        Slot { raw: None, value: OnceCell::from(value) }
+    }
+
+    fn encoded(raw: RawValue<'a>) -> Self {
+        Slot { raw: Some(raw), value: OnceCell::new() }
+    }
+
+    /// The value, decoded on its first read. One that cannot be decoded (a string that is not
+    /// UTF-8) reads as null, and the first such error is kept in `bad`: the SDK then rejects
+    /// the event.
+    fn value(&self, bad: &OnceCell<DecodeError>) -> &Value<'a> {
+        self.value.get_or_init(|| match self.raw.as_ref().map(RawValue::decode) {
+            Some(Ok(value)) => value,
+            Some(Err(error)) => {
+                let _ = bad.set(error);
+                Value::Null
+            }
+            None => Value::Null,
+        })
+    }
+
+    /// Appends the field to `w`: copied as it came in when it was never read.
+    fn write(&self, w: &mut EventWriter<'_>, name: &str) {
+        match (self.value.get(), &self.raw) {
+            (Some(value), _) => w.field(name, value),
+            (None, Some(raw)) => w.raw_field(name, raw.bytes()),
+            (None, None) => w.field(name, &Value::Null),
+        };
+    }
+}
 
 /// What a parser made of one line (see [`Event::parse_original`]): the fields it found, in
 /// order and each name once, borrowing from the line `'t` where they can; `None` for a
@@ -18,16 +64,19 @@ pub type Parsed<'t> = Result<Option<Vec<(Cow<'t, str>, Value<'t>)>>, String>;
 
 /// One event: typed fields with ECS-style dotted names, plus where it came from.
 ///
-/// Reading a field decodes the event's fields once (strings are borrowed, not copied);
-/// setting or removing one marks the event modified, and only modified events are encoded
+/// Reading a field lists the event's field names once and decodes the value read, only that
+/// one (strings are borrowed, not copied): a detector that reads five fields of twenty decodes
+/// five values. Setting or removing one marks the event modified, and only modified events are encoded
 /// again on the way back to the host — as an update (only the fields set or added) unless a
 /// field was removed. Fields set before any is read are kept aside, and the event is never
 /// decoded if nothing reads it (what an enricher that only adds a field costs).
 pub struct Event<'a> {
     view: Option<EventView<'a>>,
     fields: OnceCell<Result<Fields<'a>, DecodeError>>,
+    /// Why a value read could not be decoded, if one could not.
+    bad: OnceCell<DecodeError>,
     /// Fields set while `fields` was not decoded yet: applied when it is.
-    pending: Fields<'a>,
+    pending: Pending<'a>,
     modified: bool,
     /// Which of the first 64 fields that came in were set since (the fields after those that
     /// came in are all new).
@@ -52,6 +101,7 @@ impl<'a> Event<'a> {
         Event {
             view: None,
             fields: OnceCell::from(Ok(Vec::new())),
+            bad: OnceCell::new(),
             pending: Vec::new(),
             modified: true,
             changed: Cell::new(0),
@@ -63,6 +113,7 @@ impl<'a> Event<'a> {
         Event {
             view: Some(view),
             fields: OnceCell::new(),
+            bad: OnceCell::new(),
             pending: Vec::new(),
             modified: false,
             changed: Cell::new(0),
@@ -73,14 +124,18 @@ impl<'a> Event<'a> {
     fn decoded(&self) -> &Result<Fields<'a>, DecodeError> {
         self.fields.get_or_init(|| {
             let Some(view) = &self.view else { return Ok(Vec::new()) };
-            let mut fields: Fields<'a> = view.decode_all()?.into_iter().map(|(n, v)| (Cow::Borrowed(n), v)).collect();
+            let mut fields: Fields<'a> = Vec::with_capacity(view.len().min(256));
+            for field in view.raw_fields_named() {
+                let (name, raw) = field?;
+                fields.push((Cow::Borrowed(name), Slot::encoded(raw)));
+            }
             for (name, value) in &self.pending {
                 match fields.iter().position(|(n, _)| n == name) {
                     Some(at) => {
-                        fields[at].1 = value.clone();
+                        fields[at].1 = Slot::set(value.clone());
                         self.mark_changed(at);
                     }
-                    None => fields.push((name.clone(), value.clone())),
+                    None => fields.push((name.clone(), Slot::set(value.clone()))),
                 }
             }
             Ok(fields)
@@ -102,12 +157,12 @@ impl<'a> Event<'a> {
 
     /// Why the event's encoding could not be read, if it could not; the SDK then rejects it.
     pub(crate) fn decode_error(&self) -> Option<&DecodeError> {
-        self.fields.get().and_then(|r| r.as_ref().err())
+        self.fields.get().and_then(|r| r.as_ref().err()).or_else(|| self.bad.get())
     }
 
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&Value<'a>> {
-        self.decoded().as_ref().ok()?.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.decoded().as_ref().ok()?.iter().find(|(n, _)| n == name).map(|(_, slot)| slot.value(&self.bad))
     }
 
     /// The text of a string field.
@@ -213,7 +268,7 @@ impl<'a> Event<'a> {
 
     /// All fields, in order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
-        self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default().iter().map(|(n, v)| (n.as_ref(), v))
+        self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default().iter().map(|(n, slot)| (n.as_ref(), slot.value(&self.bad)))
     }
 
     /// Sets a field, replacing any value it had.
@@ -231,10 +286,10 @@ impl<'a> Event<'a> {
         let Some(fields) = self.decoded_mut() else { return };
         match fields.iter().position(|(n, _)| *n == name) {
             Some(at) => {
-                fields[at].1 = value;
+                fields[at].1 = Slot::set(value);
                 self.mark_changed(at);
             }
-            None => fields.push((name, value)),
+            None => fields.push((name, Slot::set(value))),
         }
     }
 
@@ -255,14 +310,16 @@ impl<'a> Event<'a> {
         let (name, value) = (name.into(), value.into());
         let Some(fields) = self.decoded_mut() else { return };
         debug_assert!(!fields.iter().any(|(n, _)| *n == name), "field {name} pushed twice");
-        fields.push((name, value));
+        fields.push((name, Slot::set(value)));
     }
 
     /// Removes a field and returns its value.
     pub fn remove(&mut self, name: &str) -> Option<Value<'a>> {
         let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| n == name)?;
         self.whole.set(true);
-        Some(self.decoded_mut()?.remove(at).1)
+        let (_, slot) = self.decoded_mut()?.remove(at);
+        slot.value(&self.bad);
+        slot.value.into_inner()
     }
 
     /// Where the record came from.
@@ -278,8 +335,8 @@ impl<'a> Event<'a> {
     /// Appends the event, framed, to `buf`, with the given encoded origin.
     pub(crate) fn encode(&self, buf: &mut Vec<u8>, raw_origin: &[u8]) {
         let mut w = EventWriter::begin_with_raw_origin(buf, raw_origin);
-        for (name, value) in self.fields() {
-            w.field(name, value);
+        for (name, slot) in self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default() {
+            slot.write(&mut w, name);
         }
         w.finish();
     }
@@ -303,9 +360,9 @@ impl<'a> Event<'a> {
             }
         } else {
             let changed = self.changed.get();
-            for (at, (name, value)) in self.fields().enumerate() {
+            for (at, (name, slot)) in self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default().iter().enumerate() {
                 if at >= came_in || (at < 64 && changed & (1 << at) != 0) {
-                    w.field(name, value);
+                    slot.write(&mut w, name);
                 }
             }
         }
@@ -422,6 +479,21 @@ mod tests {
         let mut again = Vec::new();
         assert_eq!(e.encode_changes(&mut again), Encoded::Update);
         assert_eq!(again, out, "the same update either way");
+    }
+
+    #[test]
+    fn only_the_values_read_are_decoded_and_a_bad_one_read_rejects_the_event() {
+        let mut buf = encoded(&[(ORIGINAL, Value::from("x")), ("bad", Value::from("zzz")), ("n", Value::Int(7))]);
+        let at = buf.windows(3).position(|w| w == b"zzz").expect("the value");
+        buf[at] = 0xFF;
+        let e = event(&buf);
+        assert_eq!(e.get("n"), Some(&Value::Int(7)));
+        assert!(e.decode_error().is_none(), "the value not read is not decoded");
+        let mut copy = Vec::new();
+        e.encode(&mut copy, e.raw_origin());
+        assert_eq!(copy, buf, "an event encoded whole copies the values never read");
+        assert_eq!(e.get("bad"), Some(&Value::Null), "a value that cannot be decoded reads as null");
+        assert_eq!(e.decode_error().map(|d| d.what), Some("string is not UTF-8"));
     }
 
     #[test]
