@@ -51,6 +51,7 @@ impl<'a> Slot<'a> {
         match (self.value.get(), &self.raw) {
             (Some(value), _) => w.field(name, value),
             (None, Some(raw)) => w.raw_field(name, raw.bytes()),
+            // Not made: a slot has either.
             (None, None) => w.field(name, &Value::Null),
         };
     }
@@ -65,10 +66,10 @@ pub type Parsed<'t> = Result<Option<Vec<(Cow<'t, str>, Value<'t>)>>, String>;
 /// One event: typed fields with ECS-style dotted names, plus where it came from.
 ///
 /// Reading a field lists the event's field names once and decodes the value read, only that
-/// one (strings are borrowed, not copied): a detector that reads five fields of twenty decodes
-/// five values. Setting or removing one marks the event modified, and only modified events are encoded
-/// again on the way back to the host — as an update (only the fields set or added) unless a
-/// field was removed. Fields set before any is read are kept aside, and the event is never
+/// one (strings are borrowed, not copied): a detector that reads five fields of twenty
+/// decodes five values. Setting or removing one marks the event modified, and only modified
+/// events are encoded again on the way back to the host — as an update (only the fields set
+/// or added) unless a field was removed. Fields set before any is read are kept aside, and the event is never
 /// decoded if nothing reads it (what an enricher that only adds a field costs).
 pub struct Event<'a> {
     view: Option<EventView<'a>>,
@@ -268,7 +269,13 @@ impl<'a> Event<'a> {
 
     /// All fields, in order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
-        self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default().iter().map(|(n, slot)| (n.as_ref(), slot.value(&self.bad)))
+        self.slots().iter().map(|(n, slot)| (n.as_ref(), slot.value(&self.bad)))
+    }
+
+    /// The fields with their values as they are (read or not); none if the event's encoding
+    /// is broken.
+    fn slots(&self) -> &[(Cow<'a, str>, Slot<'a>)] {
+        self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default()
     }
 
     /// Sets a field, replacing any value it had.
@@ -318,6 +325,7 @@ impl<'a> Event<'a> {
         let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| n == name)?;
         self.whole.set(true);
         let (_, slot) = self.decoded_mut()?.remove(at);
+        // Decoded now if it never was.
         slot.value(&self.bad);
         slot.value.into_inner()
     }
@@ -335,7 +343,7 @@ impl<'a> Event<'a> {
     /// Appends the event, framed, to `buf`, with the given encoded origin.
     pub(crate) fn encode(&self, buf: &mut Vec<u8>, raw_origin: &[u8]) {
         let mut w = EventWriter::begin_with_raw_origin(buf, raw_origin);
-        for (name, slot) in self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default() {
+        for (name, slot) in self.slots() {
             slot.write(&mut w, name);
         }
         w.finish();
@@ -360,7 +368,7 @@ impl<'a> Event<'a> {
             }
         } else {
             let changed = self.changed.get();
-            for (at, (name, slot)) in self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default().iter().enumerate() {
+            for (at, (name, slot)) in self.slots().iter().enumerate() {
                 if at >= came_in || (at < 64 && changed & (1 << at) != 0) {
                     slot.write(&mut w, name);
                 }
