@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use logsift_sdk::lookup::BatchLookup;
+use logsift_sdk::lookup::{BatchKeys, BatchLookup};
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, Value, lookup};
 use serde::Deserialize;
 
@@ -43,10 +43,8 @@ struct AssetSettings {
 pub struct Asset {
     lookups: Vec<(Lookup, String)>,
     found: BTreeMap<String, BatchLookup>,
-}
-
-fn key(event: &Event<'_>, field: &str) -> Option<String> {
-    event.get(field).and_then(lookup::key)
+    /// The batch's keys, by record.
+    keys: BatchKeys,
 }
 
 fn json_value(value: &serde_json::Value) -> Option<Value<'static>> {
@@ -75,21 +73,23 @@ impl Plugin for Asset {
             let into = l.into.clone().unwrap_or_else(|| format!("{entity}.asset"));
             lookups.push((l, into));
         }
-        Ok(Asset { lookups, found: BTreeMap::new() })
+        Ok(Asset { lookups, found: BTreeMap::new(), keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
-        let mut keys: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (l, _) in &self.lookups {
-            keys.entry(&l.table).or_default().extend(events.iter().filter_map(|e| key(e, &l.field)));
+        let fields: Vec<&str> = self.lookups.iter().map(|(l, _)| l.field.as_str()).collect();
+        self.keys = BatchKeys::of_fields(events, &fields);
+        let mut keys: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (at, key) in self.keys.all() {
+            keys.entry(&self.lookups[at].0.table).or_default().push(key);
         }
         self.found = keys.into_iter().map(|(t, k)| (t.to_owned(), BatchLookup::fetch(t, k).unwrap_or_default())).collect();
     }
 
-    fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
-        for (l, into) in &self.lookups {
-            let Some(k) = key(event, &l.field) else { continue };
-            let Some(record) = self.found.get(&l.table).and_then(|f| f.get(&k)) else { continue };
+    fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
+        for (at, k) in self.keys.of(ctx.record()) {
+            let (l, into) = &self.lookups[*at];
+            let Some(record) = self.found.get(&l.table).and_then(|f| f.get(k)) else { continue };
             for (column, value) in record {
                 let name = format!("{into}.{column}");
                 if event.contains(&name) {

@@ -16,7 +16,7 @@
 //! database, optional; a City database with ASN fields works as both), `fields` (the
 //! address fields). All lookups of a batch are one call per table.
 
-use logsift_sdk::lookup::{BatchLookup, Record};
+use logsift_sdk::lookup::{BatchKeys, BatchLookup, Record};
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, Value, lookup};
 use serde::Deserialize;
 
@@ -43,11 +43,8 @@ pub struct GeoIp {
     settings: GeoSettings,
     geo: BatchLookup,
     asn: BatchLookup,
-}
-
-/// The address text of a field.
-fn address(event: &Event<'_>, field: &str) -> Option<String> {
-    event.get(field).and_then(lookup::key)
+    /// The batch's addresses, by record.
+    keys: BatchKeys,
 }
 
 /// The value at a dotted path of a MaxMind record (`country.names.en`).
@@ -115,27 +112,28 @@ impl Plugin for GeoIp {
         for table in std::iter::once(&settings.table).chain(&settings.asn_table) {
             lookup::check_granted(table)?;
         }
-        Ok(GeoIp { settings, geo: BatchLookup::default(), asn: BatchLookup::default() })
+        Ok(GeoIp { settings, geo: BatchLookup::default(), asn: BatchLookup::default(), keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
-        let addresses: Vec<String> = events.iter().flat_map(|e| self.settings.fields.iter().filter_map(move |f| address(e, f))).collect();
-        self.geo = BatchLookup::fetch(&self.settings.table, addresses.iter().cloned()).unwrap_or_default();
+        self.keys = BatchKeys::of_fields(events, &self.settings.fields);
+        let addresses = || self.keys.all().map(|(_, address)| address);
+        self.geo = BatchLookup::fetch(&self.settings.table, addresses()).unwrap_or_default();
         self.asn = match &self.settings.asn_table {
-            Some(table) => BatchLookup::fetch(table, addresses).unwrap_or_default(),
+            Some(table) => BatchLookup::fetch(table, addresses()).unwrap_or_default(),
             None => BatchLookup::default(),
         };
     }
 
-    fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
-        for field in &self.settings.fields {
-            let Some(ip) = address(event, field) else { continue };
+    fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
+        for (at, ip) in self.keys.of(ctx.record()) {
+            let field = &self.settings.fields[*at];
             let prefix = field.strip_suffix(".ip").unwrap_or(field);
-            if let Some(record) = self.geo.get(&ip) {
+            if let Some(record) = self.geo.get(ip) {
                 set_geo(event, prefix, record);
                 set_as(event, prefix, record);
             }
-            if let Some(record) = self.asn.get(&ip) {
+            if let Some(record) = self.asn.get(ip) {
                 set_as(event, prefix, record);
             }
         }

@@ -71,6 +71,39 @@ pub fn key(value: &Value<'_>) -> Option<String> {
     }
 }
 
+/// The lookup keys of each record of a batch (the [`key`] of each of some fields), worked
+/// out once in [`Plugin::prepare`](crate::Plugin::prepare) — where they are fetched — and
+/// read back by record in [`Plugin::process`](crate::Plugin::process) (see
+/// [`Context::record`](crate::Context::record)), instead of being made again.
+#[derive(Debug, Default)]
+pub struct BatchKeys {
+    /// Per record: the index in `fields` of each field it has a key for, and the key.
+    keys: Vec<Vec<(usize, String)>>,
+}
+
+impl BatchKeys {
+    /// The keys of each event for `fields`, in the order of `fields`.
+    pub fn of_fields<S: AsRef<str>>(events: &[crate::Event<'_>], fields: &[S]) -> Self {
+        let keys = events
+            .iter()
+            .map(|event| {
+                fields.iter().enumerate().filter_map(|(i, field)| event.get(field.as_ref()).and_then(key).map(|k| (i, k))).collect()
+            })
+            .collect();
+        BatchKeys { keys }
+    }
+
+    /// Every key of the batch, repeats included, with the index of its field.
+    pub fn all(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.keys.iter().flatten().map(|(field, key)| (*field, key.as_str()))
+    }
+
+    /// The keys of the record at `record` in the batch: each one's field index, and the key.
+    pub fn of(&self, record: usize) -> &[(usize, String)] {
+        self.keys.get(record).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The records a table holds for the keys of one batch, fetched in one call.
 #[derive(Debug, Default)]
 pub struct BatchLookup {
@@ -102,5 +135,35 @@ impl BatchLookup {
     /// Whether no key was found.
     pub fn is_empty(&self) -> bool {
         self.found.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use logsift_event::{Batch, EventWriter, Origin};
+
+    use super::*;
+    use crate::Event;
+
+    #[test]
+    fn each_records_keys_are_read_back_by_its_place_in_the_batch() {
+        let mut buf = Vec::new();
+        let ip = Value::Ip("10.0.0.1".parse().expect("address"));
+        let records: [&[(&str, Value<'_>)]; 3] =
+            [&[("source.ip", ip), ("user.name", Value::from("root"))], &[], &[("user.name", Value::from("bob"))]];
+        for fields in records {
+            let mut w = EventWriter::begin(&mut buf, &Origin::None);
+            for (name, value) in fields {
+                w.field(name, value);
+            }
+            w.finish();
+        }
+        let events: Vec<Event<'_>> = Batch::new(&buf).map(|view| Event::from_view(view.expect("well-formed"))).collect();
+        let keys = BatchKeys::of_fields(&events, &["user.name", "source.ip"]);
+        assert_eq!(keys.of(0), [(0, "root".to_owned()), (1, "10.0.0.1".to_owned())]);
+        assert!(keys.of(1).is_empty());
+        assert_eq!(keys.of(2), [(0, "bob".to_owned())]);
+        assert!(keys.of(3).is_empty(), "past the batch");
+        assert_eq!(keys.all().collect::<Vec<_>>(), [(0, "root"), (1, "10.0.0.1"), (0, "bob")]);
     }
 }

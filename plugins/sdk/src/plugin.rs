@@ -102,6 +102,12 @@ impl Context {
         Context { record, alerts: Vec::new(), costs: Vec::new() }
     }
 
+    /// The record's place in the batch: the index its event had in what
+    /// [`Plugin::prepare`] saw, to find what was worked out for it there.
+    pub fn record(&self) -> usize {
+        self.record as usize
+    }
+
     /// Reports what evaluating a rule cost (see [`RuleCost`]); sent with the batch's result.
     pub fn rule_cost(&mut self, cost: RuleCost) {
         self.costs.push(cost);

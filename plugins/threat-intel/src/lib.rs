@@ -17,7 +17,7 @@
 //! marks the event, every hit raises an alert), `level`, `alert` (false: mark only). All
 //! lookups of a batch are one call.
 
-use logsift_sdk::lookup::{BatchLookup, Record};
+use logsift_sdk::lookup::{BatchKeys, BatchLookup, Record};
 use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, Value, lookup};
 use serde::Deserialize;
 
@@ -76,10 +76,8 @@ pub struct ThreatIntel {
     settings: IntelSettings,
     level: Level,
     found: BatchLookup,
-}
-
-fn value_text(event: &Event<'_>, field: &str) -> Option<String> {
-    event.get(field).and_then(lookup::key)
+    /// The batch's indicator candidates, by record.
+    keys: BatchKeys,
 }
 
 fn column<'r>(record: &'r Record, name: &str) -> Option<&'r str> {
@@ -126,25 +124,25 @@ impl Plugin for ThreatIntel {
         let settings: IntelSettings = settings.parse()?;
         let level = level(&settings.level).ok_or_else(|| format!("unknown level {:?}", settings.level))?;
         lookup::check_granted(&settings.table)?;
-        Ok(ThreatIntel { settings, level, found: BatchLookup::default() })
+        Ok(ThreatIntel { settings, level, found: BatchLookup::default(), keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
-        let values = events.iter().flat_map(|e| self.settings.fields.iter().filter_map(move |f| value_text(e, f)));
-        self.found = BatchLookup::fetch(&self.settings.table, values).unwrap_or_default();
+        self.keys = BatchKeys::of_fields(events, &self.settings.fields);
+        self.found = BatchLookup::fetch(&self.settings.table, self.keys.all().map(|(_, key)| key)).unwrap_or_default();
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
         let mut marked = false;
-        for field in &self.settings.fields {
-            let Some(value) = value_text(event, field) else { continue };
-            let Some(record) = self.found.get(&value) else { continue };
+        for (at, value) in self.keys.of(ctx.record()) {
+            let field = &self.settings.fields[*at];
+            let Some(record) = self.found.get(value) else { continue };
             if !marked {
-                Self::mark(event, field, &value, record);
+                Self::mark(event, field, value, record);
                 marked = true;
             }
             if self.settings.alert {
-                let indicator = column(record, "indicator").unwrap_or(&value);
+                let indicator = column(record, "indicator").unwrap_or(value);
                 let level = column(record, "severity").and_then(level).unwrap_or(self.level);
                 let mut alert = Alert::new(RULE_ID, format!("Threat intel match: {field} {value}"), level)
                     .with_tags(["threat-intel"])
