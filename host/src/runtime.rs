@@ -51,7 +51,11 @@ impl Runtime {
     /// [`watch`](Self::watch) hands them to the reload thread.
     pub fn start(settings: Settings, metrics: Option<Arc<Metrics>>) -> Result<Runtime, RuntimeError> {
         let sandbox = Sandbox::start().map_err(|e| RuntimeError::Sandbox(format!("{e:#}")))?;
-        let reloader = Reloader::start(&sandbox, settings, metrics)?;
+        // No worker runs yet: the first generation compiles on every core.
+        sandbox.compile_on_every_core(true);
+        let reloader = Reloader::start(&sandbox, settings, metrics);
+        sandbox.compile_on_every_core(false);
+        let reloader = reloader?;
         Ok(Runtime { sandbox, pipeline: Arc::clone(reloader.pipeline()), reloading: Reloading::ByCaller(Box::new(reloader)) })
     }
 

@@ -23,6 +23,11 @@ pub const TICK: Duration = Duration::from_millis(10);
 #[derive(Clone)]
 pub struct Sandbox {
     engine: Engine,
+    /// The same engine compiling on every core, for start-up (see
+    /// [`compile_on_every_core`](Self::compile_on_every_core)).
+    parallel: Engine,
+    /// Whether compiles use `parallel` now.
+    on_every_core: Arc<AtomicBool>,
     cache: Arc<super::compile_cache::FunctionCache>,
     /// `WASMTIME_PROFILE=perfmap`: compiled code stays on the heap, where perf looks its
     /// functions up in the perf map (it does not for code mapped from a file).
@@ -33,7 +38,9 @@ pub struct Sandbox {
 impl Sandbox {
     /// Builds the engine (Cranelift, the component model, epoch interruption) and starts
     /// its ticker. Compilation is single-threaded: a plugin compiles on the thread that loads
-    /// it (the reload thread), so a hot reload never takes the workers' cores.
+    /// it (the reload thread), so a hot reload never takes the workers' cores — except at
+    /// start-up, before any worker runs (see
+    /// [`compile_on_every_core`](Self::compile_on_every_core)).
     pub(crate) fn start() -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
@@ -48,8 +55,13 @@ impl Sandbox {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
+        // Parallelism is not part of what a compiled component must match to be loaded by
+        // an engine (wasmtime checks the compiler's flags and the features): code this one
+        // compiles deserialises into `engine`, and the two share the function cache.
+        config.parallel_compilation(true);
+        let parallel = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
         let ticker = EpochTicker::start(&engine).map_err(|e| anyhow::anyhow!("starting the epoch ticker: {e}"))?;
-        Ok(Sandbox { engine, cache, profiling, _ticker: Arc::new(ticker) })
+        Ok(Sandbox { engine, parallel, on_every_core: Arc::new(AtomicBool::new(false)), cache, profiling, _ticker: Arc::new(ticker) })
     }
 
     /// Function compiles served from the compiled-function cache so far, and compiles that
@@ -64,7 +76,15 @@ impl Sandbox {
         if self.profiling {
             return wasmtime::component::Component::from_binary(&self.engine, wasm);
         }
-        super::mapped::compile(&self.engine, wasm)
+        let compiler = if self.on_every_core.load(Ordering::Relaxed) { &self.parallel } else { &self.engine };
+        super::mapped::compile(compiler, &self.engine, wasm)
+    }
+
+    /// Whether compiles use every core (start-up, while no worker runs: the first
+    /// generation's plugins and their snapshots compile in about half the time on two
+    /// cores) or only the calling thread (the default: reloads while workers run).
+    pub(crate) fn compile_on_every_core(&self, on: bool) {
+        self.on_every_core.store(on, Ordering::Relaxed);
     }
 
     /// The engine, for the sandbox's own modules.

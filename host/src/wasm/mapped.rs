@@ -24,18 +24,21 @@ use std::os::unix::fs::FileExt;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// Compiles `wasm` and maps the result from an unlinked temporary file (see the module
-/// documentation); falls back to memory when the file cannot be written.
+/// Compiles `wasm` with `compiler` (`engine` itself, or one configured the same but for
+/// how many threads compile) and maps the result into `engine` from an unlinked temporary
+/// file (see the module documentation); falls back to memory when the file cannot be
+/// written.
 // With `reload::heap`, the host's only exceptions to `unsafe_code = "deny"`: wasmtime
 // trusts the bytes it deserialises, and these are the ones it produced a moment before.
 #[allow(unsafe_code)]
-pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
-    let compiled = engine.precompile_component(wasm)?;
+pub(crate) fn compile(compiler: &Engine, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
+    let compiled = compiler.precompile_component(wasm)?;
     match map_from_file(engine, &compiled) {
         Ok(component) => Ok(component),
         Err(e) => {
             tracing::debug!("compiled component kept in memory: {e:#}");
-            // SAFETY: the bytes are what `precompile_component` of this engine just returned.
+            // SAFETY: the bytes are what `precompile_component` of an engine configured as
+            // this one just returned.
             unsafe { Component::deserialize(engine, &compiled) }
         }
     }
@@ -45,7 +48,7 @@ pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Componen
 fn map_from_file(engine: &Engine, compiled: &[u8]) -> anyhow::Result<Component> {
     let file = tempfile::Builder::new().prefix("logsift-compiled-").tempfile()?;
     write_skipping_zero_pages(file.as_file(), compiled)?;
-    // SAFETY: the file holds exactly the bytes `precompile_component` of this engine returned;
+    // SAFETY: the file holds exactly the bytes `precompile_component` returned (of `engine`, or one configured as it);
     // it was created exclusively with owner-only permissions and is unlinked when `file`
     // drops below, so no other process can have opened or changed it in between. wasmtime
     // keeps its own handle, so the mapping outlives the name.
