@@ -426,6 +426,31 @@ impl<'a> Iterator for RawFields<'a> {
     }
 }
 
+/// The field at `at` if it is whole and its value a scalar (nearly every field): where its
+/// name ends and where the field ends. Anything else (an array, a truncation, a bad tag) is
+/// `None`, left to the reader, which says what is wrong.
+#[inline]
+fn scalar_field_at(buf: &[u8], at: usize) -> Option<(usize, usize)> {
+    let len_at = |at: usize| -> Option<usize> {
+        let bytes: [u8; 4] = buf.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(u32::from_le_bytes(bytes) as usize)
+    };
+    let name_end = (at + 4).checked_add(len_at(at)?)?;
+    let value = name_end + 1;
+    let end = match *buf.get(name_end)? {
+        tag::STRING => (value + 4).checked_add(len_at(value)?)?,
+        tag::INT | tag::FLOAT | tag::TIMESTAMP => value + 8,
+        tag::NULL => value,
+        tag::BOOL if *buf.get(value)? <= 1 => value + 1,
+        tag::IP => match *buf.get(value)? {
+            n @ (4 | 16) => value + 1 + n as usize,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (end <= buf.len()).then_some((name_end, end))
+}
+
 /// Iterator over an event's fields as encoded (see [`EventView::field_spans`]).
 pub struct FieldSpans<'a> {
     reader: Reader<'a>,
@@ -440,6 +465,12 @@ impl<'a> Iterator for FieldSpans<'a> {
             return None;
         }
         let start = self.reader.pos;
+        if let Some((name_end, end)) = scalar_field_at(self.reader.buf, start) {
+            self.reader.pos = end;
+            self.left -= 1;
+            let buf = self.reader.buf;
+            return Some(Ok((&buf[start + 4..name_end], &buf[start..end])));
+        }
         let result = self.reader.bytes("truncated field name").and_then(|name| {
             self.reader.skip_value(0)?;
             Ok((name, &self.reader.buf[start..self.reader.pos]))

@@ -102,6 +102,38 @@ fn a_truncated_event_is_an_error_with_its_offset_not_a_panic() {
 }
 
 #[test]
+fn field_spans_are_the_fields_as_encoded_and_a_lying_value_is_an_error() {
+    // Every kind of value: the spans name the fields in order and cover the field section.
+    let bytes = expected("typed-fields");
+    let event = EventView::from_frame(&bytes).unwrap();
+    let spans: Vec<_> = event.field_spans().collect::<Result<_, _>>().unwrap();
+    let names: Vec<_> = event.decode_all().unwrap().into_iter().map(|(name, _)| name.as_bytes()).collect();
+    assert_eq!(spans.iter().map(|(name, _)| *name).collect::<Vec<_>>(), names);
+    assert_eq!(spans.iter().map(|(_, span)| span.len()).sum::<usize>(), event.raw_counted_fields().len() - 4);
+    // Values that lie, each after a good field: the good one is given, then the error.
+    use logsift_event::tag;
+    let lies: [(&[u8], &str); 5] = [
+        (&[tag::STRING, 100, 0, 0, 0, b'x'], "truncated string"),
+        (&[tag::INT, 1, 2, 3], "truncated number"),
+        (&[tag::BOOL, 2], "bool is neither 0 nor 1"),
+        (&[tag::IP, 5, 1, 2, 3, 4, 5], "ip length is neither 4 nor 16"),
+        (&[tag::IP, 16, 1, 2, 3, 4], "truncated ip"),
+    ];
+    for (value, what) in lies {
+        let mut buf = Vec::new();
+        let mut w = EventWriter::begin(&mut buf, &Origin::None);
+        w.field("a", &Value::from("ok"));
+        w.raw_field("b", value);
+        w.finish();
+        let event = EventView::from_frame(&buf).unwrap();
+        let mut spans = event.field_spans();
+        assert!(matches!(spans.next(), Some(Ok((b"a", _)))), "{what}");
+        assert_eq!(spans.next().unwrap().unwrap_err().what, what);
+        assert!(spans.next().is_none(), "{what}");
+    }
+}
+
+#[test]
 fn a_lying_array_length_is_refused_without_allocating_it() {
     let mut buf = Vec::new();
     let mut w = EventWriter::begin(&mut buf, &Origin::None);
