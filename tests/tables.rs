@@ -71,7 +71,10 @@ fn a_granted_table_is_read_refreshed_when_its_file_changes_and_kept_when_the_new
     let iocs = dir.path().join("iocs.csv");
     std::fs::write(&iocs, "indicator,provider\n203.0.113.0/24,feed-a\nevil.example,feed-a\n").expect("iocs");
     let mut reloader = logsift::Runtime::start(threat_intel_config(dir.path(), "tables = [\"iocs\"]"), None).expect("start");
+    let answering = || reloader.pipeline().current().stages[1].0.tables().answering_time();
+    let before = answering();
     let out = run(&reloader, &LINES);
+    assert!(answering() > before, "the host times the lookups it answers");
     assert_eq!(marked(&out), [Some("203.0.113.0/24".into()), None, Some("evil.example".into())]);
     let alerts: Vec<&serde_json::Value> = out.iter().filter(|r| r["output"] == "alerts").collect();
     assert_eq!(alerts.len(), 2);

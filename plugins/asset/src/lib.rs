@@ -18,7 +18,7 @@
 //! Fields the event already has are not overwritten. All lookups of a batch are one call per
 //! table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use logsift_sdk::lookup::{BatchKeys, BatchLookup};
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, Value, lookup};
@@ -39,10 +39,16 @@ struct AssetSettings {
     lookups: Vec<Lookup>,
 }
 
+/// The fields one found record adds: names and values made once per batch, however many
+/// events share the key.
+type Fill = Vec<(String, Value<'static>)>;
+
 /// The asset enricher.
 pub struct Asset {
     lookups: Vec<(Lookup, String)>,
-    found: BTreeMap<String, BatchLookup>,
+    /// Per lookup (as in `lookups`): the fields to add, by key, for the batch's keys the
+    /// table holds.
+    fills: Vec<HashMap<String, Fill>>,
     /// The batch's keys, by record.
     keys: BatchKeys,
 }
@@ -73,7 +79,7 @@ impl Plugin for Asset {
             let into = l.into.clone().unwrap_or_else(|| format!("{entity}.asset"));
             lookups.push((l, into));
         }
-        Ok(Asset { lookups, found: BTreeMap::new(), keys: BatchKeys::default() })
+        Ok(Asset { fills: vec![HashMap::new(); lookups.len()], lookups, keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
@@ -83,20 +89,25 @@ impl Plugin for Asset {
         for (at, key) in self.keys.all() {
             keys.entry(&self.lookups[at].0.table).or_default().push(key);
         }
-        self.found = keys.into_iter().map(|(t, k)| (t.to_owned(), BatchLookup::fetch(t, k).unwrap_or_default())).collect();
+        let found: BTreeMap<&str, BatchLookup> = keys.into_iter().map(|(t, k)| (t, BatchLookup::fetch(t, k).unwrap_or_default())).collect();
+        self.fills.iter_mut().for_each(HashMap::clear);
+        for (at, key) in self.keys.all() {
+            let (l, into) = &self.lookups[at];
+            if self.fills[at].contains_key(key) {
+                continue;
+            }
+            let Some(record) = found.get(l.table.as_str()).and_then(|f| f.get(key)) else { continue };
+            let fill = record.iter().filter_map(|(column, value)| Some((format!("{into}.{column}"), json_value(value)?))).collect();
+            self.fills[at].insert(key.to_owned(), fill);
+        }
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
         for (at, k) in self.keys.of(ctx.record()) {
-            let (l, into) = &self.lookups[*at];
-            let Some(record) = self.found.get(&l.table).and_then(|f| f.get(k)) else { continue };
-            for (column, value) in record {
-                let name = format!("{into}.{column}");
-                if event.contains(&name) {
-                    continue;
-                }
-                if let Some(value) = json_value(value) {
-                    event.set(name, value);
+            let Some(fill) = self.fills[*at].get(k) else { continue };
+            for (name, value) in fill {
+                if !event.contains(name) {
+                    event.set(name.clone(), value.clone());
                 }
             }
         }

@@ -383,6 +383,12 @@ impl<'a> RawValue<'a> {
         self.bytes
     }
 
+    /// The value of a field as [`FieldSpans`] yields it: `field` the whole field, `name` its
+    /// name. A decoding error counts its position from the start of the value.
+    pub fn of_field(field: &'a [u8], name: &[u8]) -> RawValue<'a> {
+        RawValue { bytes: field.get(4 + name.len()..).unwrap_or_default(), base: 0 }
+    }
+
     /// The value, borrowing its strings from the buffer; fails on a string that is not UTF-8.
     pub fn decode(&self) -> Result<Value<'a>, DecodeError> {
         Reader { buf: self.bytes, pos: 0, base: self.base }.value(0)

@@ -166,6 +166,56 @@ impl<'a> Event<'a> {
         self.decoded().as_ref().ok()?.iter().find(|(n, _)| n == name).map(|(_, slot)| slot.value(&self.bad))
     }
 
+    /// The values of those of `names` the event has, each with its index in `names`, in the
+    /// order of `names` — what [`get`](Self::get) reads for each, in one pass over the
+    /// event's fields instead of one per name: for a stage that reads many names of every
+    /// event (lookup keys). A field whose name is not as long as any of `names` is passed
+    /// over without comparing it; on an event nothing has read yet, only the values found
+    /// are decoded, and the event stays undecoded (a stage that then only sets fields hands
+    /// back the additions alone).
+    pub fn get_each<S: AsRef<str>>(&self, names: &[S]) -> Vec<(usize, Value<'a>)> {
+        /// A bit per name length under 64; longer names have none and are always compared.
+        fn length_bit(len: usize) -> u64 {
+            1u64.checked_shl(len as u32).unwrap_or(0)
+        }
+        let lengths = names.iter().fold(0, |bits, name| bits | length_bit(name.as_ref().len()));
+        let wanted = |name: &[u8]| {
+            let bit = length_bit(name.len());
+            bit == 0 || lengths & bit != 0
+        };
+        let mut found: Vec<(usize, Value<'a>)> = Vec::new();
+        match (&self.view, self.fields.get()) {
+            (Some(view), None) if self.pending.is_empty() => {
+                // Names compared as bytes: one equal to a name asked for is text.
+                for span in view.field_spans() {
+                    // A malformed event: decoding it keeps the error, for the SDK to reject it.
+                    let Ok((name, field)) = span else { return self.get_each_decoded(names) };
+                    if !wanted(name) {
+                        continue;
+                    }
+                    for (at, n) in names.iter().enumerate() {
+                        // The first field of a name is the one `get` reads.
+                        if n.as_ref().as_bytes() == name && !found.iter().any(|(seen, _)| *seen == at) {
+                            let value = RawValue::of_field(field, name).decode().unwrap_or_else(|error| {
+                                let _ = self.bad.set(error);
+                                Value::Null
+                            });
+                            found.push((at, value));
+                        }
+                    }
+                }
+            }
+            _ => return self.get_each_decoded(names),
+        }
+        found.sort_unstable_by_key(|(at, _)| *at);
+        found
+    }
+
+    /// [`get_each`](Self::get_each) over the decoded fields.
+    fn get_each_decoded<S: AsRef<str>>(&self, names: &[S]) -> Vec<(usize, Value<'a>)> {
+        names.iter().enumerate().filter_map(|(at, name)| Some((at, self.get(name.as_ref())?.clone()))).collect()
+    }
+
     /// The text of a string field.
     pub fn get_str(&self, name: &str) -> Option<&str> {
         self.get(name).and_then(Value::as_str)
@@ -250,20 +300,15 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// Whether the field is present (even if null).
+    /// Whether the field is present (even if null). Read from the names alone if the event is
+    /// not decoded yet: no value is decoded or checked (the host checked every event it hands
+    /// over), nothing is allocated, and the event stays undecoded.
     pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-
-    /// Whether a field has this name, read from the names alone if the event is not decoded
-    /// yet: no value is decoded or checked (the host checked every event it hands over), and
-    /// nothing is allocated. What the batch loop asks of every event before a parser runs.
-    pub(crate) fn has_name(&self, name: &str) -> bool {
         match (&self.view, self.fields.get()) {
             (Some(view), None) => {
                 self.pending.iter().any(|(n, _)| n == name) || view.field_spans().any(|span| span.is_ok_and(|(n, _)| n == name.as_bytes()))
             }
-            _ => self.contains(name),
+            _ => self.get(name).is_some(),
         }
     }
 
@@ -426,6 +471,31 @@ mod tests {
     }
 
     #[test]
+    fn get_each_reads_what_get_reads_for_every_name_in_the_order_of_the_names() {
+        let long = "x".repeat(70);
+        let buf = encoded(&[
+            ("host.name", Value::from("web-1")),
+            ("source.ip", Value::from("10.0.0.1")),
+            ("user.id", Value::Int(7)),
+            ("source.ip", Value::from("10.0.0.2")),
+            (&long, Value::Bool(true)),
+        ]);
+        let e = event(&buf);
+        let names = ["user.id", "missing", "source.ip", long.as_str(), "user.name", "source.ip", "host.nam"];
+        let each = e.get_each(&names);
+        assert!(e.fields.get().is_none(), "read without decoding the event");
+        let one_by_one: Vec<(usize, Value<'_>)> = names.iter().enumerate().filter_map(|(at, n)| Some((at, e.get(n)?.clone()))).collect();
+        assert_eq!(each, one_by_one);
+        assert_eq!(each.iter().map(|(at, _)| *at).collect::<Vec<_>>(), [0, 2, 3, 5], "the first source.ip, for both names");
+        assert_eq!(each[1].1, Value::from("10.0.0.1"));
+        assert_eq!(e.get_each(&names), each, "the same once the event is decoded");
+        assert!(e.contains("user.id") && !e.contains("user.name"));
+        let undecoded = event(&buf);
+        assert!(undecoded.contains("user.id") && !undecoded.contains("user.name") && undecoded.contains(&long));
+        assert!(undecoded.fields.get().is_none(), "contains reads the names alone");
+    }
+
+    #[test]
     fn parsed_fields_borrow_from_the_batch() {
         let buf = encoded(&[(ORIGINAL, Value::from("user=root"))]);
         let mut e = event(&buf);
@@ -501,6 +571,13 @@ mod tests {
         e.encode(&mut copy, e.raw_origin());
         assert_eq!(copy, buf, "an event encoded whole copies the values never read");
         assert_eq!(e.get("bad"), Some(&Value::Null), "a value that cannot be decoded reads as null");
+        assert_eq!(e.decode_error().map(|d| d.what), Some("string is not UTF-8"));
+
+        // The same through `get_each` on an event nothing has read.
+        let e = event(&buf);
+        assert_eq!(e.get_each(&["n"]), [(0, Value::Int(7))]);
+        assert!(e.decode_error().is_none(), "the value not asked for is not decoded");
+        assert_eq!(e.get_each(&["n", "bad"]), [(0, Value::Int(7)), (1, Value::Null)]);
         assert_eq!(e.decode_error().map(|d| d.what), Some("string is not UTF-8"));
     }
 

@@ -86,9 +86,7 @@ impl BatchKeys {
     pub fn of_fields<S: AsRef<str>>(events: &[crate::Event<'_>], fields: &[S]) -> Self {
         let keys = events
             .iter()
-            .map(|event| {
-                fields.iter().enumerate().filter_map(|(i, field)| event.get(field.as_ref()).and_then(key).map(|k| (i, k))).collect()
-            })
+            .map(|event| event.get_each(fields).into_iter().filter_map(|(i, value)| key(&value).map(|k| (i, k))).collect())
             .collect();
         BatchKeys { keys }
     }

@@ -74,7 +74,7 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
     plugin.prepare(&events);
     for (index, mut event) in events.into_iter().enumerate() {
         let record = u32::try_from(index).unwrap_or(u32::MAX);
-        if P::METADATA.kind == Kind::Parser && event.has_name(PARSED_MARK) {
+        if P::METADATA.kind == Kind::Parser && event.contains(PARSED_MARK) {
             continue;
         }
         let mut ctx = Context::new(record);

@@ -17,6 +17,8 @@
 //! marks the event, every hit raises an alert), `level`, `alert` (false: mark only). All
 //! lookups of a batch are one call.
 
+use std::collections::HashMap;
+
 use logsift_sdk::lookup::{BatchKeys, BatchLookup, Record};
 use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, Value, lookup};
 use serde::Deserialize;
@@ -75,9 +77,19 @@ fn level(name: &str) -> Option<Level> {
 pub struct ThreatIntel {
     settings: IntelSettings,
     level: Level,
-    found: BatchLookup,
+    /// Per field (as in `fields`): what a hit marks and raises, by the batch's keys the table
+    /// lists — made once per batch, however many events share the key.
+    hits: Vec<HashMap<String, Hit>>,
     /// The batch's indicator candidates, by record.
     keys: BatchKeys,
+}
+
+/// What a field's value listed as an indicator does to its event.
+struct Hit {
+    /// The ECS threat fields the first hit of an event sets.
+    marks: Vec<(String, Value<'static>)>,
+    /// The alert every hit raises, if alerts are on.
+    alert: Option<Alert>,
 }
 
 fn column<'r>(record: &'r Record, name: &str) -> Option<&'r str> {
@@ -97,18 +109,35 @@ fn indicator_field(kind: &str, matched_field: &str) -> String {
 }
 
 impl ThreatIntel {
-    fn mark(event: &mut Event<'_>, field: &str, value: &str, record: &Record) {
-        let kind = column(record, "type").unwrap_or("unknown").to_owned();
-        let indicator = column(record, "indicator").unwrap_or(value).to_owned();
-        event.set("threat.indicator.type", Value::from(kind.clone()));
-        event.set(indicator_field(&kind, field), Value::from(indicator));
+    /// What `value` of `field`, listed as `record`, does to an event.
+    fn hit(&self, field: &str, value: &str, record: &Record) -> Hit {
+        let kind = column(record, "type").unwrap_or("unknown");
+        let indicator = column(record, "indicator").unwrap_or(value);
+        let mut marks = vec![
+            ("threat.indicator.type".to_owned(), Value::from(kind.to_owned())),
+            (indicator_field(kind, field), Value::from(indicator.to_owned())),
+        ];
         for name in ["provider", "description", "confidence"] {
             if let Some(v) = column(record, name) {
-                event.set(format!("threat.indicator.{name}"), Value::from(v.to_owned()));
+                marks.push((format!("threat.indicator.{name}"), Value::from(v.to_owned())));
             }
         }
-        event.set("threat.enrichments.matched.field", Value::from(field.to_owned()));
-        event.set("threat.enrichments.matched.atomic", Value::from(value.to_owned()));
+        marks.push(("threat.enrichments.matched.field".to_owned(), Value::from(field.to_owned())));
+        marks.push(("threat.enrichments.matched.atomic".to_owned(), Value::from(value.to_owned())));
+        let alert = self.settings.alert.then(|| {
+            let level = column(record, "severity").and_then(level).unwrap_or(self.level);
+            let alert = Alert::new(RULE_ID, format!("Threat intel match: {field} {value}"), level)
+                .with_tags(["threat-intel"])
+                .with_dedupe_key(field)
+                .with_detail("field", field)
+                .with_detail("value", value)
+                .with_detail("indicator", indicator);
+            match column(record, "provider") {
+                Some(provider) => alert.with_detail("provider", provider),
+                None => alert,
+            }
+        });
+        Hit { marks, alert }
     }
 }
 
@@ -124,36 +153,37 @@ impl Plugin for ThreatIntel {
         let settings: IntelSettings = settings.parse()?;
         let level = level(&settings.level).ok_or_else(|| format!("unknown level {:?}", settings.level))?;
         lookup::check_granted(&settings.table)?;
-        Ok(ThreatIntel { settings, level, found: BatchLookup::default(), keys: BatchKeys::default() })
+        Ok(ThreatIntel { hits: settings.fields.iter().map(|_| HashMap::new()).collect(), settings, level, keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
         self.keys = BatchKeys::of_fields(events, &self.settings.fields);
-        self.found = BatchLookup::fetch(&self.settings.table, self.keys.all().map(|(_, key)| key)).unwrap_or_default();
+        let found = BatchLookup::fetch(&self.settings.table, self.keys.all().map(|(_, key)| key)).unwrap_or_default();
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.iter_mut().for_each(HashMap::clear);
+        for (at, key) in self.keys.all() {
+            if hits[at].contains_key(key) {
+                continue;
+            }
+            if let Some(record) = found.get(key) {
+                hits[at].insert(key.to_owned(), self.hit(&self.settings.fields[at], key, record));
+            }
+        }
+        self.hits = hits;
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
         let mut marked = false;
         for (at, value) in self.keys.of(ctx.record()) {
-            let field = &self.settings.fields[*at];
-            let Some(record) = self.found.get(value) else { continue };
+            let Some(hit) = self.hits[*at].get(value) else { continue };
             if !marked {
-                Self::mark(event, field, value, record);
+                for (name, value) in &hit.marks {
+                    event.set(name.clone(), value.clone());
+                }
                 marked = true;
             }
-            if self.settings.alert {
-                let indicator = column(record, "indicator").unwrap_or(value);
-                let level = column(record, "severity").and_then(level).unwrap_or(self.level);
-                let mut alert = Alert::new(RULE_ID, format!("Threat intel match: {field} {value}"), level)
-                    .with_tags(["threat-intel"])
-                    .with_dedupe_key(field.clone())
-                    .with_detail("field", field.clone())
-                    .with_detail("value", value.clone())
-                    .with_detail("indicator", indicator.to_owned());
-                if let Some(provider) = column(record, "provider") {
-                    alert = alert.with_detail("provider", provider.to_owned());
-                }
-                ctx.alert(alert);
+            if let Some(alert) = &hit.alert {
+                ctx.alert(alert.clone());
             }
         }
         Outcome::Pass
