@@ -4,12 +4,12 @@
 //! 100,000 indicators (addresses, /24 ranges, domains; 43% of the lines carry a listed
 //! address, so 43% of records are marked and raise an alert — and once more with
 //! `alert = false`, marking only, to show what the alerts cost), `asset` against 10,000
-//! inventory rows (every line's host is listed), `geoip` against MaxMind's test database. Reported: records/s of the chain and the
-//! nanoseconds the enricher adds per record over the parser alone (median of 5 passes,
-//! interleaved), the part of those the host spent answering its lookups (timed by the
-//! tables, mean over the passes), and what is left: the stage's own cost, the plugin's
-//! work and the host's handling of what it changed and raised. Each enricher
-//! crosses to the host once per batch for its lookups.
+//! inventory rows (every line's host is listed), `geoip` against MaxMind's test database.
+//! Reported: records/s of the chain; the nanoseconds the enricher adds per record over the
+//! parser alone (median of 5 passes, interleaved); the part of those the tables spent
+//! answering its lookups (timed by the tables, mean over the passes); and the rest, the
+//! stage's own cost: the crossing, the plugin's work and the host's handling of what it
+//! changed and raised. Each enricher crosses to the host once per batch for its lookups.
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -156,8 +156,8 @@ impl TableHandle {
         answers
     }
 
-    /// The time spent answering lookups so far: what a lookup stage costs beyond its own
-    /// work (benchmarks subtract it to see the plugin's share).
+    /// The time spent answering lookups so far, inside the table alone (not the crossing
+    /// into and out of the plugin): benchmarks subtract it from what a lookup stage costs.
     pub fn answering_time(&self) -> Duration {
         Duration::from_nanos(self.answering_ns.load(Ordering::Relaxed))
     }

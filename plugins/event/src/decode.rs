@@ -332,6 +332,17 @@ impl<'a> EventView<'a> {
         FieldSpans { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
     }
 
+    /// The value of a field as this event's [`field_spans`](Self::field_spans) yielded it
+    /// (`field` the whole field, `name` its name), left encoded; a decoding error gives its
+    /// position in the buffer, as [`raw_fields_named`](Self::raw_fields_named)' values do.
+    pub fn field_value(&self, field: &'a [u8], name: &[u8]) -> RawValue<'a> {
+        let start = (field.as_ptr() as usize).wrapping_sub(self.raw_fields.as_ptr() as usize) + 4 + name.len();
+        RawValue {
+            bytes: self.raw_fields.get(start..start + field.len().saturating_sub(4 + name.len())).unwrap_or_default(),
+            base: self.fields_base + start,
+        }
+    }
+
     /// The fields in order, each name checked and its value's structure too, but the values
     /// left encoded, to decode only those that are read; ends with an error after the first
     /// malformed field, or if bytes follow the last.
@@ -381,12 +392,6 @@ impl<'a> RawValue<'a> {
     /// The encoding, to copy the value without decoding it.
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
-    }
-
-    /// The value of a field as [`FieldSpans`] yields it: `field` the whole field, `name` its
-    /// name. A decoding error counts its position from the start of the value.
-    pub fn of_field(field: &'a [u8], name: &[u8]) -> RawValue<'a> {
-        RawValue { bytes: field.get(4 + name.len()..).unwrap_or_default(), base: 0 }
     }
 
     /// The value, borrowing its strings from the buffer; fails on a string that is not UTF-8.

@@ -108,9 +108,10 @@ fn indicator_field(kind: &str, matched_field: &str) -> String {
     }
 }
 
-impl ThreatIntel {
-    /// What `value` of `field`, listed as `record`, does to an event.
-    fn hit(&self, field: &str, value: &str, record: &Record) -> Hit {
+impl Hit {
+    /// What `value` of `field`, listed as `record`, does to an event: `alert` whether hits
+    /// raise alerts, at `level` unless the list names one.
+    fn new(field: &str, value: &str, record: &Record, alert: bool, level: Level) -> Hit {
         let kind = column(record, "type").unwrap_or("unknown");
         let indicator = column(record, "indicator").unwrap_or(value);
         let mut marks = vec![
@@ -124,8 +125,8 @@ impl ThreatIntel {
         }
         marks.push(("threat.enrichments.matched.field".to_owned(), Value::from(field.to_owned())));
         marks.push(("threat.enrichments.matched.atomic".to_owned(), Value::from(value.to_owned())));
-        let alert = self.settings.alert.then(|| {
-            let level = column(record, "severity").and_then(level).unwrap_or(self.level);
+        let alert = alert.then(|| {
+            let level = column(record, "severity").and_then(self::level).unwrap_or(level);
             let alert = Alert::new(RULE_ID, format!("Threat intel match: {field} {value}"), level)
                 .with_tags(["threat-intel"])
                 .with_dedupe_key(field)
@@ -159,17 +160,16 @@ impl Plugin for ThreatIntel {
     fn prepare(&mut self, events: &[Event<'_>]) {
         self.keys = BatchKeys::of_fields(events, &self.settings.fields);
         let found = BatchLookup::fetch(&self.settings.table, self.keys.all().map(|(_, key)| key)).unwrap_or_default();
-        let mut hits = std::mem::take(&mut self.hits);
-        hits.iter_mut().for_each(HashMap::clear);
+        self.hits.iter_mut().for_each(HashMap::clear);
         for (at, key) in self.keys.all() {
-            if hits[at].contains_key(key) {
+            if self.hits[at].contains_key(key) {
                 continue;
             }
             if let Some(record) = found.get(key) {
-                hits[at].insert(key.to_owned(), self.hit(&self.settings.fields[at], key, record));
+                let hit = Hit::new(&self.settings.fields[at], key, record, self.settings.alert, self.level);
+                self.hits[at].insert(key.to_owned(), hit);
             }
         }
-        self.hits = hits;
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
