@@ -18,9 +18,9 @@
 //! Fields the event already has are not overwritten. All lookups of a batch are one call per
 //! table.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use logsift_sdk::lookup::{BatchKeys, BatchLookup};
+use logsift_sdk::lookup::{BatchKeys, BatchLookup, ByKey};
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, Value, lookup};
 use serde::Deserialize;
 
@@ -39,8 +39,7 @@ struct AssetSettings {
     lookups: Vec<Lookup>,
 }
 
-/// The fields one found record adds: names and values made once per batch, however many
-/// events share the key.
+/// The fields one found record adds.
 type Fill = Vec<(String, Value<'static>)>;
 
 /// The asset enricher.
@@ -48,7 +47,7 @@ pub struct Asset {
     lookups: Vec<(Lookup, String)>,
     /// Per lookup (as in `lookups`): the fields to add, by key, for the batch's keys the
     /// table holds.
-    fills: Vec<HashMap<String, Fill>>,
+    fills: ByKey<Fill>,
     /// The batch's keys, by record.
     keys: BatchKeys,
 }
@@ -79,7 +78,7 @@ impl Plugin for Asset {
             let into = l.into.clone().unwrap_or_else(|| format!("{entity}.asset"));
             lookups.push((l, into));
         }
-        Ok(Asset { fills: vec![HashMap::new(); lookups.len()], lookups, keys: BatchKeys::default() })
+        Ok(Asset { fills: ByKey::new(lookups.len()), lookups, keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
@@ -90,21 +89,16 @@ impl Plugin for Asset {
             keys.entry(&self.lookups[at].0.table).or_default().push(key);
         }
         let found: BTreeMap<&str, BatchLookup> = keys.into_iter().map(|(t, k)| (t, BatchLookup::fetch(t, k).unwrap_or_default())).collect();
-        self.fills.iter_mut().for_each(HashMap::clear);
-        for (at, key) in self.keys.all() {
-            let (l, into) = &self.lookups[at];
-            if self.fills[at].contains_key(key) {
-                continue;
-            }
-            let Some(record) = found.get(l.table.as_str()).and_then(|f| f.get(key)) else { continue };
-            let fill = record.iter().filter_map(|(column, value)| Some((format!("{into}.{column}"), json_value(value)?))).collect();
-            self.fills[at].insert(key.to_owned(), fill);
-        }
+        let lookups = &self.lookups;
+        self.fills.make(&self.keys, |at, key| {
+            let (l, into) = &lookups[at];
+            let record = found.get(l.table.as_str())?.get(key)?;
+            Some(record.iter().filter_map(|(column, value)| Some((format!("{into}.{column}"), json_value(value)?))).collect())
+        });
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
-        for (at, k) in self.keys.of(ctx.record()) {
-            let Some(fill) = self.fills[*at].get(k) else { continue };
+        for fill in self.fills.of(&self.keys, ctx.record()) {
             for (name, value) in fill {
                 if !event.contains(name) {
                     event.set(name.clone(), value.clone());

@@ -32,18 +32,9 @@ impl<'a> Slot<'a> {
         Slot { raw: Some(raw), value: OnceCell::new() }
     }
 
-    /// The value, decoded on its first read. One that cannot be decoded (a string that is not
-    /// UTF-8) reads as null, and the first such error is kept in `bad`: the SDK then rejects
-    /// the event.
+    /// The value, decoded on its first read (see [`decode_or_mark`]).
     fn value(&self, bad: &OnceCell<DecodeError>) -> &Value<'a> {
-        self.value.get_or_init(|| match self.raw.as_ref().map(RawValue::decode) {
-            Some(Ok(value)) => value,
-            Some(Err(error)) => {
-                let _ = bad.set(error);
-                Value::Null
-            }
-            None => Value::Null,
-        })
+        self.value.get_or_init(|| self.raw.as_ref().map_or(Value::Null, |raw| decode_or_mark(raw, bad)))
     }
 
     /// Appends the field to `w`: copied as it came in when it was never read.
@@ -55,6 +46,15 @@ impl<'a> Slot<'a> {
             (None, None) => w.field(name, &Value::Null),
         };
     }
+}
+
+/// A value as it came in, decoded; one that cannot be (a string that is not UTF-8) reads
+/// as null, and the first such error is kept in `bad`: the SDK then rejects the event.
+fn decode_or_mark<'a>(raw: &RawValue<'a>, bad: &OnceCell<DecodeError>) -> Value<'a> {
+    raw.decode().unwrap_or_else(|error| {
+        let _ = bad.set(error);
+        Value::Null
+    })
 }
 
 /// What a parser made of one line (see [`Event::parse_original`]): the fields it found, in
@@ -196,11 +196,7 @@ impl<'a> Event<'a> {
                     for (at, n) in names.iter().enumerate() {
                         // The first field of a name is the one `get` reads.
                         if n.as_ref().as_bytes() == name && !found.iter().any(|(seen, _)| *seen == at) {
-                            let value = view.field_value(field, name).decode().unwrap_or_else(|error| {
-                                let _ = self.bad.set(error);
-                                Value::Null
-                            });
-                            found.push((at, value));
+                            found.push((at, decode_or_mark(&view.field_value(field, name), &self.bad)));
                         }
                     }
                 }

@@ -102,6 +102,44 @@ impl BatchKeys {
     }
 }
 
+/// What the keys of a batch make (the fields an enricher adds, the alert it raises), per
+/// field: made once per distinct key in [`Plugin::prepare`](crate::Plugin::prepare),
+/// however many records share it, and read back by record in
+/// [`Plugin::process`](crate::Plugin::process).
+#[derive(Debug)]
+pub struct ByKey<T> {
+    /// Per field (as in the [`BatchKeys`]' fields): what each key made.
+    made: Vec<HashMap<String, T>>,
+}
+
+impl<T> ByKey<T> {
+    /// Room for what the keys of `fields` fields make.
+    pub fn new(fields: usize) -> Self {
+        ByKey { made: (0..fields).map(|_| HashMap::new()).collect() }
+    }
+
+    /// Forgets the last batch's and makes this one's: `make(field, key)` once per distinct
+    /// key of each field in `keys`; a key it makes nothing of (one the table does not hold)
+    /// is left out.
+    pub fn make(&mut self, keys: &BatchKeys, mut make: impl FnMut(usize, &str) -> Option<T>) {
+        self.made.iter_mut().for_each(HashMap::clear);
+        for (field, key) in keys.all() {
+            let Some(made) = self.made.get_mut(field) else { continue };
+            if made.contains_key(key) {
+                continue;
+            }
+            if let Some(value) = make(field, key) {
+                made.insert(key.to_owned(), value);
+            }
+        }
+    }
+
+    /// What the keys of the record at `record` made, in the order of its keys.
+    pub fn of<'s>(&'s self, keys: &'s BatchKeys, record: usize) -> impl Iterator<Item = &'s T> {
+        keys.of(record).iter().filter_map(|(field, key)| self.made.get(*field)?.get(key))
+    }
+}
+
 /// The records a table holds for the keys of one batch, fetched in one call.
 #[derive(Debug, Default)]
 pub struct BatchLookup {
@@ -163,5 +201,30 @@ mod tests {
         assert_eq!(keys.of(2), [(0, "bob".to_owned())]);
         assert!(keys.of(3).is_empty(), "past the batch");
         assert_eq!(keys.all().collect::<Vec<_>>(), [(0, "root"), (1, "10.0.0.1"), (0, "bob")]);
+    }
+
+    #[test]
+    fn each_distinct_key_is_made_once_and_read_back_by_record() {
+        let mut buf = Vec::new();
+        for name in ["root", "bob", "root", "eve"] {
+            let mut w = EventWriter::begin(&mut buf, &Origin::None);
+            w.field("user.name", &Value::from(name));
+            w.field("source.ip", &Value::from("root"));
+            w.finish();
+        }
+        let events: Vec<Event<'_>> = Batch::new(&buf).map(|view| Event::from_view(view.expect("well-formed"))).collect();
+        let keys = BatchKeys::of_fields(&events, &["user.name", "source.ip"]);
+        let mut made = ByKey::new(2);
+        let mut calls = Vec::new();
+        made.make(&keys, |field, key| {
+            calls.push((field, key.to_owned()));
+            (key != "eve").then(|| format!("{field}:{key}"))
+        });
+        let expected = [(0, "root"), (1, "root"), (0, "bob"), (0, "eve")].map(|(f, k)| (f, k.to_owned()));
+        assert_eq!(calls, expected, "once per distinct key of each field, the same text under two fields counting twice");
+        assert_eq!(made.of(&keys, 2).collect::<Vec<_>>(), ["0:root", "1:root"]);
+        assert_eq!(made.of(&keys, 3).collect::<Vec<_>>(), ["1:root"], "a key nothing was made of is left out");
+        made.make(&BatchKeys::default(), |_, _| Some(String::new()));
+        assert_eq!(made.of(&keys, 0).count(), 0, "the next batch forgets this one's");
     }
 }

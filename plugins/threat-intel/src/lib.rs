@@ -17,9 +17,7 @@
 //! marks the event, every hit raises an alert), `level`, `alert` (false: mark only). All
 //! lookups of a batch are one call.
 
-use std::collections::HashMap;
-
-use logsift_sdk::lookup::{BatchKeys, BatchLookup, Record};
+use logsift_sdk::lookup::{BatchKeys, BatchLookup, ByKey, Record};
 use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, Value, lookup};
 use serde::Deserialize;
 
@@ -77,9 +75,9 @@ fn level(name: &str) -> Option<Level> {
 pub struct ThreatIntel {
     settings: IntelSettings,
     level: Level,
-    /// Per field (as in `fields`): what a hit marks and raises, by the batch's keys the table
-    /// lists — made once per batch, however many events share the key.
-    hits: Vec<HashMap<String, Hit>>,
+    /// Per field (as in `fields`): what a hit marks and raises, for the batch's keys the
+    /// table lists.
+    hits: ByKey<Hit>,
     /// The batch's indicator candidates, by record.
     keys: BatchKeys,
 }
@@ -154,28 +152,19 @@ impl Plugin for ThreatIntel {
         let settings: IntelSettings = settings.parse()?;
         let level = level(&settings.level).ok_or_else(|| format!("unknown level {:?}", settings.level))?;
         lookup::check_granted(&settings.table)?;
-        Ok(ThreatIntel { hits: settings.fields.iter().map(|_| HashMap::new()).collect(), settings, level, keys: BatchKeys::default() })
+        Ok(ThreatIntel { hits: ByKey::new(settings.fields.len()), settings, level, keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
         self.keys = BatchKeys::of_fields(events, &self.settings.fields);
         let found = BatchLookup::fetch(&self.settings.table, self.keys.all().map(|(_, key)| key)).unwrap_or_default();
-        self.hits.iter_mut().for_each(HashMap::clear);
-        for (at, key) in self.keys.all() {
-            if self.hits[at].contains_key(key) {
-                continue;
-            }
-            if let Some(record) = found.get(key) {
-                let hit = Hit::new(&self.settings.fields[at], key, record, self.settings.alert, self.level);
-                self.hits[at].insert(key.to_owned(), hit);
-            }
-        }
+        let (settings, level) = (&self.settings, self.level);
+        self.hits.make(&self.keys, |at, key| Some(Hit::new(&settings.fields[at], key, found.get(key)?, settings.alert, level)));
     }
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
         let mut marked = false;
-        for (at, value) in self.keys.of(ctx.record()) {
-            let Some(hit) = self.hits[*at].get(value) else { continue };
+        for hit in self.hits.of(&self.keys, ctx.record()) {
             if !marked {
                 for (name, value) in &hit.marks {
                     event.set(name.clone(), value.clone());
