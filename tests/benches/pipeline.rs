@@ -12,6 +12,8 @@
 //!   each): the cost one more stage adds per record;
 //! - `tagger hop`: the same with a plugin that sets one field on every event (the test plugin
 //!   `tagger`), the least an enricher does;
+//! - the host's check of the events a parser returns (`EventView::validate` over the parsed
+//!   events: structure and UTF-8, part of `wasm syslog stage`);
 //! - hops from outside: whole chains over the raw lines, the syslog parser then 1 or 11
 //!   passthrough (or tagger) stages; (time of 11 - time of 1) / 10 is one hop, with nothing
 //!   but the hop differing.
@@ -96,7 +98,7 @@ fn main() {
     let parsed_records: usize = parsed.iter().map(Batch::len).sum();
     let bytes: usize = parsed.iter().flat_map(|b| b.iter()).map(|(_, f)| f.len()).sum();
 
-    let mut samples: [Vec<Duration>; 5] = Default::default();
+    let mut samples: [Vec<Duration>; 6] = Default::default();
     let mut chain_samples: [Vec<Duration>; 4] = Default::default();
     for _ in 0..PASSES {
         let t = Instant::now();
@@ -134,6 +136,12 @@ fn main() {
         }
         samples[4].push(t.elapsed());
 
+        let t = Instant::now();
+        for (_, frame) in parsed.iter().flat_map(|b| b.iter()) {
+            black_box(EventView::from_frame(frame).and_then(|v| v.validate())).expect("a parsed event is well-formed");
+        }
+        samples[5].push(t.elapsed());
+
         for (chain, samples) in chains.iter_mut().zip(chain_samples.iter_mut()) {
             let t = Instant::now();
             for b in inputs_by_batch {
@@ -142,7 +150,7 @@ fn main() {
             samples.push(t.elapsed());
         }
     }
-    let [native_t, call_t, stage_t, hop_t, tag_t] = samples.map(support::bench::median);
+    let [native_t, call_t, stage_t, hop_t, tag_t, check_t] = samples.map(support::bench::median);
     let [pass_1, pass_11, tag_1, tag_11] = chain_samples.map(support::bench::median);
     let outside = |one: Duration, eleven: Duration| (eleven.as_nanos() as f64 - one.as_nanos() as f64) / 10.0 / RECORDS as f64;
     let rate = |d: Duration, n: usize| n as f64 / d.as_secs_f64();
@@ -180,6 +188,7 @@ fn main() {
         ("pipeline.tagger_hop_ns_per_record", ns(tag_t, parsed_records)),
         ("pipeline.passthrough_hop_outside_ns_per_record", outside(pass_1, pass_11)),
         ("pipeline.tagger_hop_outside_ns_per_record", outside(tag_1, tag_11)),
+        ("pipeline.syslog_event_check_ns", ns(check_t, parsed_records)),
     ]);
     println!(
         "  one hop from outside ((chain of 11 - chain of 1) / 10, syslog first): passthrough {:.1} ns/record, tagger (one field set) {:.1} ns/record",
@@ -196,6 +205,10 @@ fn main() {
         ns(hop_t, parsed_records),
         fields as f64 / parsed_records as f64,
         bytes as f64 / parsed_records as f64
+    );
+    println!(
+        "  the host's check of each event a parser returns (structure, UTF-8; part of the stage): {:.1} ns/event",
+        ns(check_t, parsed_records)
     );
     parser_vs_native::<logsift_weblog::WebLog>(&runtime, "weblog", "data/web/webshell_access_log.txt");
     parser_vs_native::<logsift_json::JsonLines>(

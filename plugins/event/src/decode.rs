@@ -75,6 +75,42 @@ impl<'a> Reader<'a> {
         simdutf8::basic::from_utf8(bytes).map_err(|_| DecodeError { offset: self.base + at, what: "string is not UTF-8" })
     }
 
+    /// Moves past a string, checking it as [`str`](Self::str) does (the same error at the same
+    /// offset) without making it: ASCII, nearly every name and value, is told in a word-wise
+    /// pass before the general check.
+    fn text(&mut self, what: &'static str) -> Result<(), DecodeError> {
+        let at = self.pos;
+        let bytes = self.bytes(what)?;
+        if bytes.is_ascii() || simdutf8::basic::from_utf8(bytes).is_ok() {
+            return Ok(());
+        }
+        Err(DecodeError { offset: self.base + at, what: "string is not UTF-8" })
+    }
+
+    /// Moves past one value, checking it as [`value`](Self::value) does (the same errors at
+    /// the same offsets) without building it: no array is allocated, no string made.
+    fn check_value(&mut self, depth: u32) -> Result<(), DecodeError> {
+        let start = self.pos;
+        match self.u8("truncated value tag")? {
+            tag::STRING => self.text("truncated string"),
+            tag::ARRAY => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.err("arrays nested too deeply"));
+                }
+                let n = self.u32("truncated array length")? as usize;
+                if n > self.buf.len() - self.pos {
+                    return Err(self.err("array length exceeds the event"));
+                }
+                (0..n).try_for_each(|_| self.check_value(depth + 1))
+            }
+            // A scalar: decoding it builds nothing.
+            _ => {
+                self.pos = start;
+                self.value(depth).map(drop)
+            }
+        }
+    }
+
     /// Moves past one value, checking its structure (tags, lengths, nesting) but not that its
     /// strings are UTF-8, and without building it.
     fn skip_value(&mut self, depth: u32) -> Result<(), DecodeError> {
@@ -350,14 +386,15 @@ impl<'a> EventView<'a> {
         RawFields { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
     }
 
-    /// Checks the whole event (origin, every field, nothing after the last) without
-    /// allocating.
+    /// Checks the whole event (origin, every field, nothing after the last) as decoding its
+    /// [`origin`](Self::origin) and then [`decode_all`](Self::decode_all) would, with the same
+    /// error, but building no value.
     pub fn validate(&self) -> Result<(), DecodeError> {
         self.origin()?;
         let mut r = Reader { buf: self.raw_fields, pos: 0, base: self.fields_base };
         for _ in 0..self.field_count {
-            r.str("truncated field name")?;
-            r.value(0)?;
+            r.text("truncated field name")?;
+            r.check_value(0)?;
         }
         if r.pos != r.buf.len() {
             return Err(r.err("bytes after the last field"));

@@ -90,6 +90,37 @@ fn every_test_vector_decodes_back_to_its_values() {
 }
 
 #[test]
+fn validate_accepts_and_refuses_exactly_what_decoding_does_with_the_same_error() {
+    let mut base = expected("typed-fields");
+    // A non-ASCII name and value, and a long string, beside the vector's fields.
+    let mut w = EventWriter::begin(&mut base, &Origin::File { path: "ü.log".into(), line: 1 });
+    w.field("user.name", &Value::from("Zoë")).field("message", &Value::from("é".repeat(40)));
+    w.finish();
+    let mut checked = 0;
+    let mut refused = 0;
+    let mut compare = |bytes: &[u8]| {
+        for view in Batch::new(bytes) {
+            let Ok(view) = view else { break };
+            let decoded = view.origin().and_then(|_| view.decode_all()).map(drop);
+            assert_eq!(view.validate(), decoded, "validate and decoding disagree on {bytes:02x?}");
+            checked += 1;
+            refused += usize::from(decoded.is_err());
+        }
+    };
+    compare(&base);
+    for at in 0..base.len() {
+        // Every byte turned into a few others: tags, lengths, counts and text bytes all lie
+        // in some of them (0x80, 0xff: text that is not UTF-8).
+        for byte in [0x00, 0x01, 0x05, 0x07, 0x08, 0x80, 0xc3, 0xff] {
+            let mut bytes = base.clone();
+            bytes[at] = byte;
+            compare(&bytes);
+        }
+    }
+    assert!(refused > 100 && refused < checked, "the corruptions exercise both answers: {refused} of {checked} refused");
+}
+
+#[test]
 fn a_truncated_event_is_an_error_with_its_offset_not_a_panic() {
     let bytes = expected("typed-fields");
     for cut in 0..bytes.len() {

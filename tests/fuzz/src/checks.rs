@@ -17,6 +17,8 @@ pub fn batch_decode(data: &[u8]) {
     for view in Batch::new(data) {
         let Ok(view) = view else { break };
         let _ = view.origin();
+        let decoded = view.origin().and_then(|_| view.decode_all()).map(drop);
+        assert_eq!(view.validate(), decoded, "validate answers as decoding the origin and fields does");
         if view.validate().is_ok() {
             let fields = view.decode_all().expect("a validated event decodes");
             assert_eq!(fields.len(), view.len(), "every counted field decodes");
