@@ -15,6 +15,7 @@
 //! from the function given to [`testing::set_lookup`](crate::testing::set_lookup).
 
 use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::Value;
 
@@ -65,10 +66,30 @@ pub fn check_granted(table: &str) -> Result<(), String> {
 pub fn key(value: &Value<'_>) -> Option<String> {
     match value {
         Value::Str(s) if !s.is_empty() => Some(s.to_string()),
+        Value::Ip(IpAddr::V4(ip)) => Some(dotted(*ip)),
         Value::Ip(ip) => Some(ip.to_string()),
         Value::Int(i) => Some(i.to_string()),
         _ => None,
     }
+}
+
+/// An IPv4 address as `Display` writes it (`10.0.0.1`), digit by digit rather than through
+/// the formatting machinery: a key is made for every address of every record.
+fn dotted(ip: Ipv4Addr) -> String {
+    let mut text = String::with_capacity(15);
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
 }
 
 /// The lookup keys of each record of a batch (the [`key`] of each of some fields), worked
@@ -148,8 +169,9 @@ pub struct BatchLookup {
 
 impl BatchLookup {
     /// Fetches the records of `keys` (repeats are asked once) from `table`.
-    pub fn fetch<K: Into<String>>(table: &str, keys: impl IntoIterator<Item = K>) -> Result<Self, String> {
-        let keys: Vec<String> = keys.into_iter().map(Into::into).collect::<BTreeSet<_>>().into_iter().collect();
+    pub fn fetch<K: AsRef<str> + Ord>(table: &str, keys: impl IntoIterator<Item = K>) -> Result<Self, String> {
+        // Repeats are dropped before any key is copied.
+        let keys: Vec<String> = keys.into_iter().collect::<BTreeSet<K>>().iter().map(|k| k.as_ref().to_owned()).collect();
         if keys.is_empty() {
             return Ok(BatchLookup::default());
         }
@@ -201,6 +223,20 @@ mod tests {
         assert_eq!(keys.of(2), [(0, "bob".to_owned())]);
         assert!(keys.of(3).is_empty(), "past the batch");
         assert_eq!(keys.all().collect::<Vec<_>>(), [(0, "root"), (1, "10.0.0.1"), (0, "bob")]);
+    }
+
+    #[test]
+    fn an_ipv4_key_is_the_address_as_display_writes_it() {
+        for octet in 0..=255u8 {
+            for at in 0..4 {
+                let mut octets = [1, 20, 255, 0];
+                octets[at] = octet;
+                let ip = Ipv4Addr::from(octets);
+                assert_eq!(key(&Value::Ip(IpAddr::V4(ip))).as_deref(), Some(ip.to_string().as_str()));
+            }
+        }
+        let v6: IpAddr = "2001:db8::1".parse().expect("address");
+        assert_eq!(key(&Value::Ip(v6)).as_deref(), Some("2001:db8::1"));
     }
 
     #[test]
