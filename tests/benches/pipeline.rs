@@ -12,8 +12,8 @@
 //!   each): the cost one more stage adds per record;
 //! - `tagger hop`: the same with a plugin that sets one field on every event (the test plugin
 //!   `tagger`), the least an enricher does;
-//! - the host's check of the events a parser returns (`EventView::validate` over the parsed
-//!   events: structure and UTF-8, part of `wasm syslog stage`);
+//! - `host check`: the host's check of each event a parser returns (`EventView::from_frame`
+//!   and `validate` over the parsed events: structure and UTF-8, part of `wasm syslog stage`);
 //! - hops from outside: whole chains over the raw lines, the syslog parser then 1 or 11
 //!   passthrough (or tagger) stages; (time of 11 - time of 1) / 10 is one hop, with nothing
 //!   but the hop differing.
@@ -188,7 +188,7 @@ fn main() {
         ("pipeline.tagger_hop_ns_per_record", ns(tag_t, parsed_records)),
         ("pipeline.passthrough_hop_outside_ns_per_record", outside(pass_1, pass_11)),
         ("pipeline.tagger_hop_outside_ns_per_record", outside(tag_1, tag_11)),
-        ("pipeline.syslog_event_check_ns", ns(check_t, parsed_records)),
+        ("pipeline.syslog_event_check_ns_per_record", ns(check_t, parsed_records)),
     ]);
     println!(
         "  one hop from outside ((chain of 11 - chain of 1) / 10, syslog first): passthrough {:.1} ns/record, tagger (one field set) {:.1} ns/record",

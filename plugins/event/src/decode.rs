@@ -72,7 +72,26 @@ impl<'a> Reader<'a> {
         let at = self.pos;
         let bytes = self.bytes(what)?;
         // SIMD where the target has it (SSE4.2/AVX2 natively, simd128 in the guests).
-        simdutf8::basic::from_utf8(bytes).map_err(|_| DecodeError { offset: self.base + at, what: "string is not UTF-8" })
+        simdutf8::basic::from_utf8(bytes).map_err(|_| self.not_utf8(at))
+    }
+
+    /// The error of a string at `at` (its length) that is not UTF-8.
+    fn not_utf8(&self, at: usize) -> DecodeError {
+        DecodeError { offset: self.base + at, what: "string is not UTF-8" }
+    }
+
+    /// The length of an array whose tag was just read, at `depth`: refused when arrays nest
+    /// too deeply, or when it counts more values than bytes are left (every value takes one),
+    /// before anything is allocated for it.
+    fn array_len(&mut self, depth: u32) -> Result<usize, DecodeError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("arrays nested too deeply"));
+        }
+        let n = self.u32("truncated array length")? as usize;
+        if n > self.buf.len() - self.pos {
+            return Err(self.err("array length exceeds the event"));
+        }
+        Ok(n)
     }
 
     /// Moves past a string, checking it as [`str`](Self::str) does (the same error at the same
@@ -84,26 +103,20 @@ impl<'a> Reader<'a> {
         if bytes.is_ascii() || simdutf8::basic::from_utf8(bytes).is_ok() {
             return Ok(());
         }
-        Err(DecodeError { offset: self.base + at, what: "string is not UTF-8" })
+        Err(self.not_utf8(at))
     }
 
     /// Moves past one value, checking it as [`value`](Self::value) does (the same errors at
-    /// the same offsets) without building it: no array is allocated, no string made.
+    /// the same offsets) without building it: nothing is allocated.
     fn check_value(&mut self, depth: u32) -> Result<(), DecodeError> {
         let start = self.pos;
         match self.u8("truncated value tag")? {
             tag::STRING => self.text("truncated string"),
             tag::ARRAY => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.err("arrays nested too deeply"));
-                }
-                let n = self.u32("truncated array length")? as usize;
-                if n > self.buf.len() - self.pos {
-                    return Err(self.err("array length exceeds the event"));
-                }
+                let n = self.array_len(depth)?;
                 (0..n).try_for_each(|_| self.check_value(depth + 1))
             }
-            // A scalar: decoding it builds nothing.
+            // A scalar: decoding it allocates nothing.
             _ => {
                 self.pos = start;
                 self.value(depth).map(drop)
@@ -165,14 +178,7 @@ impl<'a> Reader<'a> {
                 _ => return Err(self.err("ip length is neither 4 nor 16")),
             },
             tag::ARRAY => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.err("arrays nested too deeply"));
-                }
-                let n = self.u32("truncated array length")? as usize;
-                // Every value takes at least one byte: a count larger than what is left is a lie.
-                if n > self.buf.len() - self.pos {
-                    return Err(self.err("array length exceeds the event"));
-                }
+                let n = self.array_len(depth)?;
                 let mut items = Vec::with_capacity(n);
                 for _ in 0..n {
                     items.push(self.value(depth + 1)?);

@@ -108,6 +108,18 @@ fn validate_accepts_and_refuses_exactly_what_decoding_does_with_the_same_error()
         }
     };
     compare(&base);
+    // Arrays nested up to the limit and past it (refused: "arrays nested too deeply").
+    for depth in 30..=34 {
+        let mut value = Value::Null;
+        for _ in 0..depth {
+            value = Value::Array(vec![value]);
+        }
+        let mut deep = Vec::new();
+        let mut w = EventWriter::begin(&mut deep, &Origin::None);
+        w.field("deep", &value);
+        w.finish();
+        compare(&deep);
+    }
     for at in 0..base.len() {
         // Every byte turned into a few others: tags, lengths, counts and text bytes all lie
         // in some of them (0x80, 0xff: text that is not UTF-8).

@@ -124,8 +124,9 @@ impl BatchKeys {
 }
 
 /// What the keys of a batch make (the fields an enricher adds, the alert it raises), per
-/// field: made once per distinct key in [`Plugin::prepare`](crate::Plugin::prepare),
-/// however many records share it, and read back by record in
+/// field: made once per distinct key the table holds, in
+/// [`Plugin::prepare`](crate::Plugin::prepare), however many records share it, and read
+/// back by record in
 /// [`Plugin::process`](crate::Plugin::process).
 #[derive(Debug)]
 pub struct ByKey<T> {
@@ -139,13 +140,15 @@ impl<T> ByKey<T> {
         ByKey { made: (0..fields).map(|_| HashMap::new()).collect() }
     }
 
-    /// Forgets the last batch's and makes this one's: `make(field, key)` once per distinct
-    /// key of each field in `keys`; a key it makes nothing of (one the table does not hold)
-    /// is left out.
+    /// Forgets the last batch's and makes this one's: `make(field, key)` for each distinct
+    /// key of each field in `keys`, once it makes something. A key it makes nothing of (one
+    /// the table does not hold) is left out and asked again where it repeats: asking is a
+    /// map lookup, remembering it would copy the key. Panics if a field index of `keys` is
+    /// not below the `fields` this was made for (the plugin's own mistake).
     pub fn make(&mut self, keys: &BatchKeys, mut make: impl FnMut(usize, &str) -> Option<T>) {
         self.made.iter_mut().for_each(HashMap::clear);
         for (field, key) in keys.all() {
-            let Some(made) = self.made.get_mut(field) else { continue };
+            let made = &mut self.made[field];
             if made.contains_key(key) {
                 continue;
             }
@@ -157,7 +160,7 @@ impl<T> ByKey<T> {
 
     /// What the keys of the record at `record` made, in the order of its keys.
     pub fn of<'s>(&'s self, keys: &'s BatchKeys, record: usize) -> impl Iterator<Item = &'s T> {
-        keys.of(record).iter().filter_map(|(field, key)| self.made.get(*field)?.get(key))
+        keys.of(record).iter().filter_map(|(field, key)| self.made[*field].get(key))
     }
 }
 
@@ -169,9 +172,9 @@ pub struct BatchLookup {
 
 impl BatchLookup {
     /// Fetches the records of `keys` (repeats are asked once) from `table`.
-    pub fn fetch<K: AsRef<str> + Ord>(table: &str, keys: impl IntoIterator<Item = K>) -> Result<Self, String> {
+    pub fn fetch<K: Into<String> + Ord>(table: &str, keys: impl IntoIterator<Item = K>) -> Result<Self, String> {
         // Repeats are dropped before any key is copied.
-        let keys: Vec<String> = keys.into_iter().collect::<BTreeSet<K>>().iter().map(|k| k.as_ref().to_owned()).collect();
+        let keys: Vec<String> = keys.into_iter().collect::<BTreeSet<K>>().into_iter().map(Into::into).collect();
         if keys.is_empty() {
             return Ok(BatchLookup::default());
         }
@@ -242,7 +245,7 @@ mod tests {
     #[test]
     fn each_distinct_key_is_made_once_and_read_back_by_record() {
         let mut buf = Vec::new();
-        for name in ["root", "bob", "root", "eve"] {
+        for name in ["root", "bob", "root", "eve", "eve"] {
             let mut w = EventWriter::begin(&mut buf, &Origin::None);
             w.field("user.name", &Value::from(name));
             w.field("source.ip", &Value::from("root"));
@@ -256,8 +259,11 @@ mod tests {
             calls.push((field, key.to_owned()));
             (key != "eve").then(|| format!("{field}:{key}"))
         });
-        let expected = [(0, "root"), (1, "root"), (0, "bob"), (0, "eve")].map(|(f, k)| (f, k.to_owned()));
-        assert_eq!(calls, expected, "once per distinct key of each field, the same text under two fields counting twice");
+        let expected = [(0, "root"), (1, "root"), (0, "bob"), (0, "eve"), (0, "eve")].map(|(f, k)| (f, k.to_owned()));
+        assert_eq!(
+            calls, expected,
+            "once per distinct key of each field (the same text under two fields counting twice); a key that made nothing is asked again"
+        );
         assert_eq!(made.of(&keys, 2).collect::<Vec<_>>(), ["0:root", "1:root"]);
         assert_eq!(made.of(&keys, 3).collect::<Vec<_>>(), ["1:root"], "a key nothing was made of is left out");
         made.make(&BatchKeys::default(), |_, _| Some(String::new()));
