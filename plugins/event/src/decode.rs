@@ -368,7 +368,8 @@ impl<'a> EventView<'a> {
 
     /// The fields as encoded: each field's name (its bytes) and its whole encoding (name and
     /// value), in order, to copy fields without decoding them; stops after the first
-    /// malformed one. Checked for structure only, not for UTF-8: [`validate`](Self::validate)
+    /// malformed one, and ends with an error if bytes follow the last. Checked for structure
+    /// only, not for UTF-8 ([`field_name`](Self::field_name) checks a name): [`validate`](Self::validate)
     /// an event from elsewhere first.
     pub fn field_spans(&self) -> FieldSpans<'a> {
         FieldSpans { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
@@ -376,7 +377,7 @@ impl<'a> EventView<'a> {
 
     /// The value of a field as this event's [`field_spans`](Self::field_spans) yielded it
     /// (`field` the whole field, `name` its name), left encoded; a decoding error gives its
-    /// position in the buffer, as [`raw_fields_named`](Self::raw_fields_named)' values do.
+    /// position in the buffer, as decoding the whole event gives it.
     pub fn field_value(&self, field: &'a [u8], name: &[u8]) -> RawValue<'a> {
         let start = (field.as_ptr() as usize).wrapping_sub(self.raw_fields.as_ptr() as usize) + 4 + name.len();
         RawValue {
@@ -385,11 +386,13 @@ impl<'a> EventView<'a> {
         }
     }
 
-    /// The fields in order, each name checked and its value's structure too, but the values
-    /// left encoded, to decode only those that are read; ends with an error after the first
-    /// malformed field, or if bytes follow the last.
-    pub fn raw_fields_named(&self) -> RawFields<'a> {
-        RawFields { reader: Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }, left: self.field_count }
+    /// A name as [`field_spans`](Self::field_spans) yielded it, as text; the error, when it
+    /// is not UTF-8, is the one decoding the event gives at that name.
+    pub fn field_name(&self, name: &'a [u8]) -> Result<&'a str, DecodeError> {
+        simdutf8::basic::from_utf8(name).map_err(|_| {
+            let at = (name.as_ptr() as usize).wrapping_sub(self.raw_fields.as_ptr() as usize).wrapping_sub(4);
+            DecodeError { offset: self.fields_base.wrapping_add(at), what: "string is not UTF-8" }
+        })
     }
 
     /// Checks the whole event (origin, every field, nothing after the last) as decoding its
@@ -423,7 +426,7 @@ impl<'a> EventView<'a> {
 }
 
 /// A field's value as encoded (tag and payload), its structure checked, decoded when asked
-/// (see [`EventView::raw_fields_named`]).
+/// (see [`EventView::field_value`]).
 #[derive(Clone, Copy, Debug)]
 pub struct RawValue<'a> {
     bytes: &'a [u8],
@@ -440,43 +443,6 @@ impl<'a> RawValue<'a> {
     /// The value, borrowing its strings from the buffer; fails on a string that is not UTF-8.
     pub fn decode(&self) -> Result<Value<'a>, DecodeError> {
         Reader { buf: self.bytes, pos: 0, base: self.base }.value(0)
-    }
-}
-
-/// Iterator over an event's fields with their values left encoded (see
-/// [`EventView::raw_fields_named`]).
-pub struct RawFields<'a> {
-    reader: Reader<'a>,
-    left: u32,
-}
-
-impl<'a> Iterator for RawFields<'a> {
-    type Item = Result<(&'a str, RawValue<'a>), DecodeError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let reader = &mut self.reader;
-        if self.left == 0 {
-            // Past the last field: nothing may follow it.
-            if reader.pos != reader.buf.len() {
-                let error = reader.err("bytes after the last field");
-                reader.pos = reader.buf.len();
-                return Some(Err(error));
-            }
-            return None;
-        }
-        let result = reader.str("truncated field name").and_then(|name| {
-            let start = reader.pos;
-            reader.skip_value(0)?;
-            Ok((name, RawValue { bytes: &reader.buf[start..reader.pos], base: reader.base + start }))
-        });
-        match result {
-            Ok(_) => self.left -= 1,
-            Err(_) => {
-                self.left = 0;
-                reader.pos = reader.buf.len();
-            }
-        }
-        Some(result)
     }
 }
 
@@ -516,6 +482,13 @@ impl<'a> Iterator for FieldSpans<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
+            // Past the last field: nothing may follow it.
+            let reader = &mut self.reader;
+            if reader.pos != reader.buf.len() {
+                let error = reader.err("bytes after the last field");
+                reader.pos = reader.buf.len();
+                return Some(Err(error));
+            }
             return None;
         }
         let start = self.reader.pos;
@@ -529,7 +502,13 @@ impl<'a> Iterator for FieldSpans<'a> {
             self.reader.skip_value(0)?;
             Ok((name, &self.reader.buf[start..self.reader.pos]))
         });
-        self.left = if result.is_ok() { self.left - 1 } else { 0 };
+        match result {
+            Ok(_) => self.left -= 1,
+            Err(_) => {
+                self.left = 0;
+                self.reader.pos = self.reader.buf.len();
+            }
+        }
         Some(result)
     }
 }

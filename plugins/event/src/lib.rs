@@ -21,7 +21,7 @@ pub mod rfc3339;
 mod update;
 mod value;
 
-pub use decode::{Batch, DecodeError, EventView, FieldSpans, RawFields, RawValue};
+pub use decode::{Batch, DecodeError, EventView, FieldSpans, RawValue};
 pub use encode::EventWriter;
 pub use update::write_update;
 pub use value::{Origin, Value};

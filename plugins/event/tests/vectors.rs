@@ -177,6 +177,36 @@ fn field_spans_are_the_fields_as_encoded_and_a_lying_value_is_an_error() {
 }
 
 #[test]
+fn spans_end_with_an_error_on_bytes_after_the_last_field_and_names_are_told_text_as_decoding_does() {
+    let mut buf = Vec::new();
+    let mut w = EventWriter::begin(&mut buf, &Origin::None);
+    w.field("a", &Value::from("ok")).field("bé", &Value::Int(1));
+    w.finish();
+    // The frame made one byte longer, that byte after the last field.
+    let body_len = u32::from_le_bytes(buf[..4].try_into().unwrap()) + 1;
+    buf[..4].copy_from_slice(&body_len.to_le_bytes());
+    buf.push(0);
+    let event = EventView::from_frame(&buf).unwrap();
+    let mut spans = event.field_spans();
+    let names: Vec<&[u8]> = spans.by_ref().take(2).map(|span| span.unwrap().0).collect();
+    assert_eq!(names, [b"a".as_slice(), "bé".as_bytes()]);
+    assert_eq!(spans.next().unwrap().unwrap_err(), event.decode_all().unwrap_err(), "the error decoding gives");
+    assert_eq!(spans.next(), None);
+    assert_eq!(event.field_name(names[1]), Ok("bé"));
+
+    // A name that is not UTF-8: the same error at the same offset as decoding.
+    let mut buf = Vec::new();
+    let mut w = EventWriter::begin(&mut buf, &Origin::None);
+    w.field("a", &Value::from("ok")).field("bé", &Value::Int(1));
+    w.finish();
+    let at = buf.windows(2).position(|w| w == "é".as_bytes()).unwrap();
+    buf[at + 1] = b'x';
+    let event = EventView::from_frame(&buf).unwrap();
+    let name = event.field_spans().nth(1).unwrap().unwrap().0;
+    assert_eq!(event.field_name(name).unwrap_err(), event.decode_all().unwrap_err());
+}
+
+#[test]
 fn a_lying_array_length_is_refused_without_allocating_it() {
     let mut buf = Vec::new();
     let mut w = EventWriter::begin(&mut buf, &Origin::None);

@@ -10,7 +10,40 @@ use crate::Outcome;
 
 /// The event's fields: each name, and its value as it came in (decoded when first read) or
 /// as the plugin set it.
-type Fields<'a> = Vec<(Cow<'a, str>, Slot<'a>)>;
+type Fields<'a> = Vec<(Name<'a>, Slot<'a>)>;
+
+/// A field's name: as it came in, compared as bytes and told text only when it is read as
+/// text (so reading two fields of twenty checks no name), or as the plugin set it.
+enum Name<'a> {
+    In(&'a [u8], OnceCell<&'a str>),
+    Set(Cow<'a, str>),
+}
+
+impl<'a> Name<'a> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Name::In(bytes, _) => bytes,
+            Name::Set(name) => name.as_bytes(),
+        }
+    }
+
+    /// The name as text. One that came in and is not UTF-8 (the host checks every event it
+    /// hands over, so only a broken host sends one) reads as empty, and the error is kept in
+    /// `bad`: the SDK then rejects the event.
+    fn text(&self, view: Option<&EventView<'a>>, bad: &OnceCell<DecodeError>) -> &str {
+        match self {
+            Name::Set(name) => name,
+            Name::In(bytes, text) => text.get_or_init(|| match view.map(|view| view.field_name(bytes)) {
+                Some(Ok(text)) => text,
+                Some(Err(error)) => {
+                    let _ = bad.set(error);
+                    ""
+                }
+                None => "",
+            }),
+        }
+    }
+}
 
 /// Fields set before the event was read, by name.
 type Pending<'a> = Vec<(Cow<'a, str>, Value<'a>)>;
@@ -65,9 +98,10 @@ pub type Parsed<'t> = Result<Option<Vec<(Cow<'t, str>, Value<'t>)>>, String>;
 
 /// One event: typed fields with ECS-style dotted names, plus where it came from.
 ///
-/// Reading a field lists the event's field names once and decodes the value read, only that
-/// one (strings are borrowed, not copied): a detector that reads five fields of twenty
-/// decodes five values. Setting or removing one marks the event modified, and only modified
+/// Reading a field lists the event's fields once (names compared as bytes, checked as text
+/// only when read as text or sent back whole) and decodes the value read, only that one
+/// (strings are borrowed, not copied): a detector that reads five fields of twenty decodes
+/// five values and checks no name. Setting or removing one marks the event modified, and only modified
 /// events are encoded again on the way back to the host — as an update (only the fields set
 /// or added) unless a field was removed. Fields set before any is read are kept aside, and the event is never
 /// decoded if nothing reads it (what an enricher that only adds a field costs).
@@ -126,17 +160,17 @@ impl<'a> Event<'a> {
         self.fields.get_or_init(|| {
             let Some(view) = &self.view else { return Ok(Vec::new()) };
             let mut fields: Fields<'a> = Vec::with_capacity(view.len().min(256));
-            for field in view.raw_fields_named() {
-                let (name, raw) = field?;
-                fields.push((Cow::Borrowed(name), Slot::encoded(raw)));
+            for span in view.field_spans() {
+                let (name, field) = span?;
+                fields.push((Name::In(name, OnceCell::new()), Slot::encoded(view.field_value(field, name))));
             }
             for (name, value) in &self.pending {
-                match fields.iter().position(|(n, _)| n == name) {
+                match fields.iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
                     Some(at) => {
                         fields[at].1 = Slot::set(value.clone());
                         self.mark_changed(at);
                     }
-                    None => fields.push((name.clone(), Slot::set(value.clone()))),
+                    None => fields.push((Name::Set(name.clone()), Slot::set(value.clone()))),
                 }
             }
             Ok(fields)
@@ -163,7 +197,8 @@ impl<'a> Event<'a> {
 
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&Value<'a>> {
-        self.decoded().as_ref().ok()?.iter().find(|(n, _)| n == name).map(|(_, slot)| slot.value(&self.bad))
+        let name = name.as_bytes();
+        self.decoded().as_ref().ok()?.iter().find(|(n, _)| n.bytes() == name).map(|(_, slot)| slot.value(&self.bad))
     }
 
     /// The values of those of `names` the event has, each with its index in `names`, in the
@@ -310,12 +345,17 @@ impl<'a> Event<'a> {
 
     /// All fields, in order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
-        self.slots().iter().map(|(n, slot)| (n.as_ref(), slot.value(&self.bad)))
+        self.slots().iter().map(|(n, slot)| (self.name(n), slot.value(&self.bad)))
+    }
+
+    /// A field's name as text (see [`Name::text`]).
+    fn name<'s>(&'s self, name: &'s Name<'a>) -> &'s str {
+        name.text(self.view.as_ref(), &self.bad)
     }
 
     /// The fields with their values as they are (read or not); none if the event's encoding
     /// is broken.
-    fn slots(&self) -> &[(Cow<'a, str>, Slot<'a>)] {
+    fn slots(&self) -> &[(Name<'a>, Slot<'a>)] {
         self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default()
     }
 
@@ -332,12 +372,12 @@ impl<'a> Event<'a> {
             return;
         }
         let Some(fields) = self.decoded_mut() else { return };
-        match fields.iter().position(|(n, _)| *n == name) {
+        match fields.iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
             Some(at) => {
                 fields[at].1 = Slot::set(value);
                 self.mark_changed(at);
             }
-            None => fields.push((name, Slot::set(value))),
+            None => fields.push((Name::Set(name), Slot::set(value))),
         }
     }
 
@@ -357,13 +397,13 @@ impl<'a> Event<'a> {
     pub fn push(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
         let (name, value) = (name.into(), value.into());
         let Some(fields) = self.decoded_mut() else { return };
-        debug_assert!(!fields.iter().any(|(n, _)| *n == name), "field {name} pushed twice");
-        fields.push((name, Slot::set(value)));
+        debug_assert!(!fields.iter().any(|(n, _)| n.bytes() == name.as_bytes()), "field {name} pushed twice");
+        fields.push((Name::Set(name), Slot::set(value)));
     }
 
     /// Removes a field and returns its value.
     pub fn remove(&mut self, name: &str) -> Option<Value<'a>> {
-        let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| n == name)?;
+        let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| n.bytes() == name.as_bytes())?;
         self.whole.set(true);
         let (_, slot) = self.decoded_mut()?.remove(at);
         // Decoded now if it never was.
@@ -385,7 +425,7 @@ impl<'a> Event<'a> {
     pub(crate) fn encode(&self, buf: &mut Vec<u8>, raw_origin: &[u8]) {
         let mut w = EventWriter::begin_with_raw_origin(buf, raw_origin);
         for (name, slot) in self.slots() {
-            slot.write(&mut w, name);
+            slot.write(&mut w, self.name(name));
         }
         w.finish();
     }
@@ -411,7 +451,7 @@ impl<'a> Event<'a> {
             let changed = self.changed.get();
             for (at, (name, slot)) in self.slots().iter().enumerate() {
                 if at >= came_in || (at < 64 && changed & (1 << at) != 0) {
-                    slot.write(&mut w, name);
+                    slot.write(&mut w, self.name(name));
                 }
             }
         }
@@ -576,6 +616,48 @@ mod tests {
         assert!(e.decode_error().is_none(), "the value not asked for is not decoded");
         assert_eq!(e.get_each(&["n", "bad"]), [(0, Value::Int(7)), (1, Value::Null)]);
         assert_eq!(e.decode_error().cloned(), error);
+    }
+
+    #[test]
+    fn names_are_checked_only_when_read_as_text_and_a_bad_one_then_rejects_the_event() {
+        let mut buf = encoded(&[(ORIGINAL, Value::from("x")), ("nAme", Value::Int(1)), ("n", Value::Int(7))]);
+        let at = buf.windows(4).position(|w| w == b"nAme").expect("the name");
+        buf[at + 1] = 0xFF;
+        let view = Batch::new(&buf).next().expect("one event").expect("well-formed");
+        let expected = view.decode_all().expect_err("a name that is not UTF-8");
+
+        let mut e = event(&buf);
+        assert_eq!(e.get("n"), Some(&Value::Int(7)));
+        e.set("n", Value::Int(8));
+        assert!(e.decode_error().is_none(), "reading and setting by name compares bytes");
+        let mut update = Vec::new();
+        assert_eq!(e.encode_changes(&mut update), Encoded::Update);
+        assert_eq!(fields_of(&update), [("n".to_owned(), Value::Int(8))], "the update carries no name that came in");
+
+        let e = event(&buf);
+        let names: Vec<&str> = e.fields().map(|(n, _)| n).collect();
+        assert_eq!(names, [ORIGINAL, "", "n"], "read as text, the bad name is empty");
+        assert_eq!(e.decode_error(), Some(&expected), "with the error decoding gives, at the same offset");
+
+        // Sent back whole, the event is rejected and nothing of it is sent.
+        struct Remover;
+        impl crate::Plugin for Remover {
+            const METADATA: crate::Metadata = crate::Metadata::new("remover", "0.0.0", crate::Kind::Enricher, "removes n");
+            fn init(_settings: crate::Settings) -> Result<Self, String> {
+                Ok(Remover)
+            }
+            fn process(&mut self, event: &mut Event<'_>, _ctx: &mut crate::Context) -> Outcome {
+                event.remove("n");
+                Outcome::Pass
+            }
+        }
+        let out = crate::runtime::process_batch(&mut Remover, &buf);
+        assert!(out.events.is_empty(), "nothing of the event is sent");
+        assert!(
+            matches!(&out.changes[..], [crate::runtime::Change { record: 0, action: crate::runtime::Action::Reject(reason) }] if *reason == expected.to_string()),
+            "{:?}",
+            out.changes
+        );
     }
 
     #[test]

@@ -81,32 +81,41 @@ pub fn process_batch<P: Plugin>(plugin: &mut P, batch: &[u8]) -> BatchOutput {
         let outcome = plugin.process(&mut event, &mut ctx);
         out.alerts.append(&mut ctx.alerts);
         out.costs.append(&mut ctx.costs);
-        if let Some(e) = event.decode_error() {
-            out.changes.push(Change { record, action: Action::Reject(e.to_string()) });
-            continue;
-        }
+        let encoded_from = out.events.len();
         let action = match outcome {
-            Outcome::Pass if !event.is_modified() => continue,
-            Outcome::Pass => match event.encode_changes(&mut out.events) {
+            Outcome::Pass if !event.is_modified() => None,
+            Outcome::Pass => Some(match event.encode_changes(&mut out.events) {
                 Encoded::Whole => Action::Replace(1),
                 Encoded::Update => Action::Update,
-            },
-            Outcome::Drop => Action::Drop,
-            Outcome::Reject(reason) => Action::Reject(reason),
+            }),
+            Outcome::Drop => Some(Action::Drop),
+            Outcome::Reject(reason) => Some(Action::Reject(reason)),
             Outcome::Emit(output) => {
                 let events = u32::from(event.is_modified());
                 if event.is_modified() {
                     event.encode(&mut out.events, event.raw_origin());
                 }
-                Action::Emit { output, events }
+                Some(Action::Emit { output, events })
             }
-            Outcome::Split(parts) if parts.is_empty() => Action::Drop,
+            Outcome::Split(parts) if parts.is_empty() => Some(Action::Drop),
             Outcome::Split(parts) => {
                 for part in &parts {
                     part.encode(&mut out.events, event.raw_origin());
                 }
-                Action::Replace(u32::try_from(parts.len()).unwrap_or(u32::MAX))
+                Some(Action::Replace(u32::try_from(parts.len()).unwrap_or(u32::MAX)))
             }
+        };
+        // Checked after encoding, which reads the names of an event sent back whole: an event
+        // whose encoding could not be read is rejected, and what was encoded of it dropped.
+        let action = match event.decode_error() {
+            Some(e) => {
+                out.events.truncate(encoded_from);
+                Action::Reject(e.to_string())
+            }
+            None => match action {
+                Some(action) => action,
+                None => continue,
+            },
         };
         out.changes.push(Change { record, action });
     }
