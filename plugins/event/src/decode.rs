@@ -389,6 +389,7 @@ impl<'a> EventView<'a> {
     /// A name as [`field_spans`](Self::field_spans) yielded it, as text; the error, when it
     /// is not UTF-8, is the one decoding the event gives at that name.
     pub fn field_name(&self, name: &'a [u8]) -> Result<&'a str, DecodeError> {
+        debug_assert!(self.raw_fields.as_ptr_range().contains(&name.as_ptr()) || name.is_empty(), "a name of this event");
         simdutf8::basic::from_utf8(name).map_err(|_| {
             let at = (name.as_ptr() as usize).wrapping_sub(self.raw_fields.as_ptr() as usize).wrapping_sub(4);
             DecodeError { offset: self.fields_base.wrapping_add(at), what: "string is not UTF-8" }

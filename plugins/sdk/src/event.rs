@@ -28,8 +28,8 @@ impl<'a> Name<'a> {
     }
 
     /// The name as text. One that came in and is not UTF-8 (the host checks every event it
-    /// hands over, so only a broken host sends one) reads as empty, and the error is kept in
-    /// `bad`: the SDK then rejects the event.
+    /// hands over, so only a broken host sends one) reads as empty, and the error (decoding's,
+    /// at that name) is kept in `bad` unless an earlier one is: the SDK then rejects the event.
     fn text(&self, view: Option<&EventView<'a>>, bad: &OnceCell<DecodeError>) -> &str {
         match self {
             Name::Set(name) => name,
@@ -39,6 +39,7 @@ impl<'a> Name<'a> {
                     let _ = bad.set(error);
                     ""
                 }
+                // Not made: a name comes in only with the event's view.
                 None => "",
             }),
         }
@@ -108,7 +109,7 @@ pub type Parsed<'t> = Result<Option<Vec<(Cow<'t, str>, Value<'t>)>>, String>;
 pub struct Event<'a> {
     view: Option<EventView<'a>>,
     fields: OnceCell<Result<Fields<'a>, DecodeError>>,
-    /// Why a value read could not be decoded, if one could not.
+    /// Why a value read, or a name read as text, could not be decoded, if one could not.
     bad: OnceCell<DecodeError>,
     /// Fields set while `fields` was not decoded yet: applied when it is.
     pending: Pending<'a>,
@@ -639,25 +640,42 @@ mod tests {
         assert_eq!(names, [ORIGINAL, "", "n"], "read as text, the bad name is empty");
         assert_eq!(e.decode_error(), Some(&expected), "with the error decoding gives, at the same offset");
 
-        // Sent back whole, the event is rejected and nothing of it is sent.
-        struct Remover;
-        impl crate::Plugin for Remover {
-            const METADATA: crate::Metadata = crate::Metadata::new("remover", "0.0.0", crate::Kind::Enricher, "removes n");
+        // Sent back whole — a field removed, the event emitted changed, or split into parts
+        // that copy its fields — the event is rejected and nothing of it is sent.
+        struct Whole(&'static str);
+        impl crate::Plugin for Whole {
+            const METADATA: crate::Metadata = crate::Metadata::new("whole", "0.0.0", crate::Kind::Enricher, "sends events back whole");
             fn init(_settings: crate::Settings) -> Result<Self, String> {
-                Ok(Remover)
+                Ok(Whole(""))
             }
             fn process(&mut self, event: &mut Event<'_>, _ctx: &mut crate::Context) -> Outcome {
-                event.remove("n");
-                Outcome::Pass
+                match self.0 {
+                    "remove" => {
+                        event.remove("n");
+                        Outcome::Pass
+                    }
+                    "emit" => {
+                        event.set("n", Value::Int(9));
+                        Outcome::Emit("other".into())
+                    }
+                    _ => {
+                        let mut part = Event::new();
+                        for (name, value) in event.fields() {
+                            part.set(name.to_owned(), value.clone().into_owned());
+                        }
+                        Outcome::Split(vec![part, Event::new()])
+                    }
+                }
             }
         }
-        let out = crate::runtime::process_batch(&mut Remover, &buf);
-        assert!(out.events.is_empty(), "nothing of the event is sent");
-        assert!(
-            matches!(&out.changes[..], [crate::runtime::Change { record: 0, action: crate::runtime::Action::Reject(reason) }] if *reason == expected.to_string()),
-            "{:?}",
-            out.changes
-        );
+        for how in ["remove", "emit", "split"] {
+            let out = crate::runtime::process_batch(&mut Whole(how), &buf);
+            assert!(out.events.is_empty(), "{how}: nothing of the event is sent");
+            let [crate::runtime::Change { record: 0, action: crate::runtime::Action::Reject(reason) }] = &out.changes[..] else {
+                panic!("{how}: {:?}", out.changes)
+            };
+            assert_eq!(*reason, expected.to_string(), "{how}");
+        }
     }
 
     #[test]
