@@ -349,6 +349,11 @@ impl<'a> Event<'a> {
         self.slots().iter().map(|(n, slot)| (self.name(n), slot.value(&self.bad)))
     }
 
+    /// All field names, in order, with no value decoded (see [`fields`](Self::fields)).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.slots().iter().map(|(n, _)| self.name(n))
+    }
+
     /// A field's name as text (see [`Name::text`]).
     fn name<'s>(&'s self, name: &'s Name<'a>) -> &'s str {
         name.text(self.view.as_ref(), &self.bad)
@@ -602,8 +607,9 @@ mod tests {
         let at = buf.windows(3).position(|w| w == b"zzz").expect("the value");
         buf[at] = 0xFF;
         let e = event(&buf);
+        assert_eq!(e.names().collect::<Vec<_>>(), [ORIGINAL, "bad", "n"]);
         assert_eq!(e.get("n"), Some(&Value::Int(7)));
-        assert!(e.decode_error().is_none(), "the value not read is not decoded");
+        assert!(e.decode_error().is_none(), "the value not read is not decoded, nor by listing the names");
         let mut copy = Vec::new();
         e.encode(&mut copy, e.raw_origin());
         assert_eq!(copy, buf, "an event encoded whole copies the values never read");

@@ -124,7 +124,7 @@ impl rsigma_eval::Event for SigmaView<'_, '_> {
     /// flat, dotted names included) and the Sigma names mapped to it. A name visited that
     /// `get_field` then maps elsewhere costs one lookup; none it answers for is left out.
     fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
-        for (name, _) in self.event.fields() {
+        for name in self.event.names() {
             visit(name);
             for sigma in self.mapping.to_sigma.get(name).into_iter().flatten() {
                 visit(sigma);
