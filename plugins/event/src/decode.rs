@@ -391,8 +391,9 @@ impl<'a> EventView<'a> {
     pub fn field_name(&self, name: &'a [u8]) -> Result<&'a str, DecodeError> {
         debug_assert!(self.raw_fields.as_ptr_range().contains(&name.as_ptr()) || name.is_empty(), "a name of this event");
         simdutf8::basic::from_utf8(name).map_err(|_| {
+            // The error decoding gives: at the name's length, before its bytes.
             let at = (name.as_ptr() as usize).wrapping_sub(self.raw_fields.as_ptr() as usize).wrapping_sub(4);
-            DecodeError { offset: self.fields_base.wrapping_add(at), what: "string is not UTF-8" }
+            Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }.not_utf8(at)
         })
     }
 
