@@ -33,7 +33,7 @@ use rsigma_parser::fieldpath::{first_unescaped, unescape_brackets};
 use crate::compiler::CompiledRule;
 use crate::event::{Event, EventValue};
 use crate::matcher::ascii_lowercase_cow;
-use crate::witness::{RuleWitness, Witness, analyze_rule};
+use crate::witness::{RuleWitness, Witness, analyze_rule, exact_integer};
 
 /// Cap on the needles fed to a single automaton. Beyond this, the rules that
 /// contributed them become always-evaluated rather than paying an unbounded
@@ -51,6 +51,8 @@ struct FieldEntry {
     presence: Vec<usize>,
     /// Folded literal to the rules gated on the field equalling it.
     exact: HashMap<String, Vec<usize>>,
+    /// Integer to the rules gated on the field's numeric value equalling it.
+    numbers: HashMap<i64, Vec<usize>>,
     /// Substring needles required by this field's rules.
     needles: Option<NeedleSet>,
 }
@@ -59,7 +61,7 @@ impl FieldEntry {
     /// Whether resolving this field's value can add anything, or only its
     /// presence matters.
     fn needs_value(&self) -> bool {
-        !self.exact.is_empty() || self.needles.is_some()
+        !self.exact.is_empty() || !self.numbers.is_empty() || self.needles.is_some()
     }
 }
 
@@ -255,6 +257,14 @@ impl CandidateIndex {
                                     .or_default()
                                     .push(rule_idx);
                             }
+                            Witness::Number { field, value } => {
+                                index
+                                    .entry(field)
+                                    .numbers
+                                    .entry(value)
+                                    .or_default()
+                                    .push(rule_idx);
+                            }
                             Witness::Substring { field, needle } => {
                                 field_needles
                                     .entry(field)
@@ -338,6 +348,13 @@ impl CandidateIndex {
                         .or_default()
                         .push(rule_idx);
                 }
+                Witness::Number { field, value } => {
+                    self.entry(field)
+                        .numbers
+                        .entry(value)
+                        .or_default()
+                        .push(rule_idx);
+                }
                 // Excluded by the check above.
                 Witness::Substring { .. } | Witness::Keyword { .. } => {}
             }
@@ -395,7 +412,7 @@ impl CandidateIndex {
         for entry in self.fields.values_mut() {
             entry.presence.sort_unstable();
             entry.presence.dedup();
-            for rules in entry.exact.values_mut() {
+            for rules in entry.exact.values_mut().chain(entry.numbers.values_mut()) {
                 rules.sort_unstable();
                 rules.dedup();
             }
@@ -490,6 +507,14 @@ impl CandidateIndex {
 
         if !entry.needs_value() {
             return;
+        }
+
+        if !entry.numbers.is_empty() {
+            for_each_number(&value, &mut |n| {
+                if let Some(rules) = exact_integer(n).and_then(|n| entry.numbers.get(&n)) {
+                    set.extend(rules);
+                }
+            });
         }
 
         let has_exact = !entry.exact.is_empty();
@@ -600,6 +625,26 @@ fn positional_root_key(field: &str) -> Option<Cow<'_, str>> {
 /// Collect the string forms of an event value that a matcher would compare
 /// against, mirroring the evaluator's own coercion: numbers and bools by
 /// their textual form, arrays member by member, objects and nulls not at all.
+/// Every number the numeric matchers read from `value`: integers and floats
+/// as they are, strings parsed as `f64`, arrays member by member.
+fn for_each_number(value: &EventValue<'_>, visit: &mut dyn FnMut(f64)) {
+    match value {
+        EventValue::Int(n) => visit(*n as f64),
+        EventValue::Float(f) => visit(*f),
+        EventValue::Str(s) => {
+            if let Ok(n) = s.parse::<f64>() {
+                visit(n);
+            }
+        }
+        EventValue::Array(members) => {
+            for member in members {
+                for_each_number(member, visit);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn for_each_projection(value: &EventValue<'_>, visit: &mut dyn FnMut(&str)) {
     match value {
         EventValue::Str(s) => visit(s.as_ref()),

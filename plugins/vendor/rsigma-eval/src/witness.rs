@@ -51,6 +51,9 @@ pub(crate) enum Witness {
     Substring { field: String, needle: String },
     /// Some folded string value anywhere in the event contains `needle`.
     Keyword { needle: String },
+    /// The value of `field`, or of one of its array members, read as a number
+    /// the way the numeric matchers read it, equals the integer `value`.
+    Number { field: String, value: i64 },
     /// `field` is present on the event.
     Presence { field: String },
 }
@@ -58,14 +61,20 @@ pub(crate) enum Witness {
 impl Witness {
     /// Selectivity rank, lower being more selective. Used to choose between
     /// the alternatives an `AND` offers.
+    ///
+    /// A needle of one or two bytes (Sigma's `'@'` or `':'`) occurs in nearly
+    /// every event, so it ranks below every longer needle: an `AND` of
+    /// `'scp '` with `':'` is gated by `'scp '`.
     fn rank(&self) -> u8 {
         match self {
-            Witness::Exact { .. } => 0,
+            Witness::Exact { .. } | Witness::Number { .. } => 0,
             Witness::Substring { needle, .. } if needle.len() >= LONG_LITERAL => 1,
-            Witness::Substring { .. } => 2,
+            Witness::Substring { needle, .. } if needle.len() > SHORT_LITERAL => 2,
             Witness::Keyword { needle } if needle.len() >= LONG_LITERAL => 3,
-            Witness::Keyword { .. } => 4,
-            Witness::Presence { .. } => 5,
+            Witness::Keyword { needle } if needle.len() > SHORT_LITERAL => 4,
+            Witness::Substring { .. } => 5,
+            Witness::Keyword { .. } => 6,
+            Witness::Presence { .. } => 7,
         }
     }
 }
@@ -73,6 +82,10 @@ impl Witness {
 /// Literal length above which a substring witness is treated as selective
 /// enough to prefer over a shorter one.
 const LONG_LITERAL: usize = 8;
+
+/// Literal length at or below which a substring witness selects almost every
+/// event.
+const SHORT_LITERAL: usize = 2;
 
 /// The result of analyzing one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,12 +128,13 @@ pub(crate) fn analyze_rule(rule: &CompiledRule) -> RuleWitness {
 }
 
 /// Total order used to deduplicate a witness set, most selective first.
-fn sort_key(w: &Witness) -> (u8, &str, &str) {
+fn sort_key(w: &Witness) -> (u8, &str, &str, i64) {
     match w {
-        Witness::Exact { field, value } => (w.rank(), field, value),
-        Witness::Substring { field, needle } => (w.rank(), field, needle),
-        Witness::Keyword { needle } => (w.rank(), "", needle),
-        Witness::Presence { field } => (w.rank(), field, ""),
+        Witness::Exact { field, value } => (w.rank(), field, value, 0),
+        Witness::Number { field, value } => (w.rank(), field, "", *value),
+        Witness::Substring { field, needle } => (w.rank(), field, needle, 0),
+        Witness::Keyword { needle } => (w.rank(), "", needle, 0),
+        Witness::Presence { field } => (w.rank(), field, "", 0),
     }
 }
 
@@ -381,12 +395,24 @@ fn analyze_matcher(matcher: &CompiledMatcher, field: Option<&str>) -> Analysis {
         // guaranteed to appear in the value on its own.
         CompiledMatcher::Expand { .. } => Analysis::Open,
 
-        // Numeric and network comparisons hold for values whose textual form
-        // the index cannot enumerate: `NumericEq(4688.0)` matches the string
-        // `"4688"`, the integer `4688`, and the float `4688.0`. Presence from
-        // `analyze_item` is the sound handle.
-        CompiledMatcher::NumericEq(_)
-        | CompiledMatcher::NumericGt(_)
+        // Numeric equality holds for values whose textual form the index
+        // cannot enumerate (`NumericEq(4688.0)` matches the string `"4688"`,
+        // the integer `4688`, the float `4688.0` and the string `"4688e0"`),
+        // so the index compares numbers instead, read from the value the way
+        // the matcher reads them. Only for an integer whose neighbouring
+        // floats are further than the matcher's `f64::EPSILON` tolerance:
+        // then the tolerance admits that integer alone.
+        CompiledMatcher::NumericEq(n) => match (field, exact_integer(*n)) {
+            (Some(f), Some(value)) => Analysis::Witnesses(vec![Witness::Number {
+                field: f.to_string(),
+                value,
+            }]),
+            _ => Analysis::Open,
+        },
+
+        // Ranges and network comparisons hold for values the index cannot
+        // enumerate. Presence from `analyze_item` is the sound handle.
+        CompiledMatcher::NumericGt(_)
         | CompiledMatcher::NumericGte(_)
         | CompiledMatcher::NumericLt(_)
         | CompiledMatcher::NumericLte(_)
@@ -401,6 +427,15 @@ fn analyze_matcher(matcher: &CompiledMatcher, field: Option<&str>) -> Analysis {
         CompiledMatcher::Null => Analysis::Open,
         CompiledMatcher::Not(_) => Analysis::Open,
     }
+}
+
+/// `n` as an integer when `NumericEq(n)` matches exactly the values equal to
+/// it: a whole number of magnitude 2 to 2^53. From 2 up, adjacent floats are
+/// at least `2 * f64::EPSILON` apart, so `|v - n| < f64::EPSILON` means
+/// `v == n`; up to 2^53 every whole number is exact as an `f64`.
+pub(crate) fn exact_integer(n: f64) -> Option<i64> {
+    const MAX: f64 = 9_007_199_254_740_992.0; // 2^53
+    (n.fract() == 0.0 && (2.0..=MAX).contains(&n.abs())).then_some(n as i64)
 }
 
 fn substring_witness(value: &str, case_insensitive: bool, field: Option<&str>) -> Analysis {
@@ -472,26 +507,39 @@ fn regex_mandatory_literals(pattern: &str) -> Option<Vec<String>> {
 fn hir_mandatory_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
     use regex_syntax::hir::HirKind;
     match hir.kind() {
-        HirKind::Literal(lit) => {
-            let s = std::str::from_utf8(&lit.0).ok()?;
-            if s.is_empty() {
-                None
-            } else {
-                Some(vec![s.to_string()])
-            }
-        }
+        // A non-ASCII literal cannot be folded the way the index folds
+        // haystacks (see `fold_literal`), so it is no witness.
+        HirKind::Literal(_) => literal_text(hir).filter(|s| !s.is_empty()).map(|s| vec![s]),
         // Concatenation is an AND: any child's mandatory set is mandatory for
         // the whole, so take the one whose weakest literal is longest,
-        // breaking ties toward the smaller set.
-        HirKind::Concat(children) => children
-            .iter()
-            .filter_map(hir_mandatory_literals)
-            .max_by_key(|lits| {
+        // breaking ties toward the smaller set. Adjacent children that each
+        // stand for one character (a literal, or a letter in either case)
+        // form one literal together.
+        HirKind::Concat(children) => {
+            let mut sets = Vec::new();
+            let mut run = String::new();
+            for child in children {
+                if let Some(text) = literal_text(child) {
+                    run.push_str(&text);
+                    continue;
+                }
+                if !run.is_empty() {
+                    sets.push(vec![std::mem::take(&mut run)]);
+                }
+                sets.extend(hir_mandatory_literals(child));
+            }
+            if !run.is_empty() {
+                sets.push(vec![run]);
+            }
+            sets.into_iter().max_by_key(|lits| {
                 (
                     lits.iter().map(String::len).min().unwrap_or(0),
                     std::cmp::Reverse(lits.len()),
                 )
-            }),
+            })
+        }
+        // A lone case-insensitive letter (`(?i)x` is the class `[Xx]`).
+        HirKind::Class(_) => literal_text(hir).map(|text| vec![text]),
         // Alternation is an OR: every branch must contribute, or the set is
         // not mandatory.
         HirKind::Alternation(children) => {
@@ -505,6 +553,45 @@ fn hir_mandatory_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
         HirKind::Capture(cap) => hir_mandatory_literals(&cap.sub),
         _ => None,
     }
+}
+
+/// The text every match of `hir` is, as the index compares it (ASCII-folded),
+/// when `hir` matches one fixed ASCII string up to case: a literal, or a
+/// class holding one ASCII letter in both cases, which is what `(?i)` makes
+/// of a letter (Sigma compiles every wildcard value to a `(?i)` regex).
+///
+/// A class that also holds a non-ASCII letter is not a letter in either
+/// case: `(?i)k` holds the Kelvin sign and `(?i)s` the long s. The index
+/// folds a non-ASCII haystack with `to_lowercase`, which turns the Kelvin
+/// sign into `k` but leaves `ſ` as it is, so `s` would miss a value the
+/// regex matches; such a class ends the literal instead.
+fn literal_text(hir: &regex_syntax::hir::Hir) -> Option<String> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(lit) => std::str::from_utf8(&lit.0)
+            .ok()
+            .filter(|s| s.is_ascii())
+            .map(str::to_ascii_lowercase),
+        HirKind::Class(Class::Unicode(class)) => {
+            letter_in_both_cases(class.iter().flat_map(|r| r.start()..=r.end()))
+        }
+        HirKind::Class(Class::Bytes(class)) => letter_in_both_cases(
+            class
+                .iter()
+                .flat_map(|r| r.start()..=r.end())
+                .map(char::from),
+        ),
+        _ => None,
+    }
+}
+
+/// The lowercase letter when `members` are exactly one ASCII letter in its
+/// two cases (in either order). Reads at most three members.
+fn letter_in_both_cases(mut members: impl Iterator<Item = char>) -> Option<String> {
+    let (a, b) = (members.next()?, members.next()?);
+    let letter = a.to_ascii_lowercase();
+    let both = letter.is_ascii_alphabetic() && a != b && b.to_ascii_lowercase() == letter;
+    (both && members.next().is_none()).then(|| letter.to_string())
 }
 
 #[cfg(test)]
@@ -682,6 +769,107 @@ mod tests {
             "    sel_a:\n        Image|endswith: '\\rundll32.exe'\n    sel_b:\n        CommandLine|contains: 'javascript:'\n    condition: all of sel_*\n",
         ));
         assert_eq!(ws.len(), 1);
+    }
+
+    /// Sigma compiles a value with wildcards to a `(?i)` regex, whose letters
+    /// are two-case classes: the literal runs between wildcards still gate
+    /// the rule, so a wildcard keyword rule is not evaluated on every event.
+    #[test]
+    fn case_insensitive_wildcard_values_yield_their_literal_runs() {
+        let ws = witnesses(&rule(
+            "    keywords:\n        - 'cat /dev/null >*sh_history'\n        - 'Trojan*FOUND'\n    condition: keywords\n",
+        ));
+        assert_eq!(
+            ws,
+            vec![
+                Witness::Keyword {
+                    needle: "cat /dev/null >".into()
+                },
+                Witness::Keyword {
+                    needle: "trojan".into()
+                },
+            ]
+        );
+        let ws = witnesses(&rule(
+            "    selection:\n        CommandLine: '*shred *_history*'\n    condition: selection\n",
+        ));
+        assert_eq!(
+            ws,
+            vec![Witness::Substring {
+                field: "CommandLine".into(),
+                needle: "hred ".into()
+            }]
+        );
+    }
+
+    /// `(?i)s` and `(?i)k` also hold `ſ` and the Kelvin sign, which the
+    /// index does not fold to `s` and `k` alike, so those letters end a run.
+    #[test]
+    fn letters_with_non_ascii_case_variants_end_a_literal_run() {
+        let ws = witnesses(&rule(
+            "    keywords:\n        - 'tasks are done*'\n    condition: keywords\n",
+        ));
+        assert_eq!(
+            ws,
+            vec![Witness::Keyword {
+                needle: " are done".into()
+            }]
+        );
+    }
+
+    /// Of `'scp '` and `':'`, both required, the index is gated by the one
+    /// that does not occur in nearly every event.
+    #[test]
+    fn and_prefers_a_longer_needle_to_a_one_byte_one() {
+        let ws = witnesses(&rule(
+            "    tools:\n        - 'scp '\n        - 'rsync '\n    filter:\n        - '@'\n        - ':'\n    condition: tools and filter\n",
+        ));
+        assert_eq!(
+            ws,
+            vec![
+                Witness::Keyword {
+                    needle: "rsync ".into()
+                },
+                Witness::Keyword {
+                    needle: "scp ".into()
+                }
+            ]
+        );
+    }
+
+    /// `EventID: 4738` gates its rule by the number, not by the field merely
+    /// being present (nearly every Windows event has an `EventID`); values
+    /// the matcher's tolerance admits besides the integer stay open.
+    #[test]
+    fn whole_number_equality_yields_a_number_witness() {
+        let ws = witnesses(&rule(
+            "    selection:\n        EventID:\n            - 4738\n            - -5136\n    condition: selection\n",
+        ));
+        assert_eq!(
+            ws,
+            vec![
+                Witness::Number {
+                    field: "EventID".into(),
+                    value: -5136
+                },
+                Witness::Number {
+                    field: "EventID".into(),
+                    value: 4738
+                },
+            ]
+        );
+        for value in ["1", "0", "2.5"] {
+            let ws = witnesses(&rule(&format!(
+                "    selection:\n        Level: {value}\n    condition: selection\n"
+            )));
+            assert_eq!(
+                ws,
+                vec![Witness::Presence {
+                    field: "Level".into()
+                }],
+                "{value}"
+            );
+        }
     }
 
     /// A non-ASCII `|cased` literal cannot be folded faithfully, so it must

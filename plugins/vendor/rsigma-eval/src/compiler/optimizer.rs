@@ -263,7 +263,9 @@ fn consume_contains(result: &mut Vec<CompiledMatcher>, needles: Vec<String>, ci:
     // A contiguous NFA, as the candidate index's: the automatic choice builds DFAs for lists
     // of this size, the largest part of the engine's memory over SigmaHQ's corpus.
     if needles.len() >= AHO_CORASICK_THRESHOLD
-        && let Ok(automaton) = AhoCorasick::builder().kind(Some(AhoCorasickKind::ContiguousNFA)).build(&needles)
+        && let Ok(automaton) = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&needles)
     {
         // Needles are already pre-lowered when ci=true (Contains invariant from
         // `compile_string_value`). The automaton itself is built case-sensitively;

@@ -410,6 +410,56 @@ detection:
 "#,
     ),
     (
+        "whole-number-equality",
+        r#"
+title: WholeNumber
+detection:
+    selection:
+        EventID:
+            - 4738
+            - -2
+    one:
+        Level: 1
+    condition: selection or one
+"#,
+    ),
+    (
+        "wildcard-keywords",
+        r#"
+title: WildcardKeywords
+detection:
+    keywords:
+        - 'cat /dev/null >*sh_history'
+        - 'Trojan*FOUND'
+        - 'desk?ask'
+    condition: keywords
+"#,
+    ),
+    (
+        "wildcard-field",
+        r#"
+title: WildcardField
+detection:
+    selection:
+        CommandLine: '*shred *_history*'
+    condition: selection
+"#,
+    ),
+    (
+        "keywords-and-short-needles",
+        r#"
+title: KeywordsAndShortNeedles
+detection:
+    tools:
+        - 'scp '
+        - 'rsync '
+    filter:
+        - '@'
+        - ':'
+    condition: tools and filter
+"#,
+    ),
+    (
         "unicode-values",
         r#"
 title: Unicode
@@ -472,6 +522,25 @@ fn battery_events() -> Vec<Value> {
         json!({"nested": {"deep": {"text": "mimikatz"}}}),
         json!({"CommandLine": 42, "EventID": true}),
         json!({"product": "linux", "Image": r"C:\Windows\System32\cmd.exe"}),
+        json!({"message": "CAT /DEV/NULL > ~/.bash_history"}),
+        json!({"message": "cat /dev/null > ~/.ba\u{17F}h_history"}),
+        json!({"message": "Win.Trojan.Agent FOUND"}),
+        json!({"message": "win.trojan.agent found"}),
+        json!({"message": "DES\u{212A}-ASK", "user": "root"}),
+        json!({"message": "desk ask"}),
+        json!({"CommandLine": "SHRED -u /root/.bash_history"}),
+        json!({"CommandLine": "shred -u /root/.ba\u{17F}h_history"}),
+        json!({"CommandLine": "\u{17F}hred -u /root/.bash_history"}),
+        json!({"message": "scp a.txt bob@host:/tmp"}),
+        json!({"message": "rsync -a /src /dst"}),
+        json!({"message": "time 12:00 user@host"}),
+        json!({"EventID": 4738}),
+        json!({"EventID": "4738.0"}),
+        json!({"EventID": "4738e0", "Level": "1.0"}),
+        json!({"EventID": -2.0, "Level": 0.9999999999999999}),
+        json!({"EventID": [1, "4738"], "Level": [true, 1]}),
+        json!({"EventID": "-2", "Level": "one"}),
+        json!({"EventID": 4738.000000000001}),
     ]
 }
 
@@ -597,6 +666,8 @@ const GEN_VALUES: &[&str] = &[
     "42",
     "true",
     "*evil*",
+    "cmd*exe",
+    "w?oami",
     "a.b",
     "Ärzte",
     "σ",

@@ -738,7 +738,9 @@ impl Engine {
     ) -> Vec<EvaluationResult> {
         self.evaluate_among(
             event,
-            event_logsource.map(std::slice::from_ref).unwrap_or_default(),
+            event_logsource
+                .map(std::slice::from_ref)
+                .unwrap_or_default(),
         )
     }
 
@@ -752,7 +754,11 @@ impl Engine {
         // The product-aware candidate set holds when every logsource names
         // the same product (or none); otherwise the plain one.
         let candidates = match event_logsources.first() {
-            Some(first) if event_logsources.iter().all(|ls| ls.product == first.product) => {
+            Some(first)
+                if event_logsources
+                    .iter()
+                    .all(|ls| ls.product == first.product) =>
+            {
                 self.logsource_candidates(event, Some(first))
             }
             _ => self.rule_index.candidates(event),
