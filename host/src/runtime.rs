@@ -52,10 +52,7 @@ impl Runtime {
     pub fn start(settings: Settings, metrics: Option<Arc<Metrics>>) -> Result<Runtime, RuntimeError> {
         let sandbox = Sandbox::start().map_err(|e| RuntimeError::Sandbox(format!("{e:#}")))?;
         // No worker runs yet: the first generation compiles on every core.
-        sandbox.compile_on_every_core(true);
-        let reloader = Reloader::start(&sandbox, settings, metrics);
-        sandbox.compile_on_every_core(false);
-        let reloader = reloader?;
+        let reloader = sandbox.at_start_up(|| Reloader::start(&sandbox, settings, metrics))?;
         Ok(Runtime { sandbox, pipeline: Arc::clone(reloader.pipeline()), reloading: Reloading::ByCaller(Box::new(reloader)) })
     }
 

@@ -24,7 +24,7 @@ pub const TICK: Duration = Duration::from_millis(10);
 pub struct Sandbox {
     engine: Engine,
     /// The same engine compiling on every core, for start-up (see
-    /// [`compile_on_every_core`](Self::compile_on_every_core)).
+    /// [`at_start_up`](Self::at_start_up)).
     parallel: Engine,
     /// Whether compiles use `parallel` now.
     on_every_core: Arc<AtomicBool>,
@@ -39,8 +39,7 @@ impl Sandbox {
     /// Builds the engine (Cranelift, the component model, epoch interruption) and starts
     /// its ticker. Compilation is single-threaded: a plugin compiles on the thread that loads
     /// it (the reload thread), so a hot reload never takes the workers' cores — except at
-    /// start-up, before any worker runs (see
-    /// [`compile_on_every_core`](Self::compile_on_every_core)).
+    /// start-up, before any worker runs (see [`at_start_up`](Self::at_start_up)).
     pub(crate) fn start() -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
@@ -80,11 +79,21 @@ impl Sandbox {
         super::mapped::compile(compiler, &self.engine, wasm)
     }
 
-    /// Whether compiles use every core (start-up, while no worker runs: the first
+    /// Runs `f` as start-up runs, before any worker does: compiles use every core (the first
     /// generation's plugins and their snapshots compile in about half the time on two
-    /// cores) or only the calling thread (the default: reloads while workers run).
-    pub(crate) fn compile_on_every_core(&self, on: bool) {
-        self.on_every_core.store(on, Ordering::Relaxed);
+    /// cores). Outside it they use only the calling thread, so that a reload while workers
+    /// run never takes their cores. Benchmarks measure start-up's loads through it too.
+    pub fn at_start_up<R>(&self, f: impl FnOnce() -> R) -> R {
+        /// Compiles use one thread again when `f` returns or unwinds.
+        struct Reset<'a>(&'a AtomicBool);
+        impl Drop for Reset<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Relaxed);
+            }
+        }
+        self.on_every_core.store(true, Ordering::Relaxed);
+        let _reset = Reset(&self.on_every_core);
+        f()
     }
 
     /// The engine, for the sandbox's own modules.
