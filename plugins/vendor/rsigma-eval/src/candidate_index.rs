@@ -40,6 +40,11 @@ use crate::witness::{RuleWitness, Witness, analyze_rule, exact_integer};
 /// build cost; SigmaHQ's busiest field stays well under it.
 const MAX_NEEDLES_PER_AUTOMATON: usize = 1 << 16;
 
+/// Up to this many indexed fields, an event's fields are probed one by one
+/// rather than by visiting the event's keys (see
+/// `CandidateIndex::collect_field_hits`): fewer than a typical event has keys.
+const FEW_FIELDS: usize = 16;
+
 /// Minimum rule count before an incremental append may trigger a rebuild, so
 /// small rule sets are not rebuilt on every add.
 const INCREMENTAL_REBUILD_FLOOR: usize = 64;
@@ -476,16 +481,21 @@ impl CandidateIndex {
     fn collect_field_hits(&self, event: &impl Event, set: &mut CandidateSet) {
         // When the event can name its top-level keys, probe only fields under
         // those roots. On sparse payloads (e.g. raw Windows `message`+`product`)
-        // this turns an O(indexed fields) miss storm into O(event keys).
-        if event.visit_top_level_keys(&mut |key| {
-            if let Some(fields) = self.fields_for_event_key.get(key) {
-                for field in fields {
-                    if let Some(entry) = self.fields.get(field) {
-                        Self::apply_field_hit(event, field, entry, set);
+        // this turns an O(indexed fields) miss storm into O(event keys). An
+        // index of a few fields (a small rule set) probes them directly: a
+        // lookup per field costs less than naming every key of the event and
+        // looking each up.
+        if self.fields.len() > FEW_FIELDS
+            && event.visit_top_level_keys(&mut |key| {
+                if let Some(fields) = self.fields_for_event_key.get(key) {
+                    for field in fields {
+                        if let Some(entry) = self.fields.get(field) {
+                            Self::apply_field_hit(event, field, entry, set);
+                        }
                     }
                 }
-            }
-        }) {
+            })
+        {
             return;
         }
 
@@ -738,6 +748,44 @@ detection:
             ),
             vec![0]
         );
+    }
+
+    /// Past `FEW_FIELDS` indexed fields the index probes only the fields under
+    /// the event's own keys, flat dotted and nested alike; up to it, every
+    /// field. Both find the same rules.
+    #[test]
+    fn many_and_few_fields_find_the_same_rules() {
+        let rule = |i: usize, field: &str| {
+            format!(
+                "title: R{i}\ndetection:\n    selection:\n        {field}|contains: 'needle{i}'\n    condition: selection\n"
+            )
+        };
+        for count in [2, FEW_FIELDS + 2] {
+            let mut docs: Vec<String> = (0..count - 1)
+                .map(|i| rule(i, &format!("Field{i}")))
+                .collect();
+            docs.push(rule(count - 1, "process.command_line"));
+            let (_, index) = build(&docs.join("---\n"));
+            assert_eq!(index.fields.len(), count);
+            let last = count - 1;
+            for (event, want) in [
+                (
+                    json!({"Field0": "a NEEDLE0 b", "Other": "needle1"}),
+                    vec![0],
+                ),
+                (
+                    json!({"process": {"command_line": format!("x needle{last}")}}),
+                    vec![last],
+                ),
+                (
+                    json!({"process.command_line": format!("needle{last}")}),
+                    vec![last],
+                ),
+                (json!({"process": "needle0"}), vec![]),
+            ] {
+                assert_eq!(candidates(&index, &event), want, "{count} fields, {event}");
+            }
+        }
     }
 
     #[test]
