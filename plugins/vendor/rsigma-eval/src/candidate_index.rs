@@ -5,13 +5,16 @@
 //! can match (see [`crate::witness`]). This module inverts that relation, so
 //! an event's own shape selects the rules worth evaluating.
 //!
-//! Four lookup structures, one per witness kind:
+//! Five lookup structures, one per witness kind:
 //!
 //! - **presence**: rules gated on a field merely existing, which is what
 //!   keeps rules built from regexes, CIDR blocks, and numeric comparisons out
 //!   of the always-evaluated set.
 //! - **exact**: rules gated on a field's folded value, or one of its array
 //!   members, equalling a literal.
+//! - **numbers**: rules gated on a field's numeric value, or one of its
+//!   array members', equalling a whole number (read as the numeric matchers
+//!   read it).
 //! - **substring**: one Aho-Corasick automaton per field over the needles
 //!   that field's rules require.
 //! - **keyword**: one automaton over the needles that field-less keyword
@@ -310,7 +313,7 @@ impl CandidateIndex {
 
     /// Fold a single newly appended rule into the index.
     ///
-    /// Presence and exact witnesses go straight into their maps. A substring
+    /// Presence, exact and number witnesses go straight into their maps. A substring
     /// or keyword witness cannot be inserted into an already-built automaton,
     /// so the rule joins `pending` and is a candidate for every event until
     /// the next rebuild. [`should_rebuild`]'s doubling watermark bounds how
@@ -632,9 +635,6 @@ fn positional_root_key(field: &str) -> Option<Cow<'_, str>> {
     Some(unescape_brackets(&field[..pos]))
 }
 
-/// Collect the string forms of an event value that a matcher would compare
-/// against, mirroring the evaluator's own coercion: numbers and bools by
-/// their textual form, arrays member by member, objects and nulls not at all.
 /// Every number the numeric matchers read from `value`: integers and floats
 /// as they are, strings parsed as `f64`, arrays member by member.
 fn for_each_number(value: &EventValue<'_>, visit: &mut dyn FnMut(f64)) {
@@ -655,6 +655,9 @@ fn for_each_number(value: &EventValue<'_>, visit: &mut dyn FnMut(f64)) {
     }
 }
 
+/// Collect the string forms of an event value that a matcher would compare
+/// against, mirroring the evaluator's own coercion: numbers and bools by
+/// their textual form, arrays member by member, objects and nulls not at all.
 fn for_each_projection(value: &EventValue<'_>, visit: &mut dyn FnMut(&str)) {
     match value {
         EventValue::Str(s) => visit(s.as_ref()),

@@ -79,7 +79,7 @@ impl Witness {
     }
 }
 
-/// Literal length above which a substring witness is treated as selective
+/// Literal length from which a substring witness is treated as selective
 /// enough to prefer over a shorter one.
 const LONG_LITERAL: usize = 8;
 
@@ -399,9 +399,8 @@ fn analyze_matcher(matcher: &CompiledMatcher, field: Option<&str>) -> Analysis {
         // cannot enumerate (`NumericEq(4688.0)` matches the string `"4688"`,
         // the integer `4688`, the float `4688.0` and the string `"4688e0"`),
         // so the index compares numbers instead, read from the value the way
-        // the matcher reads them. Only for an integer whose neighbouring
-        // floats are further than the matcher's `f64::EPSILON` tolerance:
-        // then the tolerance admits that integer alone.
+        // the matcher reads them. Only for an integer that the matcher's
+        // strict `f64::EPSILON` tolerance admits alone (see `exact_integer`).
         CompiledMatcher::NumericEq(n) => match (field, exact_integer(*n)) {
             (Some(f), Some(value)) => Analysis::Witnesses(vec![Witness::Number {
                 field: f.to_string(),
@@ -430,9 +429,10 @@ fn analyze_matcher(matcher: &CompiledMatcher, field: Option<&str>) -> Analysis {
 }
 
 /// `n` as an integer when `NumericEq(n)` matches exactly the values equal to
-/// it: a whole number of magnitude 2 to 2^53. From 2 up, adjacent floats are
-/// at least `2 * f64::EPSILON` apart, so `|v - n| < f64::EPSILON` means
-/// `v == n`; up to 2^53 every whole number is exact as an `f64`.
+/// it: a whole number of magnitude 2 to 2^53. From 2 up, the floats next to a
+/// whole number are at least `f64::EPSILON` away from it (exactly that just
+/// below 2, more everywhere else), so the strict `|v - n| < f64::EPSILON`
+/// means `v == n`; up to 2^53 every whole number is exact as an `f64`.
 pub(crate) fn exact_integer(n: f64) -> Option<i64> {
     const MAX: f64 = 9_007_199_254_740_992.0; // 2^53
     (n.fract() == 0.0 && (2.0..=MAX).contains(&n.abs())).then_some(n as i64)
@@ -479,11 +479,9 @@ fn regex_witness(pattern: &str, field: Option<&str>) -> Analysis {
     or_combine(
         literals
             .into_iter()
-            // A regex is matched against the raw value, so its literals are
-            // case-sensitive unless the pattern carries `(?i)`, which the
-            // parser folds into the HIR for us. Treat the extracted literal
-            // as cased and fold it, dropping non-ASCII for the same reason
-            // `fold_literal` does.
+            // The literals are ASCII and already folded (`literal_text`):
+            // whether the regex runs on the raw value or the lowered one,
+            // the index's case-insensitive search finds them.
             .map(|lit| substring_witness(&lit, false, field)),
     )
 }
@@ -560,11 +558,11 @@ fn hir_mandatory_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
 /// class holding one ASCII letter in both cases, which is what `(?i)` makes
 /// of a letter (Sigma compiles every wildcard value to a `(?i)` regex).
 ///
-/// A class that also holds a non-ASCII letter is not a letter in either
-/// case: `(?i)k` holds the Kelvin sign and `(?i)s` the long s. The index
-/// folds a non-ASCII haystack with `to_lowercase`, which turns the Kelvin
-/// sign into `k` but leaves `ſ` as it is, so `s` would miss a value the
-/// regex matches; such a class ends the literal instead.
+/// A class that also holds a non-ASCII letter ends the literal: `(?i)s` holds
+/// the long s, which the index's `to_lowercase` of a non-ASCII haystack
+/// leaves as it is, so a run through `s` would miss `ſhred` where the regex
+/// matches it. (`(?i)k` holds the Kelvin sign, which `to_lowercase` does turn
+/// into `k`; it ends the literal too, which only costs selectivity.)
 fn literal_text(hir: &regex_syntax::hir::Hir) -> Option<String> {
     use regex_syntax::hir::{Class, HirKind};
     match hir.kind() {
@@ -802,8 +800,8 @@ mod tests {
         );
     }
 
-    /// `(?i)s` and `(?i)k` also hold `ſ` and the Kelvin sign, which the
-    /// index does not fold to `s` and `k` alike, so those letters end a run.
+    /// `(?i)s` and `(?i)k` also hold `ſ` and the Kelvin sign, so those
+    /// letters end a run (see `literal_text`).
     #[test]
     fn letters_with_non_ascii_case_variants_end_a_literal_run() {
         let ws = witnesses(&rule(
@@ -822,7 +820,7 @@ mod tests {
     #[test]
     fn and_prefers_a_longer_needle_to_a_one_byte_one() {
         let ws = witnesses(&rule(
-            "    tools:\n        - 'scp '\n        - 'rsync '\n    filter:\n        - '@'\n        - ':'\n    condition: tools and filter\n",
+            "    tools:\n        - 'scp '\n        - 'rsync '\n    filter:\n        - '@'\n        - ':'\n    condition: filter and tools\n",
         ));
         assert_eq!(
             ws,

@@ -446,6 +446,16 @@ detection:
 "#,
     ),
     (
+        "wildcard-through-long-s",
+        r#"
+title: WildcardThroughLongS
+detection:
+    selection:
+        CommandLine: '*shred*'
+    condition: selection
+"#,
+    ),
+    (
         "keywords-and-short-needles",
         r#"
 title: KeywordsAndShortNeedles
@@ -525,6 +535,9 @@ fn battery_events() -> Vec<Value> {
         json!({"message": "CAT /DEV/NULL > ~/.bash_history"}),
         json!({"message": "cat /dev/null > ~/.ba\u{17F}h_history"}),
         json!({"message": "Win.Trojan.Agent FOUND"}),
+        json!({"message": "Trojan.Agent FOUND"}),
+        json!({"message": "trojan.agent found"}),
+        json!({"CommandLine": "\u{17F}hred -u x"}),
         json!({"message": "win.trojan.agent found"}),
         json!({"message": "DES\u{212A}-ASK", "user": "root"}),
         json!({"message": "desk ask"}),
@@ -654,6 +667,7 @@ const GEN_MODIFIERS: &[&str] = &[
     "|windash|contains",
     "|exists",
     "|gte",
+    "|number",
 ];
 
 /// Values shared between rules and events so matches actually happen.
@@ -719,6 +733,11 @@ fn render_selection(name: &str, items: &[GenItem]) -> String {
         } = item;
         match *modifier {
             "|exists" => out.push_str(&format!("        {field}|exists: true\n")),
+            "|number" => {
+                // An unquoted whole number: numeric equality.
+                let n = value.parse::<i64>().unwrap_or(4688);
+                out.push_str(&format!("        {field}: {n}\n"));
+            }
             "|gte" => {
                 // Non-numeric values would fail to compile under |gte.
                 let n = value.parse::<i64>().unwrap_or(1);
