@@ -199,30 +199,33 @@ pub(crate) fn is_pre_lowerable(m: &CompiledMatcher) -> bool {
     }
 }
 
-/// Best-effort detector for an inline `i` flag in a regex pattern string.
+/// Best-effort detector for an inline `i` flag in a regex pattern string
+/// that holds for the whole pattern.
 ///
-/// Recognizes `(?i)` and `(?...i...)` flag groups at the start of the pattern.
-/// A negated form like `(?-i)` is rejected. False negatives are safe (the
-/// regex stays out of the CI group); false positives would be a correctness
-/// bug.
+/// Recognizes a leading flag group `(?i)` or `(?...i...)` — flags only, closed
+/// by `)` — followed by no other group that sets flags: `(?:`, `(?P<` and
+/// `(?<` groups may follow, but `(?i:foo)BAR` (the flag scoped to a group) and
+/// `(?i)foo(?-i)BAR` (turned off again) leave part of the pattern
+/// case-sensitive. A negated form like `(?-i)` is rejected. False negatives
+/// are safe (the regex stays out of the CI group); false positives would be a
+/// correctness bug: the group matches the lowered value, where `BAR` never
+/// occurs.
 fn regex_is_case_insensitive(pattern: &str) -> bool {
-    let bytes = pattern.as_bytes();
-    if bytes.len() < 4 || bytes[0] != b'(' || bytes[1] != b'?' {
+    let Some(rest) = pattern.strip_prefix("(?") else {
+        return false;
+    };
+    let Some(end) = rest.find(')') else {
+        return false;
+    };
+    let flags = &rest[..end];
+    if !flags.bytes().all(|b| b.is_ascii_alphabetic()) || !flags.contains('i') {
         return false;
     }
-    // Walk the flag set until the first character that ends the group:
-    // ')', ':', or '-' (negation onset).
-    let mut i = 2;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'i' => return true,
-            b')' | b':' | b'-' => return false,
-            b'a'..=b'z' | b'A'..=b'Z' => {}
-            _ => return false,
-        }
-        i += 1;
-    }
-    false
+    let body = rest[end + 1..].as_bytes();
+    !body
+        .windows(2)
+        .enumerate()
+        .any(|(at, pair)| pair == b"(?" && !matches!(body.get(at + 2), Some(b':' | b'P' | b'<')))
 }
 
 /// Consume a bucket of `Regex` matchers, building a single `RegexSetMatch`
@@ -485,6 +488,30 @@ mod tests {
         assert!(!is_pre_lowerable(&CompiledMatcher::Cidr(
             "10.0.0.0/8".parse().unwrap()
         )));
+    }
+
+    /// A flag group that scopes `i` to part of the pattern, or a later group
+    /// that turns it off, leaves the rest case-sensitive: such a regex must
+    /// not join a group that matches lowered text, or `(?i:foo)BAR` would
+    /// never match `FOOBAR`.
+    #[test]
+    fn scoped_or_cancelled_case_insensitivity_is_not_pre_lowerable() {
+        let rule = "title: T\ndetection:\n    selection:\n        CommandLine|re:\n            - '(?i:foo)BAR'\n            - '(?i)baz'\n    condition: selection\n";
+        let collection = rsigma_parser::parse_sigma_yaml(rule).unwrap();
+        let mut engine = crate::Engine::new();
+        engine.add_collection(&collection).unwrap();
+        for (command_line, matches) in [("xFOOBAR", 1), ("fooBAR", 1), ("foobar", 0), ("BAZ", 1)] {
+            let event = json!({ "CommandLine": command_line });
+            assert_eq!(
+                engine.evaluate(&JsonEvent::borrow(&event)).len(),
+                matches,
+                "{command_line}"
+            );
+        }
+        for pattern in ["(?i:foo)BAR", "(?i)foo(?-i)BAR", "(?i)foo(?-i:BAR)"] {
+            assert!(!regex_is_case_insensitive(pattern), "{pattern}");
+        }
+        assert!(regex_is_case_insensitive(r"(?i)(?:set)\s(?P<x>y)(?<z>w)"));
     }
 
     #[test]
