@@ -221,7 +221,7 @@ fn regex_is_case_insensitive(pattern: &str) -> bool {
     if !flags.bytes().all(|b| b.is_ascii_alphabetic()) || !flags.contains('i') {
         return false;
     }
-    let body = rest[end + 1..].as_bytes();
+    let body = &rest.as_bytes()[end + 1..];
     !body
         .windows(2)
         .enumerate()
