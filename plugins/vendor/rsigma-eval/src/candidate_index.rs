@@ -35,7 +35,7 @@ use rsigma_parser::fieldpath::{first_unescaped, unescape_brackets};
 
 use crate::compiler::CompiledRule;
 use crate::event::{Event, EventValue};
-use crate::matcher::ascii_lowercase_cow;
+use crate::matcher::{any_number, ascii_lowercase_cow};
 use crate::witness::{RuleWitness, Witness, analyze_rule, exact_integer};
 
 /// Cap on the needles fed to a single automaton. Beyond this, the rules that
@@ -523,10 +523,11 @@ impl CandidateIndex {
         }
 
         if !entry.numbers.is_empty() {
-            for_each_number(&value, &mut |n| {
+            any_number(&value, &mut |n| {
                 if let Some(rules) = exact_integer(n).and_then(|n| entry.numbers.get(&n)) {
                     set.extend(rules);
                 }
+                false
             });
         }
 
@@ -633,26 +634,6 @@ fn positional_root_key(field: &str) -> Option<Cow<'_, str>> {
     }
     let pos = first_unescaped(field, b'[').filter(|&p| p > 0)?;
     Some(unescape_brackets(&field[..pos]))
-}
-
-/// Every number the numeric matchers read from `value`: integers and floats
-/// as they are, strings parsed as `f64`, arrays member by member.
-fn for_each_number(value: &EventValue<'_>, visit: &mut dyn FnMut(f64)) {
-    match value {
-        EventValue::Int(n) => visit(*n as f64),
-        EventValue::Float(f) => visit(*f),
-        EventValue::Str(s) => {
-            if let Ok(n) = s.parse::<f64>() {
-                visit(n);
-            }
-        }
-        EventValue::Array(members) => {
-            for member in members {
-                for_each_number(member, visit);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Collect the string forms of an event value that a matcher would compare

@@ -505,9 +505,12 @@ fn regex_mandatory_literals(pattern: &str) -> Option<Vec<String>> {
 fn hir_mandatory_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
     use regex_syntax::hir::HirKind;
     match hir.kind() {
-        // A non-ASCII literal cannot be folded the way the index folds
-        // haystacks (see `fold_literal`), so it is no witness.
-        HirKind::Literal(_) => literal_text(hir).filter(|s| !s.is_empty()).map(|s| vec![s]),
+        // A literal, or a lone case-insensitive letter (`(?i)x` is the class
+        // `[Xx]`). A non-ASCII literal cannot be folded the way the index
+        // folds haystacks (see `fold_literal`), so it is no witness.
+        HirKind::Literal(_) | HirKind::Class(_) => {
+            literal_text(hir).filter(|s| !s.is_empty()).map(|s| vec![s])
+        }
         // Concatenation is an AND: any child's mandatory set is mandatory for
         // the whole, so take the one whose weakest literal is longest,
         // breaking ties toward the smaller set. Adjacent children that each
@@ -536,8 +539,6 @@ fn hir_mandatory_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
                 )
             })
         }
-        // A lone case-insensitive letter (`(?i)x` is the class `[Xx]`).
-        HirKind::Class(_) => literal_text(hir).map(|text| vec![text]),
         // Alternation is an OR: every branch must contribute, or the set is
         // not mandatory.
         HirKind::Alternation(children) => {

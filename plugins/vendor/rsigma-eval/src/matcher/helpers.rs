@@ -53,15 +53,19 @@ fn match_str_value_ref(value: &EventValue, pred: &dyn Fn(&str) -> bool) -> bool 
 ///
 /// Handles numeric values directly and tries to parse strings as numbers.
 pub(super) fn match_numeric_value(value: &EventValue, pred: impl Fn(f64) -> bool) -> bool {
-    match_numeric_value_ref(value, &pred)
+    any_number(value, &mut |v| pred(v))
 }
 
-fn match_numeric_value_ref(value: &EventValue, pred: &dyn Fn(f64) -> bool) -> bool {
+/// Whether `visit` returns true for one of the numbers the numeric matchers
+/// read from `value`: integers and floats as they are, strings parsed as
+/// `f64`, arrays member by member. The candidate index reads numbers through
+/// it too, so it reads them exactly as the matchers do.
+pub(crate) fn any_number(value: &EventValue, visit: &mut dyn FnMut(f64) -> bool) -> bool {
     match value {
-        EventValue::Int(n) => pred(*n as f64),
-        EventValue::Float(f) => pred(*f),
-        EventValue::Str(s) => s.parse::<f64>().is_ok_and(pred),
-        EventValue::Array(arr) => arr.iter().any(|v| match_numeric_value_ref(v, pred)),
+        EventValue::Int(n) => visit(*n as f64),
+        EventValue::Float(f) => visit(*f),
+        EventValue::Str(s) => s.parse::<f64>().is_ok_and(&mut *visit),
+        EventValue::Array(arr) => arr.iter().any(|v| any_number(v, visit)),
         _ => false,
     }
 }

@@ -8,6 +8,7 @@
 mod helpers;
 mod matching;
 
+pub(crate) use helpers::any_number;
 pub use helpers::{ascii_lowercase_cow, parse_expand_template, sigma_string_to_regex};
 
 use aho_corasick::AhoCorasick;
