@@ -30,7 +30,7 @@ use logsift::Runtime;
 use logsift::pipeline::{Chain, InputRecord, StageOptions};
 use logsift::reload::spec::rule_files;
 use logsift::tables::Grants;
-use logsift::wasm::{Limits, LoadedPlugin};
+use logsift::wasm::{Limits, LoadedPlugin, Sandbox};
 use logsift_event::Origin;
 
 const RECORDS: usize = 20_000;
@@ -75,29 +75,10 @@ fn main() {
     // snapshot (whose unchanged functions come from the compiled-function cache).
     let path = support::plugin("sigma");
     let bytes = std::fs::read(&path).expect("sigma.wasm");
-    let started = Instant::now();
-    let compiled = logsift::wasm::compile(runtime.sandbox(), &path, &bytes).expect("sigma compiles");
-    let compile = started.elapsed();
-    let started = Instant::now();
-    let sigma = LoadedPlugin::from_component(runtime.sandbox(), None, &path, &compiled, &all, limits, Grants::default())
-        .expect("sigma loads the corpus");
-    let first = started.elapsed();
+    let (compile, first, sigma) = compile_and_load(&runtime, &path, &bytes, &all, limits, false);
     // The same at start-up, in a new runtime (its compiled-function cache empty): before any
     // worker runs, `run` and `serve` compile on every core.
-    let (start_up_compile, start_up_first) = {
-        let runtime = Runtime::empty().expect("runtime");
-        let sandbox = runtime.sandbox();
-        let started = Instant::now();
-        let compiled = sandbox.at_start_up(|| logsift::wasm::compile(sandbox, &path, &bytes)).expect("sigma compiles");
-        let compile = started.elapsed();
-        let started = Instant::now();
-        let loaded = sandbox
-            .at_start_up(|| LoadedPlugin::from_component(sandbox, None, &path, &compiled, &all, limits, Grants::default()))
-            .expect("sigma loads the corpus");
-        let first = started.elapsed();
-        drop(loaded);
-        (compile, first)
-    };
+    let (start_up_compile, start_up_first, _) = compile_and_load(&Runtime::empty().expect("runtime"), &path, &bytes, &all, limits, true);
     let mut inits = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
@@ -263,6 +244,31 @@ fn reload_under_load(root: &Path, inputs: &[InputRecord]) {
         ("sigma.corpus_reload_switch_batch_max_ms", ms(timings.longest_switch())),
         ("sigma.corpus_steady_batch_p99_ms", ms(percentile(&timings.steady, 0.99))),
     ]);
+}
+
+/// Compiles the component and loads `settings` into it — on the calling thread, or as
+/// start-up does (every core compiles) — returning how long each took and the plugin.
+fn compile_and_load(
+    runtime: &Runtime,
+    path: &Path,
+    bytes: &[u8],
+    settings: &serde_json::Value,
+    limits: Limits,
+    at_start_up: bool,
+) -> (Duration, Duration, Arc<LoadedPlugin>) {
+    let sandbox = runtime.sandbox();
+    let (compiled, compile) = timed(sandbox, at_start_up, || logsift::wasm::compile(sandbox, path, bytes).expect("sigma compiles"));
+    let (loaded, load) = timed(sandbox, at_start_up, || {
+        LoadedPlugin::from_component(sandbox, None, path, &compiled, settings, limits, Grants::default()).expect("sigma loads the corpus")
+    });
+    (compile, load, loaded)
+}
+
+/// `f`'s result and how long it took, run as start-up runs when `at_start_up`.
+fn timed<R>(sandbox: &Sandbox, at_start_up: bool, f: impl FnOnce() -> R) -> (R, Duration) {
+    let started = Instant::now();
+    let out = if at_start_up { sandbox.at_start_up(f) } else { f() };
+    (out, started.elapsed())
 }
 
 /// Events/s and alerts of json + sigma in the sandbox.
