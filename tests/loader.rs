@@ -33,9 +33,9 @@ fn the_snapshot_after_init_compiles_from_the_compiled_function_cache() {
     assert!(misses * 10 <= hits + misses, "at most 10 % of the snapshot's functions compiled again: {misses} of {}", hits + misses);
 }
 
-/// A plugin's compiled snapshot is mapped from a file, and its instances' memories from the
-/// same file: the initialised state (the Sigma corpus: ~85 MiB) is neither copied onto the
-/// heap nor into a memfd, and only the pages an instance touches are resident.
+/// A plugin's compiled snapshot is mapped from one sealed memory file, and its instances'
+/// memories from the same file: the initialised state (the Sigma corpus: ~85 MiB) is
+/// neither copied onto the heap nor into wasmtime's own memfd.
 #[cfg(target_os = "linux")]
 #[test]
 fn an_instance_memory_is_mapped_from_the_compiled_file() {
@@ -47,8 +47,8 @@ fn an_instance_memory_is_mapped_from_the_compiled_file() {
     assert!(plugin.starts_from_snapshot());
     let _instance = plugin.instantiate().expect("instantiates");
     let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
-    let from_compiled: Vec<&str> = maps.lines().filter(|l| l.contains("logsift-compiled-") && l.ends_with("(deleted)")).collect();
-    assert!(from_compiled.iter().any(|l| l.contains(" r-xp ")), "machine code mapped from an unlinked compiled file: {maps}");
+    let from_compiled: Vec<&str> = maps.lines().filter(|l| l.contains("memfd:logsift-compiled") && l.ends_with("(deleted)")).collect();
+    assert!(from_compiled.iter().any(|l| l.contains(" r-xp ")), "machine code mapped from the sealed compiled file: {maps}");
     assert!(
         from_compiled.iter().any(|l| l.contains(" rw-p ")),
         "an instance memory mapped copy-on-write from the compiled file: {from_compiled:#?}"
