@@ -61,8 +61,8 @@ tools: ## install the wasm target, the Kafka-compatible broker (target/tools/tan
 test: tools plugins ## build everything and run every test of the workspace
 	$(CARGO) test --workspace --release
 
-bench: tools plugins ## Wasm vs native throughput, hop cost, Kafka end to end, reload, file mode vs VRL, Sigma, enrichers, rendering, alert latency, Kafka settings sweep
-	$(CARGO) bench --workspace --bench pipeline --bench kafka --bench reload --bench file_mode --bench sigma --bench enrich --bench render --bench alert_latency --bench kafka_settings
+bench: tools plugins ## Wasm vs native throughput, hop cost, Kafka end to end, reload, file mode vs VRL, Sigma, serve's memory, enrichers, rendering, alert latency, Kafka settings sweep
+	$(CARGO) bench --workspace --bench pipeline --bench kafka --bench reload --bench file_mode --bench sigma --bench serve_memory --bench enrich --bench render --bench alert_latency --bench kafka_settings
 	@echo "figures: target/bench/results.json"
 
 install: build ## install to $(DESTDIR)$(PREFIX): bin/logsift, lib/logsift/plugins, share/logsift (SDK, WIT, examples), $(SYSCONFDIR)/logsift/logsift.toml unless present
