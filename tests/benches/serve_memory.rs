@@ -60,7 +60,7 @@ fn main() {
     }
     let ready = Memory::of(&serve.0);
 
-    let lines = windows_events(&data);
+    let lines = support::bench::json_lines_in(&data);
     let input: Vec<String> = lines.iter().cycle().take(EVENTS).cloned().collect();
     client.produce("logs", &input);
     assert!(client.wait_committed(GROUP, "logs", EVENTS as i64, Duration::from_secs(600)), "not all committed; log:\n{}", read(&log));
@@ -113,19 +113,6 @@ rules = [{rules}]
     )
 }
 
-/// Every JSON line of the security datasets.
-fn windows_events(data: &Path) -> Vec<String> {
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(data).expect("datasets") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
-            lines.extend(std::fs::read_to_string(&path).expect("dataset").lines().map(str::to_owned));
-        }
-    }
-    lines.sort();
-    lines
-}
-
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -142,15 +129,8 @@ struct Memory {
 
 impl Memory {
     fn of(child: &Child) -> Memory {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("/proc/<pid>/status");
-        let kib = |key: &str| -> f64 {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(key)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
-                .unwrap_or_else(|| panic!("no {key} in /proc/<pid>/status"))
-        };
-        let mib = |kib: f64| kib / 1024.0;
-        Memory { rss: mib(kib("VmRSS")), shared: mib(kib("RssFile") + kib("RssShmem")), own: mib(kib("RssAnon")), peak: mib(kib("VmHWM")) }
+        let mib = support::bench::status_mib(&child.id().to_string());
+        Memory { rss: mib("VmRSS"), shared: mib("RssFile") + mib("RssShmem"), own: mib("RssAnon"), peak: mib("VmHWM") }
     }
 }
 

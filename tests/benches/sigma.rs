@@ -53,13 +53,7 @@ fn main() {
     let runtime = Runtime::empty().expect("runtime");
     let limits = Limits { memory_mb: 1024, timeout_ms: 60_000, ..Limits::default() };
 
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(&data).expect("datasets") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
-            lines.extend(std::fs::read_to_string(&path).expect("dataset").lines().map(str::to_owned));
-        }
-    }
+    let lines = support::bench::json_lines_in(&data);
     let inputs: Vec<InputRecord> = (0..RECORDS)
         .map(|i| InputRecord {
             cut_from: None,
@@ -188,14 +182,8 @@ fn worker_footprint(runtime: &Runtime, sigma: &Arc<LoadedPlugin>, batch: &[Input
 
 /// This process's resident memory in all and its anonymous part, MiB.
 fn resident_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let kib = |key: &str| -> f64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok())
-            .unwrap_or_else(|| panic!("{key} in /proc/self/status"))
-    };
-    (kib("VmRSS:") / 1024.0, kib("RssAnon:") / 1024.0)
+    let mib = support::bench::status_mib("self");
+    (mib("VmRSS"), mib("RssAnon"))
 }
 
 /// A worker runs json + the whole corpus back to back while the corpus is reloaded three

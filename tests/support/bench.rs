@@ -57,3 +57,29 @@ fn build_peer(manifest: &std::path::Path, name: &str) -> PathBuf {
     assert!(status.success(), "building the peer {name} ({}) failed", manifest.display());
     target.join("release").join(name)
 }
+
+/// A process's `/proc/<pid>/status` (`pid` "self" for this one), read once: the figure
+/// under `key` (`VmRSS`, `RssAnon`, …) in MiB.
+pub fn status_mib(pid: &str) -> impl Fn(&str) -> f64 + use<> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    move |key: &str| -> f64 {
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(':')?.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {path}"));
+        kib / 1024.0
+    }
+}
+
+/// Every line of the JSON files in `data` (the security datasets: real Windows telemetry).
+pub fn json_lines_in(data: &std::path::Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(data).expect("datasets") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            lines.extend(std::fs::read_to_string(&path).expect("dataset").lines().map(str::to_owned));
+        }
+    }
+    lines
+}
