@@ -25,10 +25,12 @@
 //!   `/ready`, `/plugins`, and the live status page at `/` (`/status.json`).
 //! - [`tables`]: lookup tables granted to plugins (GeoIP, threat intel, asset records).
 //! - [`telemetry`]: logsift's own logs.
+//! - [`heap`]: how much freed memory the C library's allocator keeps.
 
 pub mod commands;
 pub mod config;
 pub mod files;
+pub mod heap;
 pub mod http;
 pub mod kafka;
 pub mod metrics;

@@ -133,6 +133,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    logsift::heap::configure();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -42,7 +42,8 @@ pub enum StartError {
 }
 
 /// A loaded plugin is reused when its bytes, stage name, settings, limits and granted tables
-/// are the same.
+/// are the same. Bytes and settings are keyed by their BLAKE3 hashes: a rule plugin's
+/// settings hold the text of every rule (megabytes for the Sigma corpus).
 type PluginKey = (String, Option<String>, String, Limits, Vec<String>);
 
 /// Builds and publishes generations. Lives on the reload thread; workers never wait on it.
@@ -276,7 +277,8 @@ impl Reloader {
             spec.own_limits.memory_mb.is_some(),
             spec.own_limits.timeout_ms.is_some(),
         );
-        let key: PluginKey = (hash.clone(), spec.name.clone(), spec.settings.to_string(), limits, spec.tables.clone());
+        let key: PluginKey =
+            (hash.clone(), spec.name.clone(), content_hash(spec.settings.to_string().as_bytes()), limits, spec.tables.clone());
         if let Some(plugin) = self.plugins.get(&key) {
             return Ok(Step::Run(Arc::clone(plugin), spec.options));
         }
@@ -293,7 +295,7 @@ impl Reloader {
             LoadedPlugin::from_component(&self.sandbox, spec.name.as_deref(), &spec.path, &compiled, &spec.settings, limits, grants);
         // The load's transient buffers (the initialised instance, the snapshot) are freed by
         // now, whether it succeeded or not: hand them back. Reloads that load nothing skip this.
-        super::heap::give_back();
+        crate::heap::give_back();
         let plugin = loaded.map_err(|e| e.to_string())?;
         self_check(&plugin)?;
         tracing::info!(

@@ -12,7 +12,6 @@
 
 mod builder;
 mod generation;
-mod heap;
 pub mod selfcheck;
 pub mod spec;
 mod watch;

@@ -23,10 +23,10 @@ pub const TICK: Duration = Duration::from_millis(10);
 #[derive(Clone)]
 pub struct Sandbox {
     engine: Engine,
-    /// The same engine compiling on every core, for start-up (see
-    /// [`at_start_up`](Self::at_start_up)).
-    parallel: Engine,
-    /// Whether compiles use `parallel` now.
+    /// How `engine` was configured: each compile builds an engine of its own from it (see
+    /// [`compile`](Self::compile)).
+    config: Config,
+    /// Whether compiles use every core now.
     on_every_core: Arc<AtomicBool>,
     cache: Arc<super::compile_cache::FunctionCache>,
     /// `WASMTIME_PROFILE=perfmap`: compiled code stays on the heap, where perf looks its
@@ -54,13 +54,8 @@ impl Sandbox {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
-        // Parallelism is not part of what a compiled component must match to be loaded by
-        // an engine (wasmtime checks the compiler's flags and the features): code this one
-        // compiles deserialises into `engine`, and the two share the function cache.
-        config.parallel_compilation(true);
-        let parallel = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
         let ticker = EpochTicker::start(&engine).map_err(|e| anyhow::anyhow!("starting the epoch ticker: {e}"))?;
-        Ok(Sandbox { engine, parallel, on_every_core: Arc::new(AtomicBool::new(false)), cache, profiling, _ticker: Arc::new(ticker) })
+        Ok(Sandbox { engine, config, on_every_core: Arc::new(AtomicBool::new(false)), cache, profiling, _ticker: Arc::new(ticker) })
     }
 
     /// Function compiles served from the compiled-function cache so far, and compiles that
@@ -71,12 +66,23 @@ impl Sandbox {
 
     /// Compiles a component; its code and data are mapped from a file (see `mapped`) unless
     /// the guests are being profiled.
+    ///
+    /// The compiling is done by an engine made for this one compile and dropped after it:
+    /// Cranelift keeps the working memory of every compile it ran (its register allocator's
+    /// arenas: ~44 MiB after compiling the Sigma corpus) for the next one, for the life of its
+    /// engine, and the engine that runs the plugins lives as long as the process. Making an
+    /// engine costs well under a millisecond. Which threads compile is not part of what a
+    /// compiled component must match to load (wasmtime checks the compiler's flags and the
+    /// features), so both settings load into `engine`; every engine made from `config` shares
+    /// the function cache.
     pub(crate) fn compile(&self, wasm: &[u8]) -> wasmtime::Result<wasmtime::component::Component> {
         if self.profiling {
             return wasmtime::component::Component::from_binary(&self.engine, wasm);
         }
-        let compiler = if self.on_every_core.load(Ordering::Relaxed) { &self.parallel } else { &self.engine };
-        super::mapped::compile(compiler, &self.engine, wasm)
+        let mut config = self.config.clone();
+        config.parallel_compilation(self.on_every_core.load(Ordering::Relaxed));
+        let compiler = Engine::new(&config)?;
+        super::mapped::compile(&compiler, &self.engine, wasm)
     }
 
     /// Runs `f` as start-up runs, before any worker does: compiles use every core (the first

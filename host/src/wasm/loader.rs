@@ -124,12 +124,19 @@ pub struct LoadedPlugin {
     pub loaded_at: std::time::SystemTime,
     /// What every worker did with it, added once per batch.
     pub counters: PluginCounters,
-    settings: String,
     tables: Grants,
     pre: PluginPre<PluginState>,
-    /// The size of the snapshot `pre` starts from (the component rewritten with the state
-    /// `init` left), or `None` when each instance must run `init`.
-    snapshot: Option<usize>,
+    start: Start,
+}
+
+/// Where a new instance's initialised state comes from.
+enum Start {
+    /// The snapshot `pre` starts from (the component rewritten with the state `init` left),
+    /// of this size in bytes. The settings are not kept: for the Sigma corpus they are the
+    /// text of every rule, megabytes that no instance needs again.
+    Snapshot(usize),
+    /// `init`, run by each instance with these settings (JSON).
+    Init(String),
 }
 
 /// Per-plugin totals over all workers, for `/plugins`. Each worker adds once per batch.
@@ -272,18 +279,18 @@ impl LoadedPlugin {
         let snapshot = compiled.snapshots.then(|| instance.snapshot(&compiled.bytes));
         // The initialised memory lives on in the snapshot: free this copy before compiling it.
         drop(instance);
-        let (pre, snapshot) = match snapshot {
+        let (pre, start) = match snapshot {
             Some(Ok(snapshot)) => {
                 let component = sandbox
                     .compile(&snapshot)
                     .map_err(|e| LoadError::Compile { path: path_buf(), reason: format!("its snapshot: {e:#}") })?;
-                (prepare(&component)?, Some(snapshot.len()))
+                (prepare(&component)?, Start::Snapshot(snapshot.len()))
             }
             Some(Err(why)) => {
                 tracing::warn!(path = %path.display(), "plugin not snapshotted after init: {why}; each of its instances will run init");
-                (pre, None)
+                (pre, Start::Init(settings))
             }
-            None => (pre, None),
+            None => (pre, Start::Init(settings)),
         };
 
         let meta = PluginMeta { name: meta.name, version: meta.version, kind: meta.kind, description: meta.description };
@@ -294,12 +301,11 @@ impl LoadedPlugin {
             hash: compiled.hash.clone(),
             meta,
             limits,
-            settings,
             tables,
             loaded_at: std::time::SystemTime::now(),
             counters: PluginCounters::default(),
             pre,
-            snapshot,
+            start,
         }))
     }
 
@@ -308,20 +314,18 @@ impl LoadedPlugin {
         &self.tables
     }
 
-    /// The settings JSON handed to `init`.
-    pub fn settings(&self) -> &str {
-        &self.settings
-    }
-
     /// Whether its instances start from the snapshot taken after `init` (else each runs it).
     pub fn starts_from_snapshot(&self) -> bool {
-        self.snapshot.is_some()
+        matches!(self.start, Start::Snapshot(_))
     }
 
     /// The size in bytes of the snapshot its instances start from (the component with the
     /// state `init` left as its data), when they do.
     pub fn snapshot_size(&self) -> Option<usize> {
-        self.snapshot
+        match self.start {
+            Start::Snapshot(size) => Some(size),
+            Start::Init(_) => None,
+        }
     }
 
     /// A new, initialised instance for one worker: a copy of the snapshot, or a fresh
@@ -330,11 +334,9 @@ impl LoadedPlugin {
         let path_buf = || self.path.clone();
         let mut instance = PluginInstance::new(&self.pre, Arc::clone(&self.name), self.limits, self.tables.clone())
             .map_err(|fault| LoadError::Fault { path: path_buf(), step: "instantiate", fault })?;
-        if self.snapshot.is_some() {
-            return Ok(instance);
-        }
+        let Start::Init(settings) = &self.start else { return Ok(instance) };
         instance
-            .init(&self.settings)
+            .init(settings)
             .map_err(|fault| LoadError::Fault { path: path_buf(), step: "init", fault })?
             .map_err(|reason| LoadError::Init { path: path_buf(), reason })?;
         Ok(instance)
