@@ -99,11 +99,7 @@ impl Plugin for Asset {
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
         for fill in self.fills.of(&self.keys, ctx.record()) {
-            for (name, value) in fill {
-                if !event.contains(name) {
-                    event.set(name.clone(), value.clone());
-                }
-            }
+            event.fill(fill);
         }
         Outcome::Pass
     }

@@ -365,6 +365,37 @@ impl<'a> Event<'a> {
         self.decoded().as_ref().map(|f| f.as_slice()).unwrap_or_default()
     }
 
+    /// Sets each of `fields` the event does not have yet (a field present, even null, keeps
+    /// its value; of two entries with one name, the first counts): what
+    /// [`contains`](Self::contains) then [`set`](Self::set) does for each, with one pass over
+    /// the event's names instead of one per field. For an enricher that adds what it looked
+    /// up without overwriting what the event says.
+    pub fn fill(&mut self, fields: &[(String, Value<'a>)]) {
+        let present = self.present(fields.iter().map(|(name, _)| name.as_str()));
+        for (at, (name, value)) in fields.iter().enumerate() {
+            if !present[at] && !fields[..at].iter().any(|(earlier, _)| earlier == name) {
+                self.set(name.clone(), value.clone());
+            }
+        }
+    }
+
+    /// For each of `names`, whether the event has it: [`contains`](Self::contains) of each, in
+    /// one pass over the names that came in (a name compared only with those as long as it).
+    fn present<'n>(&self, names: impl ExactSizeIterator<Item = &'n str> + Clone) -> Vec<bool> {
+        let (Some(view), None) = (&self.view, self.fields.get()) else {
+            return names.map(|name| self.get(name).is_some()).collect();
+        };
+        let mut present: Vec<bool> = names.clone().map(|name| self.pending.iter().any(|(n, _)| n == name)).collect();
+        for span in view.field_spans() {
+            // A malformed event has no fields to keep: decoding it keeps the error.
+            let Ok((field, _)) = span else { return names.map(|name| self.get(name).is_some()).collect() };
+            for (at, name) in names.clone().enumerate() {
+                present[at] |= name.len() == field.len() && name.as_bytes() == field;
+            }
+        }
+        present
+    }
+
     /// Sets a field, replacing any value it had.
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
         let (name, value) = (name.into(), value.into());
@@ -535,6 +566,51 @@ mod tests {
         let undecoded = event(&buf);
         assert!(undecoded.contains("user.id") && !undecoded.contains("user.name") && undecoded.contains(&long));
         assert!(undecoded.fields.get().is_none(), "contains reads the names alone");
+    }
+
+    #[test]
+    fn fill_sets_only_what_contains_then_set_would() {
+        let buf = encoded(&[(ORIGINAL, Value::from("x")), ("host.name", Value::from("web-1")), ("owner", Value::Null)]);
+        let fill: Vec<(String, Value<'static>)> = [
+            ("owner", Value::from("secops")),
+            ("host.nam", Value::from("prefix")),
+            ("criticality", Value::from("high")),
+            ("host.name", Value::from("other")),
+            ("criticality", Value::from("low")),
+            ("pending", Value::from("from the list")),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v))
+        .collect();
+        let one_by_one = |e: &mut Event<'_>| {
+            for (name, value) in &fill {
+                if !e.contains(name) {
+                    e.set(name.clone(), value.clone());
+                }
+            }
+        };
+        let mut outputs = Vec::new();
+        for decoded_first in [false, true] {
+            let (mut filled, mut expected) = (event(&buf), event(&buf));
+            for e in [&mut filled, &mut expected] {
+                e.set("pending", "set before");
+                if decoded_first {
+                    assert_eq!(e.get("host.name"), Some(&Value::from("web-1")));
+                }
+            }
+            filled.fill(&fill);
+            one_by_one(&mut expected);
+            assert_eq!(filled.fields.get().is_some(), decoded_first, "fill decodes nothing");
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            assert_eq!(filled.encode_changes(&mut a), Encoded::Update);
+            expected.encode_changes(&mut b);
+            assert_eq!(fields_of(&a), fields_of(&b));
+            outputs.push(fields_of(&a));
+        }
+        assert_eq!(outputs[0], outputs[1]);
+        let added: Vec<&str> = outputs[0].iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(added, ["pending", "host.nam", "criticality"], "present fields (even null) and later repeats are left");
+        assert_eq!(outputs[0][2].1, Value::from("high"));
     }
 
     #[test]
