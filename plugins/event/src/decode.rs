@@ -482,7 +482,27 @@ pub struct FieldSpans<'a> {
 impl<'a> Iterator for FieldSpans<'a> {
     type Item = Result<(&'a [u8], &'a [u8]), DecodeError>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
+        let start = self.reader.pos;
+        if self.left > 0
+            && let Some((name_end, end)) = scalar_field_at(self.reader.buf, start)
+        {
+            self.reader.pos = end;
+            self.left -= 1;
+            let buf = self.reader.buf;
+            return Some(Ok((&buf[start + 4..name_end], &buf[start..end])));
+        }
+        self.next_other()
+    }
+}
+
+impl<'a> FieldSpans<'a> {
+    /// [`next`](Iterator::next) past the last field, or at a field that is not a whole
+    /// scalar (an array, or something malformed): kept out of line, so that the common
+    /// path inlines into the loops that walk fields.
+    #[inline(never)]
+    fn next_other(&mut self) -> Option<<Self as Iterator>::Item> {
         if self.left == 0 {
             // Past the last field: nothing may follow it.
             let reader = &mut self.reader;
@@ -494,12 +514,6 @@ impl<'a> Iterator for FieldSpans<'a> {
             return None;
         }
         let start = self.reader.pos;
-        if let Some((name_end, end)) = scalar_field_at(self.reader.buf, start) {
-            self.reader.pos = end;
-            self.left -= 1;
-            let buf = self.reader.buf;
-            return Some(Ok((&buf[start + 4..name_end], &buf[start..end])));
-        }
         let result = self.reader.bytes("truncated field name").and_then(|name| {
             self.reader.skip_value(0)?;
             Ok((name, &self.reader.buf[start..self.reader.pos]))

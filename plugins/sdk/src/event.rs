@@ -380,8 +380,8 @@ impl<'a> Event<'a> {
     }
 
     /// For each of `names`, whether the event has it: [`contains`](Self::contains) of each, in
-    /// one pass over the names that came in (a name compared only with those as long as it).
-    fn present<'n>(&self, names: impl ExactSizeIterator<Item = &'n str> + Clone) -> Vec<bool> {
+    /// one pass over the names that came in.
+    fn present<'n>(&self, names: impl Iterator<Item = &'n str> + Clone) -> Vec<bool> {
         let (Some(view), None) = (&self.view, self.fields.get()) else {
             return names.map(|name| self.get(name).is_some()).collect();
         };
@@ -390,7 +390,7 @@ impl<'a> Event<'a> {
             // A malformed event has no fields to keep: decoding it keeps the error.
             let Ok((field, _)) = span else { return names.map(|name| self.get(name).is_some()).collect() };
             for (at, name) in names.clone().enumerate() {
-                present[at] |= name.len() == field.len() && name.as_bytes() == field;
+                present[at] |= name.as_bytes() == field;
             }
         }
         present
