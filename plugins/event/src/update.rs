@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
+
 use crate::{DecodeError, EventView};
 
 /// Up to this many fields an update is searched as a list; beyond, through a map, so that the
@@ -44,8 +46,9 @@ pub fn write_update(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<
 }
 
 fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Result<(), DecodeError> {
-    // An update usually carries a few fields: a list beats a map, up to a point.
-    let mut changes: Vec<(&[u8], &[u8], bool)> = Vec::with_capacity(update.len().min(64));
+    // An update usually carries a few fields: a list beats a map, up to a point, and up to
+    // that point it is held inline (no allocation per update).
+    let mut changes: SmallVec<[(&[u8], &[u8], bool); LIST_SEARCH]> = SmallVec::with_capacity(update.len().min(64));
     for field in update.field_spans() {
         let (name, span) = field?;
         changes.push((name, span, false));

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 
 use logsift_event::{DecodeError, EventView, EventWriter, ORIGINAL, Origin, RawValue, Value};
+use smallvec::SmallVec;
 
 use crate::Outcome;
 
@@ -46,8 +47,9 @@ impl<'a> Name<'a> {
     }
 }
 
-/// Fields set before the event was read, by name.
-type Pending<'a> = Vec<(Cow<'a, str>, Value<'a>)>;
+/// Fields set before the event was read, by name. An enricher sets one or two: held inline,
+/// they cost no allocation per event.
+type Pending<'a> = SmallVec<[(Cow<'a, str>, Value<'a>); 2]>;
 
 /// One field's value: left encoded until something reads it, so a plugin that reads three
 /// fields of twenty decodes (and checks) three values.
@@ -138,7 +140,7 @@ impl<'a> Event<'a> {
             view: None,
             fields: OnceCell::from(Ok(Vec::new())),
             bad: OnceCell::new(),
-            pending: Vec::new(),
+            pending: SmallVec::new(),
             modified: true,
             changed: Cell::new(0),
             whole: Cell::new(true),
@@ -150,7 +152,7 @@ impl<'a> Event<'a> {
             view: Some(view),
             fields: OnceCell::new(),
             bad: OnceCell::new(),
-            pending: Vec::new(),
+            pending: SmallVec::new(),
             modified: false,
             changed: Cell::new(0),
             whole: Cell::new(false),
