@@ -45,10 +45,14 @@ pub fn write_update(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<
     result
 }
 
+/// A field of the update: its name, the field as encoded, and whether it replaced one of the
+/// base's.
+type Change<'a> = (&'a [u8], &'a [u8], bool);
+
 fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Result<(), DecodeError> {
     // An update usually carries a few fields: a list beats a map, up to a point, and up to
     // that point it is held inline (no allocation per update).
-    let mut changes: SmallVec<[(&[u8], &[u8], bool); LIST_SEARCH]> = SmallVec::with_capacity(update.len().min(64));
+    let mut changes: SmallVec<[Change<'_>; LIST_SEARCH]> = SmallVec::with_capacity(update.len().min(64));
     for field in update.field_spans() {
         let (name, span) = field?;
         changes.push((name, span, false));
