@@ -59,6 +59,10 @@ fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Res
     }
     let index: Option<HashMap<&[u8], usize>> =
         (changes.len() > LIST_SEARCH).then(|| changes.iter().enumerate().map(|(i, (name, _, _))| (*name, i)).collect());
+    // The lengths of the update's names: a base field whose name has none of them (nearly
+    // every field) is passed over with one test, never compared or hashed.
+    let lengths = changes.iter().fold(0u64, |set, (name, _, _)| set | length_bit(name));
+    let changes = changes.as_mut_slice();
     let frame_at = buf.len();
     buf.extend_from_slice(&[0; 4]);
     buf.extend_from_slice(base.raw_origin());
@@ -70,9 +74,13 @@ fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Res
     let (mut run_start, mut at) = (0, 0);
     for field in base.field_spans() {
         let (name, span) = field?;
-        let found = match &index {
-            Some(index) => index.get(name).copied(),
-            None => changes.iter().position(|(n, _, _)| *n == name),
+        let found = if lengths & length_bit(name) == 0 {
+            None
+        } else {
+            match &index {
+                Some(index) => index.get(name).copied(),
+                None => changes.iter().position(|(n, _, _)| *n == name),
+            }
         };
         if let Some((_, new, used)) = found.map(|i| &mut changes[i]) {
             buf.extend_from_slice(&raw[run_start..at]);
@@ -92,6 +100,12 @@ fn write(buf: &mut Vec<u8>, base: &EventView<'_>, update: &EventView<'_>) -> Res
     buf[frame_at..frame_at + 4].copy_from_slice(&body_len.to_le_bytes());
     buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
     Ok(())
+}
+
+/// A name's length as one bit of a set (every length from 63 on shares the last bit).
+#[inline(always)]
+fn length_bit(name: &[u8]) -> u64 {
+    1 << name.len().min(63)
 }
 
 #[cfg(test)]
@@ -129,6 +143,27 @@ mod tests {
         let mut same = Vec::new();
         write_update(&mut same, &view(&base), &view(&encoded(&Origin::None, &[]))).expect("merged");
         assert_eq!(same, base);
+    }
+
+    #[test]
+    fn names_of_any_length_are_found_past_the_length_filter() {
+        // Names of 63 bytes and longer share one bit of the filter: each must still be told
+        // apart by its bytes, and a name of 64 must not pass for one of 0 or 1.
+        let [short, at63, at64, at100, new64] = ["a".into(), "x".repeat(63), "y".repeat(64), "z".repeat(100), "w".repeat(64)];
+        let base =
+            encoded(&Origin::None, &[(&short, Value::Int(1)), (&at63, Value::Int(2)), (&at64, Value::Int(3)), (&at100, Value::Int(4))]);
+        let update = encoded(&Origin::None, &[(&at100, Value::Int(40)), (&new64, Value::Int(5)), (&at64, Value::Int(30))]);
+        let mut out = Vec::new();
+        write_update(&mut out, &view(&base), &view(&update)).expect("merged");
+        let merged = view(&out).decode_all().expect("decodes");
+        let expected = [
+            (short.as_str(), Value::Int(1)),
+            (at63.as_str(), Value::Int(2)),
+            (at64.as_str(), Value::Int(30)),
+            (at100.as_str(), Value::Int(40)),
+            (new64.as_str(), Value::Int(5)),
+        ];
+        assert_eq!(merged, expected);
     }
 
     #[test]
