@@ -18,6 +18,12 @@
 //!   passthrough (or tagger) stages; (time of 11 - time of 1) / 10 is one hop, with nothing
 //!   but the hop differing.
 //!
+//! - hops counted in instructions (when valgrind is installed): the same chains run by the
+//!   `logsift` binary under callgrind over [`COUNTED`] lines, counting only inside
+//!   `Chain::process` (guest code included, start-up left out); (count of 11 - count of 1) /
+//!   10 per record. Unlike the rates, the count repeats exactly for the same build: the
+//!   figure to compare runs by.
+//!
 //! - `weblog` and `json` parsers: native vs one component call per batch, as for syslog, on
 //!   `../shared/data/web/webshell_access_log.txt` and the comsvcs LSASS dump of
 //!   `../shared/data/security-datasets/` (JSON lines), each cycled to 100,000 lines.
@@ -39,6 +45,8 @@ use logsift_sdk::testing;
 const RECORDS: usize = 100_000;
 const BATCH: usize = 256;
 const PASSES: usize = 7;
+/// Lines the instruction counts run over (callgrind runs ~50× slower than native).
+const COUNTED: usize = 20_000;
 
 fn wasmtime_version() -> String {
     let lock = include_str!("../../Cargo.lock");
@@ -210,6 +218,7 @@ fn main() {
         "  the host's check of each event a parser returns (structure, UTF-8; part of the stage): {:.1} ns/event",
         ns(check_t, parsed_records)
     );
+    hop_instructions(&lines);
     parser_vs_native::<logsift_weblog::WebLog>(&runtime, "weblog", "data/web/webshell_access_log.txt");
     parser_vs_native::<logsift_json::JsonLines>(
         &runtime,
@@ -267,5 +276,45 @@ fn parser_vs_native<P: logsift_sdk::Plugin>(runtime: &Runtime, name: &str, sampl
         (keys[0].as_str(), rate(native_t)),
         (keys[1].as_str(), rate(call_t)),
         (keys[2].as_str(), rate(call_t) / rate(native_t)),
+    ]);
+}
+
+/// One hop in instructions: the binary runs syslog then 1 or 11 stages of the passthrough and
+/// of the tagger under callgrind (the four runs two at a time), over the first [`COUNTED`]
+/// cycled lines.
+fn hop_instructions(lines: &[&str]) {
+    if !support::callgrind::available() {
+        println!("  hop in instructions: skipped (valgrind is not installed)");
+        return;
+    }
+    let dir = support::bench::results_path().with_file_name("hop");
+    std::fs::create_dir_all(&dir).expect("target/bench/hop");
+    let input = dir.join("sshd.log");
+    let text: String = (0..COUNTED).map(|i| format!("{}\n", lines[i % lines.len()])).collect();
+    std::fs::write(&input, text).expect("writing the counted lines");
+    let config = |hop: &str, plugin: &std::path::Path, hops: usize| {
+        let mut text =
+            String::from("batch_size = 256\n\n[[pipeline]]\nplugin = \"syslog\"\n[pipeline.settings]\nyear = 2024\ntimezone = \"UTC\"\n");
+        for _ in 0..hops {
+            text += &format!("\n[[pipeline]]\nplugin = {:?}\n", plugin.display().to_string());
+        }
+        let path = dir.join(format!("{hop}{hops}.toml"));
+        std::fs::write(&path, text).expect("writing a chain");
+        path
+    };
+    let count = |hop: &str, plugin: std::path::PathBuf| {
+        let runs = [1, 11]
+            .map(|hops| support::callgrind::start("logsift::pipeline::chain::Chain::process", &config(hop, &plugin, hops), &input, &dir));
+        let [one, eleven] = runs.map(support::callgrind::Counting::instructions);
+        (eleven as f64 - one as f64) / 10.0 / COUNTED as f64
+    };
+    let passthrough = count("passthrough", support::plugin("passthrough"));
+    let tagger = count("tagger", support::plugin("tagger"));
+    println!(
+        "  one hop in instructions (callgrind, (count of 11 - count of 1) / 10, {COUNTED} lines): passthrough {passthrough:.0}, tagger (one field set) {tagger:.0}"
+    );
+    support::bench::record(&[
+        ("pipeline.passthrough_hop_instructions_per_record", passthrough),
+        ("pipeline.tagger_hop_instructions_per_record", tagger),
     ]);
 }

@@ -12,6 +12,7 @@ use logsift::wasm::{Limits, LoadedPlugin};
 use logsift_event::Origin;
 
 pub mod bench;
+pub mod callgrind;
 pub mod kafka;
 pub mod mock_service;
 pub mod service;

@@ -106,7 +106,8 @@ impl Stage {
                 Action::Update => {
                     let update = take()?;
                     became.push((at, next.len()));
-                    next.push_update(&input, &update, source).map_err(|e| contract(format!("returned update: {e}")))?;
+                    next.push_update(&input, batch.known_fields(index), &update, source)
+                        .map_err(|e| contract(format!("returned update: {e}")))?;
                 }
                 Action::Drop => applied.dropped += 1,
                 Action::Emit(emit) => {

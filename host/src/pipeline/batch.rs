@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use logsift_event::{EventView, EventWriter, ORIGINAL, Origin, Value};
+use logsift_event::{EventView, EventWriter, FieldAt, ORIGINAL, Origin, Value};
 
 /// A record as a source hands it over: its raw bytes and where it came from.
 #[derive(Debug, Clone)]
@@ -37,18 +37,33 @@ fn cut(raw: &[u8], max: usize) -> &[u8] {
 /// Encoded events in one buffer (frames back to back), with the input record each came
 /// from. Frames of a range of events are contiguous, so a range crosses into a plugin as
 /// one slice without copying.
+///
+/// An event an update was merged into also keeps where its fields lie ([`FieldAt`], made by
+/// the merge from the same bytes, carried along with the event unchanged): the next merge
+/// over it finds the fields it replaces by name instead of walking every field.
 #[derive(Debug, Default, Clone)]
 pub struct Batch {
     buf: Vec<u8>,
     ends: Vec<usize>,
     sources: Vec<u32>,
+    /// The field entries of every indexed event, back to back.
+    names: Vec<FieldAt>,
+    /// Per event: where its entries in `names` end, and whether it has any (an event no
+    /// merge wrote has none, and is walked when merged over).
+    name_ends: Vec<(usize, bool)>,
 }
 
 impl Batch {
     /// An empty batch with room for `events` events of `bytes` bytes in all, so that a stage
     /// writing its output grows it once, not event by event.
     pub fn with_capacity(events: usize, bytes: usize) -> Self {
-        Batch { buf: Vec::with_capacity(bytes), ends: Vec::with_capacity(events), sources: Vec::with_capacity(events) }
+        Batch {
+            buf: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(events),
+            sources: Vec::with_capacity(events),
+            names: Vec::new(),
+            name_ends: Vec::with_capacity(events),
+        }
     }
 
     /// The bytes of all its frames.
@@ -85,8 +100,7 @@ impl Batch {
                 w.field(ORIGINAL_BYTES, &Value::Int(i64::try_from(whole).unwrap_or(i64::MAX)));
             }
             w.finish();
-            batch.ends.push(batch.buf.len());
-            batch.sources.push(u32::try_from(i).unwrap_or(u32::MAX));
+            batch.pushed(u32::try_from(i).unwrap_or(u32::MAX), false);
         }
         batch
     }
@@ -98,8 +112,14 @@ impl Batch {
             w.field(name, value);
         }
         w.finish();
+        self.pushed(source, false);
+    }
+
+    /// Records the event just written to `buf` (and, if `indexed`, to `names`).
+    fn pushed(&mut self, source: u32, indexed: bool) {
         self.ends.push(self.buf.len());
         self.sources.push(source);
+        self.name_ends.push((self.names.len(), indexed));
     }
 
     /// How many events.
@@ -121,6 +141,16 @@ impl Batch {
         &self.buf[self.start(i)..self.ends[i]]
     }
 
+    fn names_start(&self, i: usize) -> usize {
+        if i == 0 { 0 } else { self.name_ends[i - 1].0 }
+    }
+
+    /// Where the fields of event `i` lie, if a merge wrote it.
+    pub fn known_fields(&self, i: usize) -> Option<&[FieldAt]> {
+        let (end, indexed) = self.name_ends[i];
+        indexed.then(|| &self.names[self.names_start(i)..end])
+    }
+
     /// The input record event `i` descends from.
     pub fn source(&self, i: usize) -> u32 {
         self.sources[i]
@@ -136,10 +166,17 @@ impl Batch {
 
     /// Appends a range of another batch's events unchanged.
     pub fn extend_from(&mut self, other: &Batch, range: Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
         let shift = self.buf.len() as isize - other.start(range.start) as isize;
         self.buf.extend_from_slice(other.slice(range.clone()));
         self.ends.extend(other.ends[range.clone()].iter().map(|&e| (e as isize + shift) as usize));
-        self.sources.extend_from_slice(&other.sources[range]);
+        self.sources.extend_from_slice(&other.sources[range.clone()]);
+        // Entries point within their own event: they are copied as they are.
+        let names_shift = self.names.len() as isize - other.names_start(range.start) as isize;
+        self.names.extend_from_slice(&other.names[other.names_start(range.start)..other.name_ends[range.end - 1].0]);
+        self.name_ends.extend(other.name_ends[range].iter().map(|&(e, indexed)| ((e as isize + names_shift) as usize, indexed)));
     }
 
     /// Appends an event framed from an origin and a field section (count and fields).
@@ -148,17 +185,27 @@ impl Batch {
         self.buf.extend_from_slice(&len.to_le_bytes());
         self.buf.extend_from_slice(raw_origin);
         self.buf.extend_from_slice(counted_fields);
-        self.ends.push(self.buf.len());
-        self.sources.push(source);
+        self.pushed(source, false);
     }
 
     /// Appends `base` with the fields of `update` set over it (see
     /// [`logsift_event::write_update`]): `base`'s origin, its fields in place, replaced
-    /// where `update` names them, `update`'s other fields after.
-    pub fn push_update(&mut self, base: &EventView<'_>, update: &EventView<'_>, source: u32) -> Result<(), logsift_event::DecodeError> {
-        logsift_event::write_update(&mut self.buf, base, update)?;
-        self.ends.push(self.buf.len());
-        self.sources.push(source);
+    /// where `update` names them, `update`'s other fields after. `known` is where `base`'s
+    /// fields lie, if the batch it is in knows ([`known_fields`](Self::known_fields)).
+    pub fn push_update(
+        &mut self,
+        base: &EventView<'_>,
+        known: Option<&[FieldAt]>,
+        update: &EventView<'_>,
+        source: u32,
+    ) -> Result<(), logsift_event::DecodeError> {
+        if self.names.capacity() == 0 {
+            // Reserved once per batch, at its first update: an encoded field takes more
+            // than 16 bytes nearly always.
+            self.names.reserve(self.buf.capacity() / 16);
+        }
+        logsift_event::write_update_indexed(&mut self.buf, base, known, update, &mut self.names)?;
+        self.pushed(source, true);
         Ok(())
     }
 
@@ -168,11 +215,77 @@ impl Batch {
             self.buf.truncate(self.start(len));
             self.ends.truncate(len);
             self.sources.truncate(len);
+            self.names.truncate(self.names_start(len));
+            self.name_ends.truncate(len);
         }
     }
 
     /// The events with their sources, in order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
         (0..self.len()).map(|i| (self.sources[i], self.frame(i)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(fields: &[(&str, Value<'_>)]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w = EventWriter::begin(&mut buf, &Origin::None);
+        for (name, value) in fields {
+            w.field(name, value);
+        }
+        w.finish();
+        buf
+    }
+
+    fn view(frame: &[u8]) -> EventView<'_> {
+        EventView::from_frame(frame).expect("an event")
+    }
+
+    #[test]
+    fn field_entries_travel_with_their_events() {
+        let inputs: Vec<InputRecord> = ["one", "two", "three"]
+            .iter()
+            .map(|line| InputRecord { raw: line.as_bytes().to_vec(), origin: Origin::None, cut_from: None })
+            .collect();
+        let raw = Batch::from_inputs(&inputs);
+        assert!((0..3).all(|i| raw.known_fields(i).is_none()), "no merge wrote these");
+        let tag = update(&[("labels.hop", Value::from("seen")), ("n", Value::Int(1))]);
+        let mut tagged = Batch::default();
+        for i in 0..3 {
+            tagged.push_update(&view(raw.frame(i)), raw.known_fields(i), &view(&tag), i as u32).expect("merged");
+        }
+        // Handed on in part, then merged over again: with the entries the batch carries, the
+        // same event as a merge that walks it.
+        let mut next = Batch::default();
+        next.extend_from(&tagged, 1..3);
+        next.extend_from(&tagged, 3..3);
+        assert_eq!(next.known_fields(1).map(<[FieldAt]>::len), Some(3));
+        let retag = update(&[("labels.hop", Value::from("seen again, longer")), ("m", Value::Null)]);
+        let mut again = Batch::default();
+        let mut expected = Vec::new();
+        for i in 0..2 {
+            again.push_update(&view(next.frame(i)), next.known_fields(i), &view(&retag), 0).expect("merged");
+            let mut walked = Vec::new();
+            logsift_event::write_update(&mut walked, &view(next.frame(i)), &view(&retag)).expect("walked");
+            assert_eq!(again.frame(i), walked.as_slice());
+            expected.push(walked);
+        }
+        let fields = view(again.frame(1)).decode_all().expect("decodes");
+        let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["event.original", "labels.hop", "n", "m"]);
+        assert_eq!(fields[0].1, Value::from("three"));
+        // Undone in part: what is left keeps its entries, and what comes after lines up.
+        again.truncate(1);
+        again.push_update(&view(next.frame(1)), next.known_fields(1), &view(&retag), 0).expect("merged");
+        assert_eq!(again.known_fields(1).map(<[FieldAt]>::len), Some(4));
+        assert_eq!(again.frame(1), expected[1].as_slice());
+        let mut over = Batch::default();
+        over.push_update(&view(again.frame(1)), again.known_fields(1), &view(&tag), 0).expect("merged");
+        let mut walked = Vec::new();
+        logsift_event::write_update(&mut walked, &view(again.frame(1)), &view(&tag)).expect("walked");
+        assert_eq!(over.frame(0), walked.as_slice(), "the entries kept after the undo are the event's");
     }
 }

@@ -23,7 +23,7 @@ mod value;
 
 pub use decode::{Batch, DecodeError, EventView, FieldSpans, RawValue};
 pub use encode::EventWriter;
-pub use update::write_update;
+pub use update::{FieldAt, write_update, write_update_indexed};
 pub use value::{Origin, Value};
 
 /// Wire tags of [`Value`] variants (see `wit/README.md`).
