@@ -21,7 +21,7 @@
 //! - hops counted in instructions (when valgrind is installed): the same chains run by the
 //!   `logsift` binary under callgrind over [`COUNTED`] lines, counting only inside
 //!   `Chain::process` (guest code included, start-up left out); (count of 11 - count of 1) /
-//!   10 per record. Unlike the rates, the count repeats exactly for the same build: the
+//!   10 per record. Unlike the rates (±30 %), the count of the same build moves 1–2 %: the
 //!   figure to compare runs by.
 //!
 //! - `weblog` and `json` parsers: native vs one component call per batch, as for syslog, on

@@ -1,7 +1,8 @@
 //! Instruction counts, for figures that do not swing with the machine: the `logsift` binary
 //! run under valgrind's callgrind, counting only inside one function (the JIT-compiled guest
 //! code it calls included). Rates on a shared VM move ±30 % between identical runs; the
-//! count of the same build on the same input repeats exactly.
+//! count of the same build on the same input moves 1–2 % (how the file source's lines fall
+//! into batches depends on how valgrind schedules the threads).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
