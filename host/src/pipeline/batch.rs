@@ -230,14 +230,11 @@ impl Batch {
 mod tests {
     use super::*;
 
-    fn update(fields: &[(&str, Value<'_>)]) -> Vec<u8> {
-        let mut buf = Vec::new();
-        let mut w = EventWriter::begin(&mut buf, &Origin::None);
-        for (name, value) in fields {
-            w.field(name, value);
-        }
-        w.finish();
-        buf
+    /// An update as a plugin returns it: one event, no origin.
+    fn update(fields: &[(&str, Value<'_>)]) -> Batch {
+        let mut update = Batch::default();
+        update.push_event(&Origin::None, fields, 0);
+        update
     }
 
     fn view(frame: &[u8]) -> EventView<'_> {
@@ -255,7 +252,7 @@ mod tests {
         let tag = update(&[("labels.hop", Value::from("seen")), ("n", Value::Int(1))]);
         let mut tagged = Batch::default();
         for i in 0..3 {
-            tagged.push_update(&view(raw.frame(i)), raw.known_fields(i), &view(&tag), i as u32).expect("merged");
+            tagged.push_update(&view(raw.frame(i)), raw.known_fields(i), &view(tag.frame(0)), i as u32).expect("merged");
         }
         // Handed on in part, then merged over again: with the entries the batch carries, the
         // same event as a merge that walks it.
@@ -267,9 +264,9 @@ mod tests {
         let mut again = Batch::default();
         let mut expected = Vec::new();
         for i in 0..2 {
-            again.push_update(&view(next.frame(i)), next.known_fields(i), &view(&retag), 0).expect("merged");
+            again.push_update(&view(next.frame(i)), next.known_fields(i), &view(retag.frame(0)), 0).expect("merged");
             let mut walked = Vec::new();
-            logsift_event::write_update(&mut walked, &view(next.frame(i)), &view(&retag)).expect("walked");
+            logsift_event::write_update(&mut walked, &view(next.frame(i)), &view(retag.frame(0))).expect("walked");
             assert_eq!(again.frame(i), walked.as_slice());
             expected.push(walked);
         }
@@ -279,13 +276,13 @@ mod tests {
         assert_eq!(fields[0].1, Value::from("three"));
         // Undone in part: what is left keeps its entries, and what comes after lines up.
         again.truncate(1);
-        again.push_update(&view(next.frame(1)), next.known_fields(1), &view(&retag), 0).expect("merged");
+        again.push_update(&view(next.frame(1)), next.known_fields(1), &view(retag.frame(0)), 0).expect("merged");
         assert_eq!(again.known_fields(1).map(<[FieldAt]>::len), Some(4));
         assert_eq!(again.frame(1), expected[1].as_slice());
         let mut over = Batch::default();
-        over.push_update(&view(again.frame(1)), again.known_fields(1), &view(&tag), 0).expect("merged");
+        over.push_update(&view(again.frame(1)), again.known_fields(1), &view(tag.frame(0)), 0).expect("merged");
         let mut walked = Vec::new();
-        logsift_event::write_update(&mut walked, &view(again.frame(1)), &view(&tag)).expect("walked");
+        logsift_event::write_update(&mut walked, &view(again.frame(1)), &view(tag.frame(0))).expect("walked");
         assert_eq!(over.frame(0), walked.as_slice(), "the entries kept after the undo are the event's");
     }
 }
