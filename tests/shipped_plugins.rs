@@ -108,6 +108,26 @@ fn json_component_matches_native_on_every_security_dataset_line() {
     assert_eq!(total, 779);
 }
 
+/// The component scans JSON strings with code built for wasm32 (words of a different size
+/// than natively): an escape, a quote, a multi-byte character or a raw control character at
+/// every offset of a string, and of the line, reads as the native build reads it.
+#[test]
+fn json_component_matches_native_with_an_escape_at_every_offset() {
+    let specials = [r#"\""#, r"\\", r"\n", r"\u00e9", r"\ud83d\ude00", "\u{1}", "\u{1f}", "\t", "é", "\u{7f}"];
+    let mut lines = Vec::new();
+    for special in specials {
+        for at in 0..40 {
+            let text: String = "a".repeat(at) + special + &"b".repeat(40 - at);
+            lines.push(format!(r#"{{"k{at}":"{text}","n":{at}}}"#));
+            lines.push(format!(r#"{{"{text}":1}}"#));
+            lines.push(format!(r#"{{"k":"{}"}}"#, &text[..at + special.len()]));
+        }
+    }
+    let (events, rejects, _) = assert_wasm_matches_native::<logsift_json::JsonLines>("json", json!({}), &lines);
+    // Raw control characters (U+0001, U+001F, tab) are refused inside strings; the rest parse.
+    assert_eq!((events, rejects), (7 * 120, 3 * 120));
+}
+
 #[test]
 fn every_shipped_plugin_starts_its_instances_from_a_snapshot_of_its_init() {
     let sandbox = Sandbox::new();

@@ -106,14 +106,15 @@ pub type Parsed<'t> = Result<Option<Vec<(Cow<'t, str>, Value<'t>)>>, String>;
 /// (strings are borrowed, not copied): a detector that reads five fields of twenty decodes
 /// five values and checks no name. Setting or removing one marks the event modified, and only modified
 /// events are encoded again on the way back to the host — as an update (only the fields set
-/// or added) unless a field was removed. Fields set before any is read are kept aside, and the event is never
-/// decoded if nothing reads it (what an enricher that only adds a field costs).
+/// or added) unless a field was removed. Fields set or added before any is read are kept aside, and the event
+/// is never decoded if nothing reads it (what an enricher that only adds a field costs, and a parser that
+/// reads `event.original` alone, which is read from the encoding without listing the other fields).
 pub struct Event<'a> {
     view: Option<EventView<'a>>,
     fields: OnceCell<Result<Fields<'a>, DecodeError>>,
     /// Why a value read, or a name read as text, could not be decoded, if one could not.
     bad: OnceCell<DecodeError>,
-    /// Fields set while `fields` was not decoded yet: applied when it is.
+    /// Fields set or added while `fields` was not decoded yet: applied when it is.
     pending: Pending<'a>,
     modified: bool,
     /// Which of the first 64 fields that came in were set since (the fields after those that
@@ -250,6 +251,26 @@ impl<'a> Event<'a> {
         names.iter().enumerate().filter_map(|(at, name)| Some((at, self.get(name.as_ref())?.clone()))).collect()
     }
 
+    /// What [`get`](Self::get) reads for `name`, as a value of its own: on an event nothing
+    /// has read yet, that value alone is decoded and the event stays undecoded (a parser that
+    /// reads `event.original` and then adds fields hands back the additions alone, without
+    /// listing the fields that came in).
+    fn get_value(&self, name: &str) -> Option<Value<'a>> {
+        let (Some(view), None) = (&self.view, self.fields.get()) else { return self.get(name).cloned() };
+        if let Some((_, value)) = self.pending.iter().find(|(n, _)| n == name) {
+            return Some(value.clone());
+        }
+        let mut found = None;
+        for span in view.field_spans() {
+            // A malformed event: decoding it keeps the error, for the SDK to reject it.
+            let Ok((n, field)) = span else { return self.get(name).cloned() };
+            if found.is_none() && n == name.as_bytes() {
+                found = Some(field);
+            }
+        }
+        found.map(|field| decode_or_mark(&view.field_value(field, name.as_bytes()), &self.bad))
+    }
+
     /// The text of a string field.
     pub fn get_str(&self, name: &str) -> Option<&str> {
         self.get(name).and_then(Value::as_str)
@@ -293,9 +314,8 @@ impl<'a> Event<'a> {
     /// this call set. `Err` says why there is nothing to parse (no `event.original`, or not a
     /// string): the reason to reject the event with.
     pub fn original_to_parse(&self) -> Result<Cow<'a, str>, String> {
-        match self.get(ORIGINAL) {
-            Some(Value::Str(Cow::Borrowed(text))) => Ok(Cow::Borrowed(*text)),
-            Some(Value::Str(Cow::Owned(text))) => Ok(Cow::Owned(text.clone())),
+        match self.get_value(ORIGINAL) {
+            Some(Value::Str(text)) => Ok(text),
             Some(_) => Err("event.original is not a string".into()),
             None => Err("event has no event.original to parse".into()),
         }
@@ -313,24 +333,33 @@ impl<'a> Event<'a> {
     /// [`push`](Self::push), without looking for existing ones: their names must be unique
     /// and not already on the event (a first-stage parser sees only `event.original`).
     pub fn parse_original(&mut self, parse: impl for<'t> FnOnce(&'t str) -> Parsed<'t>) -> Outcome {
-        match self.original_to_parse() {
-            Ok(Cow::Borrowed(text)) => self.add_parsed(parse(text), |field| field),
-            Ok(Cow::Owned(text)) => self.add_parsed(parse(&text), |(name, value)| (Cow::Owned(name.into_owned()), value.into_owned())),
-            Err(reason) => Outcome::Reject(reason),
-        }
-    }
-
-    /// Adds what a parser found, each field made to live as long as the event by `own`.
-    fn add_parsed<'t>(&mut self, parsed: Parsed<'t>, own: impl Fn((Cow<'t, str>, Value<'t>)) -> (Cow<'a, str>, Value<'a>)) -> Outcome {
+        let parsed = match self.original_to_parse() {
+            Ok(Cow::Borrowed(text)) => parse(text),
+            Ok(Cow::Owned(text)) => parse(&text).map(|found| {
+                found.map(|fields| fields.into_iter().map(|(name, value)| (Cow::Owned(name.into_owned()), value.into_owned())).collect())
+            }),
+            Err(reason) => return Outcome::Reject(reason),
+        };
         match parsed {
             Ok(Some(fields)) => {
-                for (name, value) in fields.into_iter().map(own) {
-                    self.push(name, value);
-                }
+                self.add_parsed(fields);
                 Outcome::Pass
             }
             Ok(None) => Outcome::Drop,
             Err(reason) => Outcome::Reject(reason),
+        }
+    }
+
+    /// Adds what a parser found, as [`push`](Self::push) does each field; on an event
+    /// nothing has read or set yet, the list itself is kept aside (no field is moved).
+    fn add_parsed(&mut self, fields: Vec<(Cow<'a, str>, Value<'a>)>) {
+        if self.fields.get().is_none() && self.view.is_some() && self.pending.is_empty() {
+            self.modified |= !fields.is_empty();
+            self.pending = SmallVec::from_vec(fields);
+            return;
+        }
+        for (name, value) in fields {
+            self.push(name, value);
         }
     }
 
@@ -435,6 +464,17 @@ impl<'a> Event<'a> {
     /// Adding a name twice breaks the event's unique names: debug builds panic on it.
     pub fn push(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
         let (name, value) = (name.into(), value.into());
+        if self.fields.get().is_none() && self.view.is_some() {
+            // Nothing has read the event yet: keep the field aside, decode nothing.
+            debug_assert!(!self.pending.iter().any(|(n, _)| *n == name), "field {name} pushed twice");
+            self.modified = true;
+            if self.pending.len() == self.pending.inline_size() {
+                // A parser is adding a dozen fields or more: grow once.
+                self.pending.reserve(16);
+            }
+            self.pending.push((name, value));
+            return;
+        }
         let Some(fields) = self.decoded_mut() else { return };
         debug_assert!(!fields.iter().any(|(n, _)| n.bytes() == name.as_bytes()), "field {name} pushed twice");
         fields.push((Name::Set(name), Slot::set(value)));
@@ -677,6 +717,40 @@ mod tests {
         let mut again = Vec::new();
         assert_eq!(e.encode_changes(&mut again), Encoded::Update);
         assert_eq!(again, out, "the same update either way");
+    }
+
+    #[test]
+    fn a_parser_reads_only_the_original_and_hands_back_its_fields_alone() {
+        let buf = encoded(&[("host.name", Value::from("web-1")), (ORIGINAL, Value::from("user=root")), ("n", Value::Int(7))]);
+        let mut e = event(&buf);
+        assert!(matches!(e.parse_original(key_value), Outcome::Pass));
+        e.push("pushed", Value::Int(1));
+        assert!(e.fields.get().is_none(), "the event was not decoded");
+        let mut out = Vec::new();
+        assert_eq!(e.encode_changes(&mut out), Encoded::Update);
+        assert_eq!(fields_of(&out), [("user".to_owned(), Value::from("root")), ("pushed".to_owned(), Value::Int(1))]);
+        // Read afterwards, the event is the one that came in with the fields added.
+        assert!(matches!(e.get("user"), Some(Value::Str(Cow::Borrowed("root")))));
+        let names: Vec<&str> = e.fields().map(|(n, _)| n).collect();
+        assert_eq!(names, ["host.name", ORIGINAL, "n", "user", "pushed"]);
+        let mut again = Vec::new();
+        assert_eq!(e.encode_changes(&mut again), Encoded::Update);
+        assert_eq!(again, out, "the same update either way");
+
+        // A malformed value elsewhere in the event still rejects it, as when it was decoded.
+        let mut buf = encoded(&[(ORIGINAL, Value::from("user=root")), ("bad", Value::from("zzz"))]);
+        let at = buf.windows(3).position(|w| w == b"zzz").expect("the value");
+        buf[at] = 0xFF;
+        let mut e = event(&buf);
+        assert!(matches!(e.parse_original(key_value), Outcome::Pass));
+        assert!(e.decode_error().is_none(), "a value not read is not decoded");
+        // A field whose frame cannot be read, after the original: the event is rejected.
+        let mut broken = buf.clone();
+        let at = broken.windows(3).position(|w| w == b"bad").expect("the name");
+        broken[at - 4..at].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut e = event(&broken);
+        assert!(matches!(e.parse_original(|_| panic!("parsed a malformed event")), Outcome::Reject(_)));
+        assert!(e.decode_error().is_some());
     }
 
     #[test]

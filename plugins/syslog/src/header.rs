@@ -53,7 +53,7 @@ impl<'s> Header<'s> {
     /// `sshd`, `syslogd 1.4.1` → `syslogd`).
     pub fn process_name(&self) -> Option<&'s str> {
         let app = self.appname?;
-        let name = app.find(['(', ' ']).and_then(|end| app.get(..end)).unwrap_or(app);
+        let name = memchr::memchr2(b'(', b' ', app.as_bytes()).and_then(|end| app.get(..end)).unwrap_or(app);
         (!name.is_empty()).then_some(name)
     }
 }
@@ -206,10 +206,10 @@ fn bsd(priority: Option<u8>, text: &str) -> Result<Header<'_>, HeaderError> {
         (Stamp::Bsd(time), rest)
     };
     let rest = rest.trim_start_matches(' ');
-    if rest.trim().is_empty() {
+    if rest.trim_start().is_empty() {
         return Err(HeaderError::NothingAfterTimestamp);
     }
-    let first_end = rest.find(' ').unwrap_or(rest.len());
+    let first_end = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
     let (first, after) = rest.split_at_checked(first_end).unwrap_or((rest, ""));
     let (hostname, rest) = if first.ends_with(':') { (None, rest) } else { (Some(first), after.trim_start_matches(' ')) };
     let (appname, pid, message) = split_tag(rest);

@@ -264,12 +264,23 @@ impl Shape {
     }
 }
 
+/// `hay.starts_with(prefix)`, eight bytes a step. Slice equality calls the C library's
+/// `memcmp`, which in the plugin (wasi-libc's) compares a byte at a time, and literals are
+/// compared with most lines the parser reads.
+fn has_prefix(hay: &[u8], prefix: &[u8]) -> bool {
+    let Some(head) = hay.get(..prefix.len()) else { return false };
+    let (mut a, mut b) = (head.chunks_exact(8), prefix.chunks_exact(8));
+    let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).map(u64::from_ne_bytes).ok();
+    a.by_ref().zip(b.by_ref()).all(|(x, y)| word(x) == word(y)) && a.remainder().iter().zip(b.remainder()).all(|(x, y)| x == y)
+}
+
 /// Whether `input` matches `segments` exactly; fills `texts[next..]` with the holes' text.
 fn match_segments<'s>(segments: &[Segment], input: &'s str, texts: &mut [&'s str; MAX_HOLES], next: usize) -> bool {
     match segments {
         [] => input.is_empty(),
         [Segment::Literal(literal), rest @ ..] => {
-            input.strip_prefix(literal.text).is_some_and(|after| match_segments(rest, after, texts, next))
+            let after = has_prefix(input.as_bytes(), literal.text.as_bytes()).then(|| input.get(literal.text.len()..)).flatten();
+            after.is_some_and(|after| match_segments(rest, after, texts, next))
         }
         [Segment::Hole(hole), rest @ ..] => {
             if next >= MAX_HOLES {
@@ -289,7 +300,7 @@ fn match_segments<'s>(segments: &[Segment], input: &'s str, texts: &mut [&'s str
                         let (Some(text), Some(after)) = (input.get(..at), input.get(at..)) else {
                             return false;
                         };
-                        if hole.is_word() && text.contains(' ') {
+                        if hole.is_word() && memchr::memchr(b' ', text.as_bytes()).is_some() {
                             return false;
                         }
                         if hole.accepts(text) && match_segments(rest, after, texts, next + 1) {
@@ -340,6 +351,24 @@ impl<'s, 'l> Candidates<'s, 'l> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_prefix_agrees_with_starts_with() {
+        let hay = b"Accepted password for root from 10.0.0.1 port 22 ssh2";
+        for end in 0..=hay.len() {
+            assert!(has_prefix(hay, &hay[..end]), "{end}");
+            let mut other = hay[..end].to_vec();
+            if let Some(last) = other.last_mut() {
+                *last ^= 1;
+                assert!(!has_prefix(hay, &other), "{end}");
+            }
+            if let Some(first) = other.first_mut() {
+                *first ^= 2;
+                assert!(!has_prefix(hay, &other), "{end}");
+            }
+        }
+        assert!(!has_prefix(b"short", b"shorter"));
+    }
     use crate::fields::category;
 
     fn shape(template: &'static str) -> Shape {

@@ -176,7 +176,7 @@ pub fn parse_bsd(text: &str) -> Result<(BsdTime, &str), TimeError> {
 /// `text`, ending at a space or the end. Returns nanoseconds since the epoch (UTC) and the
 /// text after it.
 pub fn parse_rfc3339(text: &str) -> Result<(i64, &str), TimeError> {
-    let end = text.find(' ').unwrap_or(text.len());
+    let end = memchr::memchr(b' ', text.as_bytes()).unwrap_or(text.len());
     let (stamp, rest) = text.split_at_checked(end).unwrap_or((text, ""));
     let b = stamp.as_bytes();
     let field = |range: std::ops::Range<usize>| b.get(range).and_then(|d| d.iter().try_fold(0u32, digit));

@@ -119,14 +119,15 @@ fn put_client<'t>(fields: &mut Fields<'t>, client: &'t str) -> Option<()> {
 
 /// `11/Jul/2018:08:41:28 +0300` as nanoseconds since the epoch.
 fn timestamp(text: &str) -> Option<i64> {
-    let (stamp, zone) = text.split_once(' ')?;
-    let (day, rest) = stamp.split_once('/')?;
-    let (month, rest) = rest.split_once('/')?;
-    let (year, time) = rest.split_once(':')?;
-    let (hour, minute, second, nanos) = clock(time)?;
-    if day.len() != 2 || year.len() != 4 {
+    // `DD/Mon/YYYY:` has a fixed width; the clock runs from there to the space before the zone.
+    let (day, month, year, rest) = (text.get(..2)?, text.get(3..6)?, text.get(7..11)?, text.get(12..)?);
+    let b = text.as_bytes();
+    if (b[2], b[6], b[11]) != (b'/', b'/', b':') {
         return None;
     }
+    let space = memchr::memchr(b' ', rest.as_bytes())?;
+    let (time, zone) = (&rest[..space], &rest[space + 1..]);
+    let (hour, minute, second, nanos) = clock(time)?;
     let year = i64::from(number(year)?);
     let dt = DateTime { year, month: month_from_abbrev(month)?, day: number(day)?, hour, minute, second, nanos };
     dt.to_epoch_nanos(offset(zone)?)
@@ -144,6 +145,13 @@ mod tests {
         assert_eq!(timestamp("11/Jul/2018:08:41:28 +0300"), Some(1_531_287_688_000_000_000));
         assert_eq!(timestamp("11/Jul/2018:08:41:28 -0000"), Some(1_531_298_488_000_000_000));
         assert_eq!(timestamp("11/Foo/2018:08:41:28 +0300"), None);
+        assert_eq!(timestamp("11/Jul/2018:08:41:28.25 +0300"), Some(1_531_287_688_250_000_000));
+        for bad in ["1/Jul/2018:08:41:28 +0300", "11/Jul/18:08:41:28 +0300", "11-Jul-2018:08:41:28 +0300", "11/Jul/2018 08:41:28 +0300"] {
+            assert_eq!(timestamp(bad), None, "{bad}");
+        }
+        for bad in ["11/Jul/2018:08:41:28", "11/Jul/2018:8:41:28 +0300", "11/Jul/2018:08:41:28. +0300", "1é/Jul/2018:08:41:28 +0300"] {
+            assert_eq!(timestamp(bad), None, "{bad}");
+        }
     }
 
     #[test]

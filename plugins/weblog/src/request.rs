@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use logsift_sdk::Value;
+use memchr::{memchr, memchr2, memrchr};
 
 use crate::fields::Fields;
 
@@ -16,7 +17,7 @@ use crate::fields::Fields;
 /// `\x16` stay as written, since their bytes need not be UTF-8. Borrows when there is
 /// nothing to undo.
 pub(crate) fn unescape(text: &str) -> Cow<'_, str> {
-    if !text.contains('\\') {
+    if memchr(b'\\', text.as_bytes()).is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -75,14 +76,14 @@ fn put_line<'l, 't>(fields: &mut Fields<'t>, line: &'l str, text: impl Fn(&'l st
 /// (servers that log it unescaped may leave spaces in it). An HTTP/0.9 request,
 /// `GET /path` (Tomcat logs it with a trailing space), has no version.
 fn split(line: &str) -> Option<(&str, &str, Option<&str>)> {
-    let (method, rest) = line.split_once(' ')?;
+    let (method, rest) = split_at_byte(line, memchr(b' ', line.as_bytes())?);
     if method == "GET" {
         let target = rest.strip_suffix(' ').unwrap_or(rest);
-        if !target.is_empty() && !target.contains(' ') {
+        if !target.is_empty() && memchr(b' ', target.as_bytes()).is_none() {
             return Some((method, target, None));
         }
     }
-    let (target, version) = rest.rsplit_once(' ')?;
+    let (target, version) = split_at_byte(rest, memrchr(b' ', rest.as_bytes())?);
     let version = version.strip_prefix("HTTP/")?;
     let is_token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     (is_token(method) && !target.is_empty() && !version.is_empty()).then_some((method, target, Some(version)))
@@ -96,17 +97,26 @@ fn target_parts<'t>(method: &str, target: &'t str) -> (Option<&'t str>, Option<&
     if target == "*" || method == "CONNECT" {
         return (None, None);
     }
-    let local = match target.split_once("://") {
-        Some((scheme, rest)) if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
-            rest.find(['/', '?']).map_or("", |at| &rest[at..])
-        }
+    // The scheme is the run of scheme characters that opens the target; it counts only when
+    // `://` follows it (the first `://` of the target, since `:` ends the run).
+    let scheme = target.bytes().take_while(|&b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)).count();
+    let local = match target[scheme..].strip_prefix("://") {
+        Some(rest) if scheme > 0 => memchr2(b'/', b'?', rest.as_bytes()).map_or("", |at| &rest[at..]),
         _ => target,
     };
-    let (path, query) = match local.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
+    let (path, query) = match memchr(b'?', local.as_bytes()) {
+        Some(at) => {
+            let (path, query) = split_at_byte(local, at);
+            (path, Some(query))
+        }
         None => (local, None),
     };
     ((!path.is_empty()).then_some(path), query.filter(|q| !q.is_empty()))
+}
+
+/// The text before and after the ASCII byte at `at` (a position `memchr` found).
+fn split_at_byte(text: &str, at: usize) -> (&str, &str) {
+    (&text[..at], &text[at + 1..])
 }
 
 #[cfg(test)]
@@ -143,6 +153,22 @@ mod tests {
         let f = request("CONNECT example.com:443 HTTP/1.1");
         assert_eq!(f.get("url.original"), Some(&Value::from("example.com:443")));
         assert_eq!(f.get("url.path"), None);
+    }
+
+    #[test]
+    fn only_a_leading_scheme_makes_a_target_absolute() {
+        let cases = [
+            ("/a?next=http://b/c", Some("/a"), Some("next=http://b/c")),
+            ("/r/http://b/c", Some("/r/http://b/c"), None),
+            ("ht!tp://h/p?q", Some("ht!tp://h/p"), Some("q")),
+            ("svn+ssh://h?q", None, Some("q")),
+            ("http://", None, None),
+            ("://h/p", Some("://h/p"), None),
+            ("c:\\boot.ini", Some("c:\\boot.ini"), None),
+        ];
+        for (target, path, query) in cases {
+            assert_eq!(target_parts("GET", target), (path, query), "{target}");
+        }
     }
 
     #[test]

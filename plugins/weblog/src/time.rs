@@ -43,28 +43,25 @@ pub(crate) fn month_from_abbrev(name: &str) -> Option<u32> {
 
 /// A number written with ASCII digits only (no sign, no spaces), of at most 9 digits.
 pub(crate) fn number(text: &str) -> Option<u32> {
-    if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() || text.len() > 9 {
         return None;
     }
-    text.parse().ok()
+    // Nine digits are below u32::MAX, so the sum cannot overflow.
+    text.bytes().try_fold(0u32, |n, b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
 }
 
 /// `HH:MM:SS` with an optional `.fraction` (up to nanoseconds) as (hour, minute, second,
 /// nanos).
 pub(crate) fn clock(text: &str) -> Option<(u32, u32, u32, u32)> {
-    let (hms, fraction) = match text.split_once('.') {
-        Some((hms, f)) => (hms, Some(f)),
-        None => (text, None),
-    };
-    let mut parts = hms.split(':');
-    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || h.len() != 2 || m.len() != 2 || s.len() != 2 {
+    // `HH:MM:SS` has a fixed width; `get` as the text may split a character anywhere.
+    let (h, m, s, after) = (text.get(..2)?, text.get(3..5)?, text.get(6..8)?, text.get(8..)?);
+    if (text.as_bytes()[2], text.as_bytes()[5]) != (b':', b':') {
         return None;
     }
-    let nanos = match fraction {
-        None => 0,
+    let nanos = match after.strip_prefix('.') {
+        None if after.is_empty() => 0,
         Some(f) if f.len() <= 9 => number(f)? * 10u32.pow(9 - f.len() as u32),
-        Some(_) => return None,
+        _ => return None,
     };
     Some((number(h)?, number(m)?, number(s)?, nanos))
 }
@@ -139,5 +136,12 @@ mod tests {
         assert_eq!(clock("14:32:52.123456"), Some((14, 32, 52, 123_456_000)));
         assert_eq!(clock("04:47:44"), Some((4, 47, 44, 0)));
         assert_eq!(clock("4:47:44"), None);
+        for bad in ["14:32:52x", "14-32-52", "14:32:52.", "14:32:52.1234567890", "14:32:5é", "14:32", "14:32:52:01"] {
+            assert_eq!(clock(bad), None, "{bad}");
+        }
+        assert_eq!(number("999999999"), Some(999_999_999));
+        for bad in ["", "1234567890", "+1", "1 ", "١"] {
+            assert_eq!(number(bad), None, "{bad}");
+        }
     }
 }
