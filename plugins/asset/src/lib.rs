@@ -18,8 +18,6 @@
 //! Fields the event already has are not overwritten. All lookups of a batch are one call per
 //! table.
 
-use std::collections::BTreeMap;
-
 use logsift_sdk::lookup::{BatchKeys, BatchLookup, ByKey};
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, Value, lookup};
 use serde::Deserialize;
@@ -45,6 +43,9 @@ type Fill = Vec<(String, Value<'static>)>;
 /// The asset enricher.
 pub struct Asset {
     lookups: Vec<(Lookup, String)>,
+    /// The tables the lookups name, each once, with the index in `tables` of each lookup's.
+    tables: Vec<String>,
+    table_of: Vec<usize>,
     /// Per lookup (as in `lookups`): the fields to add, by key, for the batch's keys the
     /// table holds.
     fills: ByKey<Fill>,
@@ -78,21 +79,33 @@ impl Plugin for Asset {
             let into = l.into.clone().unwrap_or_else(|| format!("{entity}.asset"));
             lookups.push((l, into));
         }
-        Ok(Asset { fills: ByKey::new(lookups.len()), lookups, keys: BatchKeys::default() })
+        let mut tables: Vec<String> = Vec::new();
+        let table_of = lookups
+            .iter()
+            .map(|(l, _)| {
+                tables.iter().position(|t| *t == l.table).unwrap_or_else(|| {
+                    tables.push(l.table.clone());
+                    tables.len() - 1
+                })
+            })
+            .collect();
+        Ok(Asset { fills: ByKey::new(lookups.len()), lookups, tables, table_of, keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
         let fields: Vec<&str> = self.lookups.iter().map(|(l, _)| l.field.as_str()).collect();
         self.keys = BatchKeys::of_fields(events, &fields);
-        let mut keys: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (at, key) in self.keys.all() {
-            keys.entry(&self.lookups[at].0.table).or_default().push(key);
-        }
-        let found: BTreeMap<&str, BatchLookup> = keys.into_iter().map(|(t, k)| (t, BatchLookup::fetch(t, k).unwrap_or_default())).collect();
-        let lookups = &self.lookups;
+        // One call per table for the keys of every lookup into it.
+        let found: Vec<BatchLookup> = (0..self.tables.len())
+            .map(|t| {
+                let keys = self.keys.all().filter(|(at, _)| self.table_of[*at] == t).map(|(_, key)| key);
+                BatchLookup::fetch(&self.tables[t], keys).unwrap_or_default()
+            })
+            .collect();
+        let (lookups, table_of) = (&self.lookups, &self.table_of);
         self.fills.make(&self.keys, |at, key| {
-            let (l, into) = &lookups[at];
-            let record = found.get(l.table.as_str())?.get(key)?;
+            let into = &lookups[at].1;
+            let record = found[table_of[at]].get(key)?;
             Some(record.iter().filter_map(|(column, value)| Some((format!("{into}.{column}"), json_value(value)?))).collect())
         });
     }

@@ -127,7 +127,7 @@ impl Plugin for GeoIp {
 
     fn process(&mut self, event: &mut Event<'_>, ctx: &mut Context) -> Outcome {
         for (at, ip) in self.keys.of(ctx.record()) {
-            let field = &self.settings.fields[*at];
+            let field = &self.settings.fields[at];
             let prefix = field.strip_suffix(".ip").unwrap_or(field);
             if let Some(record) = self.geo.get(ip) {
                 set_geo(event, prefix, record);

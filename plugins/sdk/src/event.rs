@@ -93,6 +93,27 @@ fn decode_or_mark<'a>(raw: &RawValue<'a>, bad: &OnceCell<DecodeError>) -> Value<
     })
 }
 
+/// The lengths of some names, a bit per length under 64: a field whose name has none of
+/// them is passed over without comparing it to each (a longer name is always compared).
+#[derive(Clone, Copy)]
+struct NameLengths(u64);
+
+impl NameLengths {
+    fn of<'n>(names: impl Iterator<Item = &'n str>) -> Self {
+        NameLengths(names.fold(0, |bits, name| bits | Self::bit(name.len())))
+    }
+
+    fn bit(len: usize) -> u64 {
+        u32::try_from(len).ok().and_then(|len| 1u64.checked_shl(len)).unwrap_or(0)
+    }
+
+    /// Whether a name as long as `name` may be one of them.
+    fn may_hold(self, name: &[u8]) -> bool {
+        let bit = Self::bit(name.len());
+        bit == 0 || self.0 & bit != 0
+    }
+}
+
 /// What a parser made of one line (see [`Event::parse_original`]): the fields it found, in
 /// order and each name once, borrowing from the line `'t` where they can; `None` for a
 /// line that holds no record (a blank line, a format directive), which drops the event; or
@@ -213,23 +234,27 @@ impl<'a> Event<'a> {
     /// are decoded (the host checked every event it hands over), and the event stays
     /// undecoded (a stage that then only sets fields hands back the additions alone).
     pub fn get_each<S: AsRef<str>>(&self, names: &[S]) -> Vec<(usize, Value<'a>)> {
-        /// A bit per name length under 64; longer names have none and are always compared.
-        fn length_bit(len: usize) -> u64 {
-            1u64.checked_shl(len as u32).unwrap_or(0)
-        }
-        let lengths = names.iter().fold(0, |bits, name| bits | length_bit(name.as_ref().len()));
-        let wanted = |name: &[u8]| {
-            let bit = length_bit(name.len());
-            bit == 0 || lengths & bit != 0
-        };
-        let mut found: Vec<(usize, Value<'a>)> = Vec::new();
+        let mut found = Vec::new();
+        self.get_each_into(names, &mut found);
+        found
+    }
+
+    /// [`get_each`](Self::get_each) into `found` (emptied first), so that a stage reading
+    /// the same names of every event of a batch allocates one list for all of them.
+    pub(crate) fn get_each_into<S: AsRef<str>>(&self, names: &[S], found: &mut Vec<(usize, Value<'a>)>) {
+        found.clear();
+        let lengths = NameLengths::of(names.iter().map(AsRef::as_ref));
         match (&self.view, self.fields.get()) {
             (Some(view), None) if self.pending.is_empty() => {
                 // Names compared as bytes: one equal to a name asked for is text.
                 for span in view.field_spans() {
                     // A malformed event: decoding it keeps the error, for the SDK to reject it.
-                    let Ok((name, field)) = span else { return self.get_each_decoded(names) };
-                    if !wanted(name) {
+                    let Ok((name, field)) = span else {
+                        found.clear();
+                        found.extend(self.get_each_decoded(names));
+                        return;
+                    };
+                    if !lengths.may_hold(name) {
                         continue;
                     }
                     for (at, n) in names.iter().enumerate() {
@@ -240,10 +265,9 @@ impl<'a> Event<'a> {
                     }
                 }
             }
-            _ => return self.get_each_decoded(names),
+            _ => found.extend(self.get_each_decoded(names)),
         }
         found.sort_unstable_by_key(|(at, _)| *at);
-        found
     }
 
     /// [`get_each`](Self::get_each) over the decoded fields.
@@ -412,14 +436,19 @@ impl<'a> Event<'a> {
 
     /// For each of `names`, whether the event has it: [`contains`](Self::contains) of each, in
     /// one pass over the names that came in.
-    fn present<'n>(&self, names: impl Iterator<Item = &'n str> + Clone) -> Vec<bool> {
+    /// Held inline up to sixteen names (an enricher's fill is a few columns): no allocation per event.
+    fn present<'n>(&self, names: impl Iterator<Item = &'n str> + Clone) -> SmallVec<[bool; 16]> {
         let (Some(view), None) = (&self.view, self.fields.get()) else {
             return names.map(|name| self.get(name).is_some()).collect();
         };
-        let mut present: Vec<bool> = names.clone().map(|name| self.pending.iter().any(|(n, _)| n == name)).collect();
+        let mut present: SmallVec<[bool; 16]> = names.clone().map(|name| self.pending.iter().any(|(n, _)| n == name)).collect();
+        let lengths = NameLengths::of(names.clone());
         for span in view.field_spans() {
             // A malformed event has no fields to keep: decoding it keeps the error.
             let Ok((field, _)) = span else { return names.map(|name| self.get(name).is_some()).collect() };
+            if !lengths.may_hold(field) {
+                continue;
+            }
             for (at, name) in names.clone().enumerate() {
                 present[at] |= name.as_bytes() == field;
             }

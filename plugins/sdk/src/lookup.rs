@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
+use std::ops::Range;
 
 use crate::Value;
 
@@ -64,19 +65,25 @@ pub fn check_granted(table: &str) -> Result<(), String> {
 /// The text a field's value is looked up by: a non-empty string, an IP address or a whole
 /// number; none for anything else.
 pub fn key(value: &Value<'_>) -> Option<String> {
+    let mut text = String::new();
+    write_key(value, &mut text).then_some(text)
+}
+
+/// Appends the [`key`] of `value` to `text`; false (nothing written) if it has none.
+fn write_key(value: &Value<'_>, text: &mut String) -> bool {
     match value {
-        Value::Str(s) if !s.is_empty() => Some(s.to_string()),
-        Value::Ip(IpAddr::V4(ip)) => Some(dotted(*ip)),
-        Value::Ip(ip) => Some(ip.to_string()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
+        Value::Str(s) if !s.is_empty() => text.push_str(s),
+        Value::Ip(IpAddr::V4(ip)) => write_dotted(*ip, text),
+        Value::Ip(ip) => text.push_str(&ip.to_string()),
+        Value::Int(i) => text.push_str(&i.to_string()),
+        _ => return false,
     }
+    true
 }
 
 /// An IPv4 address as `Display` writes it (`10.0.0.1`), digit by digit rather than through
 /// the formatting machinery: a key is made for every address of every record.
-fn dotted(ip: Ipv4Addr) -> String {
-    let mut text = String::with_capacity(15);
+fn write_dotted(ip: Ipv4Addr, text: &mut String) {
     for (i, octet) in ip.octets().into_iter().enumerate() {
         if i > 0 {
             text.push('.');
@@ -89,37 +96,53 @@ fn dotted(ip: Ipv4Addr) -> String {
         }
         text.push(char::from(b'0' + octet % 10));
     }
-    text
 }
 
 /// The lookup keys of each record of a batch (the [`key`] of each of some fields), worked
 /// out once in [`Plugin::prepare`](crate::Plugin::prepare) — where they are fetched — and
 /// read back by record in [`Plugin::process`](crate::Plugin::process) (see
-/// [`Context::record`](crate::Context::record)), instead of being made again.
+/// [`Context::record`](crate::Context::record)), instead of being made again. The batch's
+/// keys share one text and one list: making them allocates per batch, not per record.
 #[derive(Debug, Default)]
 pub struct BatchKeys {
-    /// Per record: the index in `fields` of each field it has a key for, and the key.
-    keys: Vec<Vec<(usize, String)>>,
+    /// Every key of the batch, record after record: the index in `fields` of its field, and
+    /// where its text lies in `text`.
+    keys: Vec<(usize, Range<usize>)>,
+    /// The keys' text, one after another.
+    text: String,
+    /// Per record, where its keys start in `keys` (the next record's start, or the end of
+    /// `keys`, closes them).
+    starts: Vec<usize>,
 }
 
 impl BatchKeys {
     /// The keys of each event for `fields`, in the order of `fields`.
     pub fn of_fields<S: AsRef<str>>(events: &[crate::Event<'_>], fields: &[S]) -> Self {
-        let keys = events
-            .iter()
-            .map(|event| event.get_each(fields).into_iter().filter_map(|(i, value)| key(&value).map(|k| (i, k))).collect())
-            .collect();
-        BatchKeys { keys }
+        let mut keys = BatchKeys { starts: Vec::with_capacity(events.len()), ..BatchKeys::default() };
+        let mut found = Vec::new();
+        for event in events {
+            keys.starts.push(keys.keys.len());
+            event.get_each_into(fields, &mut found);
+            for (field, value) in found.drain(..) {
+                let from = keys.text.len();
+                if write_key(&value, &mut keys.text) {
+                    keys.keys.push((field, from..keys.text.len()));
+                }
+            }
+        }
+        keys
     }
 
     /// Every key of the batch, repeats included, with the index of its field.
     pub fn all(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.keys.iter().flatten().map(|(field, key)| (*field, key.as_str()))
+        self.keys.iter().map(|(field, at)| (*field, self.text.get(at.clone()).unwrap_or_default()))
     }
 
     /// The keys of the record at `record` in the batch: each one's field index, and the key.
-    pub fn of(&self, record: usize) -> &[(usize, String)] {
-        self.keys.get(record).map_or(&[], Vec::as_slice)
+    pub fn of(&self, record: usize) -> impl Iterator<Item = (usize, &str)> {
+        let from = self.starts.get(record).copied().unwrap_or(self.keys.len());
+        let to = self.starts.get(record + 1).copied().unwrap_or(self.keys.len());
+        self.keys[from..to].iter().map(|(field, at)| (*field, self.text.get(at.clone()).unwrap_or_default()))
     }
 }
 
@@ -160,7 +183,7 @@ impl<T> ByKey<T> {
 
     /// What the keys of the record at `record` made, in the order of its keys.
     pub fn of<'s>(&'s self, keys: &'s BatchKeys, record: usize) -> impl Iterator<Item = &'s T> {
-        keys.of(record).iter().filter_map(|(field, key)| self.made[*field].get(key))
+        keys.of(record).filter_map(|(field, key)| self.made[field].get(key))
     }
 }
 
@@ -221,10 +244,10 @@ mod tests {
         }
         let events: Vec<Event<'_>> = Batch::new(&buf).map(|view| Event::from_view(view.expect("well-formed"))).collect();
         let keys = BatchKeys::of_fields(&events, &["user.name", "source.ip"]);
-        assert_eq!(keys.of(0), [(0, "root".to_owned()), (1, "10.0.0.1".to_owned())]);
-        assert!(keys.of(1).is_empty());
-        assert_eq!(keys.of(2), [(0, "bob".to_owned())]);
-        assert!(keys.of(3).is_empty(), "past the batch");
+        assert_eq!(keys.of(0).collect::<Vec<_>>(), [(0, "root"), (1, "10.0.0.1")]);
+        assert_eq!(keys.of(1).count(), 0);
+        assert_eq!(keys.of(2).collect::<Vec<_>>(), [(0, "bob")]);
+        assert_eq!(keys.of(3).count(), 0, "past the batch");
         assert_eq!(keys.all().collect::<Vec<_>>(), [(0, "root"), (1, "10.0.0.1"), (0, "bob")]);
     }
 
