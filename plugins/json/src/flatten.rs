@@ -26,10 +26,10 @@ pub(crate) type Fields<'t> = Vec<(Cow<'t, str>, Value<'t>)>;
 
 /// Flattens one line, which must hold exactly one JSON object. The error is serde_json's,
 /// with its line and column.
-pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig) -> Result<Fields<'t>, String> {
-    let mut fields = Vec::new();
+pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig, room: usize) -> Result<Fields<'t>, String> {
+    let mut fields = Vec::with_capacity(room);
     let mut de = serde_json::Deserializer::from_str(line);
-    let root = Object { prefix: None, depth: 1, out: &mut fields, config };
+    let root = Object { prefix: None, depth: 1, out: &mut fields, config, typed_lengths: typed::lengths(config) };
     (&mut de).deserialize_map(root).and_then(|()| de.end()).map_err(|e| format!("json: {e}"))?;
     dedupe(&mut fields);
     Ok(fields)
@@ -126,6 +126,8 @@ struct Object<'p, 'o, 't> {
     depth: usize,
     out: &'o mut Fields<'t>,
     config: &'o JsonConfig,
+    /// The lengths of the names `config` types ([`typed::lengths`]).
+    typed_lengths: u64,
 }
 
 impl<'t> Visitor<'t> for Object<'_, '_, 't> {
@@ -136,13 +138,13 @@ impl<'t> Visitor<'t> for Object<'_, '_, 't> {
     }
 
     fn visit_map<A: MapAccess<'t>>(self, mut map: A) -> Result<(), A::Error> {
-        let Object { prefix, depth, out, config } = self;
+        let Object { prefix, depth, out, config, typed_lengths } = self;
         while let Some(Key(key)) = map.next_key()? {
             let name = match prefix {
                 None => key,
-                Some(prefix) => Cow::Owned(format!("{prefix}.{key}")),
+                Some(prefix) => Cow::Owned([prefix, ".", &key].concat()),
             };
-            map.next_value_seed(Member { name, depth, out: &mut *out, config })?;
+            map.next_value_seed(Member { name, depth, out: &mut *out, config, typed_lengths })?;
         }
         Ok(())
     }
@@ -155,6 +157,8 @@ struct Member<'o, 't> {
     depth: usize,
     out: &'o mut Fields<'t>,
     config: &'o JsonConfig,
+    /// The lengths of the names `config` types ([`typed::lengths`]).
+    typed_lengths: u64,
 }
 
 impl<'t> Member<'_, 't> {
@@ -163,7 +167,8 @@ impl<'t> Member<'_, 't> {
             return Err(E::custom(format_args!("more than max_fields {} fields", self.config.max_fields)));
         }
         if self.name != ORIGINAL {
-            let value = typed::convert(self.config, &self.name, value);
+            let value =
+                if typed::may_type(self.typed_lengths, &self.name) { typed::convert(self.config, &self.name, value) } else { value };
             self.out.push((self.name, value));
         }
         Ok(())
@@ -219,7 +224,7 @@ impl<'t> Visitor<'t> for Member<'_, 't> {
 
     fn visit_map<A: MapAccess<'t>>(self, map: A) -> Result<(), A::Error> {
         let depth = nest(self.depth, self.config.max_depth)?;
-        Object { prefix: Some(&self.name), depth, out: self.out, config: self.config }.visit_map(map)
+        Object { prefix: Some(&self.name), depth, out: self.out, config: self.config, typed_lengths: self.typed_lengths }.visit_map(map)
     }
 
     fn visit_seq<A: SeqAccess<'t>>(self, seq: A) -> Result<(), A::Error> {
@@ -239,17 +244,17 @@ mod tests {
 
     #[test]
     fn top_level_names_and_plain_strings_borrow_from_the_line() {
-        let fields = flatten(r#"{"a":"x","b":{"c":"y\n"}}"#, &JsonConfig::default()).unwrap();
+        let fields = flatten(r#"{"a":"x","b":{"c":"y\n"}}"#, &JsonConfig::default(), 0).unwrap();
         assert!(matches!(fields[0], (Cow::Borrowed("a"), Value::Str(Cow::Borrowed("x")))));
         assert!(matches!(&fields[1], (Cow::Owned(n), Value::Str(Cow::Owned(v))) if n == "b.c" && v == "y\n"));
     }
 
     #[test]
     fn a_dotted_key_and_a_nested_one_make_one_field_and_the_later_value_wins() {
-        let fields = flatten(r#"{"a.b":1,"x":0,"a":{"b":2}}"#, &JsonConfig::default()).unwrap();
+        let fields = flatten(r#"{"a.b":1,"x":0,"a":{"b":2}}"#, &JsonConfig::default(), 0).unwrap();
         assert_eq!(names(&fields), ["a.b", "x"]);
         assert_eq!(fields[0].1, Value::Int(2));
-        let fields = flatten(r#"{"a":{"b":1},"a.b":"two","a.b":3}"#, &JsonConfig::default()).unwrap();
+        let fields = flatten(r#"{"a":{"b":1},"a.b":"two","a.b":3}"#, &JsonConfig::default(), 0).unwrap();
         assert_eq!(names(&fields), ["a.b"]);
         assert_eq!(fields[0].1, Value::Int(3));
     }
@@ -258,7 +263,7 @@ mod tests {
     fn names_that_only_share_a_fingerprint_are_all_kept() {
         // Same length and the same first, middle and last two bytes.
         assert_eq!(fingerprint("ab.xyz"), fingerprint("ac.xyz"));
-        let fields = flatten(r#"{"ab.xyz":1,"ac.xyz":2,"ab.xyz":3}"#, &JsonConfig::default()).unwrap();
+        let fields = flatten(r#"{"ab.xyz":1,"ac.xyz":2,"ab.xyz":3}"#, &JsonConfig::default(), 0).unwrap();
         assert_eq!(names(&fields), ["ab.xyz", "ac.xyz"]);
         assert_eq!((&fields[0].1, &fields[1].1), (&Value::Int(3), &Value::Int(2)));
     }
@@ -267,19 +272,19 @@ mod tests {
     fn hostile_shapes_are_refused_with_the_reason() {
         let config = JsonConfig::default();
         let deep_objects = format!("{}1{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
-        assert!(flatten(&deep_objects, &config).unwrap_err().contains("nesting deeper than max_depth 20"));
+        assert!(flatten(&deep_objects, &config, 0).unwrap_err().contains("nesting deeper than max_depth 20"));
         let deep_arrays = format!("{{\"a\":{}1{}}}", "[".repeat(50_000), "]".repeat(50_000));
-        assert!(flatten(&deep_arrays, &config).unwrap_err().contains("nesting deeper than max_depth 20"));
+        assert!(flatten(&deep_arrays, &config, 0).unwrap_err().contains("nesting deeper than max_depth 20"));
         let keys: Vec<String> = (0..200_000).map(|i| format!("\"k{i}\":1")).collect();
         let wide = format!("{{{}}}", keys.join(","));
-        assert!(flatten(&wide, &config).unwrap_err().contains("more than max_fields 1000 fields"));
+        assert!(flatten(&wide, &config, 0).unwrap_err().contains("more than max_fields 1000 fields"));
         let big = format!("{{\"a\":\"{}\"}}", "x".repeat(3 << 20));
-        assert_eq!(flatten(&big, &config).expect("a big field is a field").len(), 1);
+        assert_eq!(flatten(&big, &config, 0).expect("a big field is a field").len(), 1);
     }
 
     #[test]
     fn empty_objects_leave_no_field_and_event_original_is_skipped() {
-        let fields = flatten(r#"{"a":{},"event":{"original":"x"},"event.original":"y","b":1}"#, &JsonConfig::default()).unwrap();
+        let fields = flatten(r#"{"a":{},"event":{"original":"x"},"event.original":"y","b":1}"#, &JsonConfig::default(), 0).unwrap();
         assert_eq!(names(&fields), ["b"]);
     }
 }

@@ -47,11 +47,14 @@ pub const DATASET: &str = "json";
 #[derive(Debug)]
 pub struct JsonLines {
     config: JsonConfig,
+    /// How many fields the last line made: the room the next line's list starts with (lines
+    /// of one source are alike), so that it is not grown field by field.
+    last_fields: usize,
 }
 
 impl JsonLines {
     pub(crate) fn new(config: JsonConfig) -> Self {
-        JsonLines { config }
+        JsonLines { config, last_fields: 0 }
     }
 }
 
@@ -68,12 +71,13 @@ impl Plugin for JsonLines {
     }
 
     fn process(&mut self, event: &mut Event<'_>, _ctx: &mut Context) -> Outcome {
-        let config = &self.config;
+        let (config, last_fields) = (&self.config, &mut self.last_fields);
         event.parse_original(|line| {
             if line.trim().is_empty() {
                 return Ok(None);
             }
-            let mut fields = flatten::flatten(line, config)?;
+            let mut fields = flatten::flatten(line, config, *last_fields + 1)?;
+            *last_fields = fields.len();
             if winevent::is_windows_event(&fields) {
                 winevent::normalise(&mut fields);
             }

@@ -12,16 +12,42 @@ use logsift_sdk::Value;
 use crate::settings::JsonConfig;
 use logsift_sdk::rfc3339;
 
+/// The lengths of the names `config` types, a bit per length under 64 (see [`may_type`]).
+pub(crate) fn lengths(config: &JsonConfig) -> u64 {
+    config.timestamp_fields.iter().chain(&config.ip_fields).fold(0, |bits, name| bits | length_bit(name.len()))
+}
+
+/// Whether a field named `name` may be one `config` types, given its [`lengths`]: false
+/// for most names at the cost of a shift, instead of comparing them with each name listed.
+pub(crate) fn may_type(lengths: u64, name: &str) -> bool {
+    let bit = length_bit(name.len());
+    bit == 0 || lengths & bit != 0
+}
+
+/// The bit of a name length under 64; longer names have none (and are always compared).
+fn length_bit(len: usize) -> u64 {
+    u32::try_from(len).ok().and_then(|len| 1u64.checked_shl(len)).unwrap_or(0)
+}
+
 /// The value a field named `name` gets.
 pub(crate) fn convert<'t>(config: &JsonConfig, name: &str, value: Value<'t>) -> Value<'t> {
-    let as_type: fn(&str) -> Option<Value<'static>> = if config.timestamp_fields.iter().any(|f| f == name) {
-        |s| rfc3339::parse(s).map(Value::Timestamp)
+    match typer(config, name) {
+        Some(as_type) => retype(value, as_type),
+        None => value,
+    }
+}
+
+/// How the text of a field named `name` is typed, if it is: the test that decides, apart
+/// from the value, so that the value of a field no setting names is not moved through it.
+#[inline]
+fn typer(config: &JsonConfig, name: &str) -> Option<fn(&str) -> Option<Value<'static>>> {
+    if config.timestamp_fields.iter().any(|f| f == name) {
+        Some(|s| rfc3339::parse(s).map(Value::Timestamp))
     } else if config.ip_fields.iter().any(|f| f == name) {
-        |s| s.parse::<IpAddr>().ok().map(Value::Ip)
+        Some(|s| s.parse::<IpAddr>().ok().map(Value::Ip))
     } else {
-        return value;
-    };
-    retype(value, as_type)
+        None
+    }
 }
 
 fn retype<'t>(value: Value<'t>, as_type: fn(&str) -> Option<Value<'static>>) -> Value<'t> {
@@ -35,6 +61,18 @@ fn retype<'t>(value: Value<'t>, as_type: fn(&str) -> Option<Value<'static>>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_names_as_long_as_a_listed_one_may_be_typed() {
+        let config = JsonConfig { ip_fields: vec!["a.ip".into(), "x".repeat(70)], ..JsonConfig::default() };
+        let lengths = lengths(&config);
+        for name in ["b.ip", "@timestamp", &"y".repeat(70), &"y".repeat(64)] {
+            assert!(may_type(lengths, name), "{name}");
+        }
+        for name in ["ip", "message", "src.ip", "source.ip"] {
+            assert!(!may_type(lengths, name), "{name}");
+        }
+    }
 
     #[test]
     fn only_listed_fields_are_typed_and_misfits_stay_strings() {

@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn a_regression_sample_becomes_the_fields_sigma_rules_use() {
         let line = r##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"2026-04-17T04:14:33.653414Z"}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws1","Correlation":{"#attributes":{"ActivityID":"A"}},"Version":5},"EventData":{"Image":"C:\\x.exe","Threat Name":"EICAR","#text":"t"}}}"##;
-        let mut fields = crate::flatten::flatten(line, &JsonConfig::default()).expect("JSON");
+        let mut fields = crate::flatten::flatten(line, &JsonConfig::default(), 0).expect("JSON");
         assert!(is_windows_event(&fields));
         normalise(&mut fields);
         let names: Vec<&str> = fields.iter().map(|(n, _)| &**n).collect();
@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn other_json_is_left_alone() {
-        let fields = crate::flatten::flatten(r#"{"Event":{"Name":"x"},"EventID":4}"#, &JsonConfig::default()).expect("JSON");
+        let fields = crate::flatten::flatten(r#"{"Event":{"Name":"x"},"EventID":4}"#, &JsonConfig::default(), 0).expect("JSON");
         assert!(!is_windows_event(&fields));
     }
 }
