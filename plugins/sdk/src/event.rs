@@ -189,8 +189,11 @@ impl<'a> Event<'a> {
                 let (name, field) = span?;
                 fields.push((Name::In(name, OnceCell::new()), Slot::encoded(view.field_value(field, name))));
             }
+            // Names set aside are unique among themselves: each is looked for among the fields
+            // that came in only, so applying a parser's hundreds of fields stays linear in them.
+            let came_in = fields.len();
             for (name, value) in &self.pending {
-                match fields.iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
+                match fields[..came_in].iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
                     Some(at) => {
                         fields[at].1 = Slot::set(value.clone());
                         self.mark_changed(at);
