@@ -17,12 +17,14 @@ pub mod calendar;
 pub mod contract;
 mod decode;
 mod encode;
+mod name_lengths;
 pub mod rfc3339;
 mod update;
 mod value;
 
 pub use decode::{Batch, DecodeError, EventView, FieldSpans, RawValue};
 pub use encode::EventWriter;
+pub use name_lengths::NameLengths;
 pub use update::{FieldAt, write_update, write_update_indexed};
 pub use value::{Origin, Value};
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
-use crate::{DecodeError, EventView};
+use crate::{DecodeError, EventView, NameLengths};
 
 /// Up to this many fields an update is searched as a list; beyond, through a map, so that the
 /// merge stays linear however many fields the event and the update have (an event parsed from
@@ -126,7 +126,7 @@ fn merge_walking(
         (changes.len() > LIST_SEARCH).then(|| changes.iter().enumerate().map(|(i, (name, _, _))| (*name, i)).collect());
     // The lengths of the update's names: a base field whose name has none of them (nearly
     // every field) is passed over with one test, never compared or hashed.
-    let lengths = changes.iter().fold(0u64, |set, (name, _, _)| set | length_bit(name));
+    let lengths = NameLengths::of(changes.iter().map(|(name, _, _)| name));
     let fields_at = buf.len();
     let mut count: u32 = 0;
     // Runs of the base's fields that stay are copied in one piece each.
@@ -134,7 +134,7 @@ fn merge_walking(
     let (mut run_start, mut at) = (0, 0);
     for field in base.field_spans() {
         let (name, span) = field?;
-        let found = if lengths & length_bit(name) == 0 {
+        let found = if !lengths.may_hold(name) {
             None
         } else {
             match &lookup {
@@ -230,12 +230,6 @@ fn name_key(name: &[u8]) -> u64 {
     let take = n.min(8);
     tail[..take].copy_from_slice(&name[n - take..]);
     u64::from_le_bytes(tail) ^ (n as u64).rotate_right(8)
-}
-
-/// A name's length as one bit of a set (every length from 63 on shares the last bit).
-#[inline(always)]
-fn length_bit(name: &[u8]) -> u64 {
-    1 << name.len().min(63)
 }
 
 #[cfg(test)]

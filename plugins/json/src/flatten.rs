@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use logsift_sdk::{ORIGINAL, Value};
+use logsift_sdk::{NameLengths, ORIGINAL, Value};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::array;
@@ -127,7 +127,7 @@ struct Object<'p, 'o, 't> {
     out: &'o mut Fields<'t>,
     config: &'o JsonConfig,
     /// The lengths of the names `config` types ([`typed::lengths`]).
-    typed_lengths: u64,
+    typed_lengths: NameLengths,
 }
 
 impl<'t> Visitor<'t> for Object<'_, '_, 't> {
@@ -158,7 +158,7 @@ struct Member<'o, 't> {
     out: &'o mut Fields<'t>,
     config: &'o JsonConfig,
     /// The lengths of the names `config` types ([`typed::lengths`]).
-    typed_lengths: u64,
+    typed_lengths: NameLengths,
 }
 
 impl<'t> Member<'_, 't> {
@@ -168,7 +168,7 @@ impl<'t> Member<'_, 't> {
         }
         if self.name != ORIGINAL {
             let value =
-                if typed::may_type(self.typed_lengths, &self.name) { typed::convert(self.config, &self.name, value) } else { value };
+                if self.typed_lengths.may_hold(self.name.as_bytes()) { typed::convert(self.config, &self.name, value) } else { value };
             self.out.push((self.name, value));
         }
         Ok(())

@@ -7,26 +7,15 @@
 
 use std::net::IpAddr;
 
-use logsift_sdk::Value;
+use logsift_sdk::{NameLengths, Value};
 
 use crate::settings::JsonConfig;
 use logsift_sdk::rfc3339;
 
-/// The lengths of the names `config` types, a bit per length under 64 (see [`may_type`]).
-pub(crate) fn lengths(config: &JsonConfig) -> u64 {
-    config.timestamp_fields.iter().chain(&config.ip_fields).fold(0, |bits, name| bits | length_bit(name.len()))
-}
-
-/// Whether a field named `name` may be one `config` types, given its [`lengths`]: false
-/// for most names at the cost of a shift, instead of comparing them with each name listed.
-pub(crate) fn may_type(lengths: u64, name: &str) -> bool {
-    let bit = length_bit(name.len());
-    bit == 0 || lengths & bit != 0
-}
-
-/// The bit of a name length under 64; longer names have none (and are always compared).
-fn length_bit(len: usize) -> u64 {
-    u32::try_from(len).ok().and_then(|len| 1u64.checked_shl(len)).unwrap_or(0)
+/// The lengths of the names `config` types: a field of another length is none of them,
+/// told at the cost of a shift instead of comparing its name with each.
+pub(crate) fn lengths(config: &JsonConfig) -> NameLengths {
+    NameLengths::of(config.timestamp_fields.iter().chain(&config.ip_fields))
 }
 
 /// The value a field named `name` gets.
@@ -67,10 +56,10 @@ mod tests {
         let config = JsonConfig { ip_fields: vec!["a.ip".into(), "x".repeat(70)], ..JsonConfig::default() };
         let lengths = lengths(&config);
         for name in ["b.ip", "@timestamp", &"y".repeat(70), &"y".repeat(64)] {
-            assert!(may_type(lengths, name), "{name}");
+            assert!(lengths.may_hold(name), "{name}");
         }
         for name in ["ip", "message", "src.ip", "source.ip"] {
-            assert!(!may_type(lengths, name), "{name}");
+            assert!(!lengths.may_hold(name), "{name}");
         }
     }
 

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 
-use logsift_event::{DecodeError, EventView, EventWriter, ORIGINAL, Origin, RawValue, Value};
+use logsift_event::{DecodeError, EventView, EventWriter, NameLengths, ORIGINAL, Origin, RawValue, Value};
 use smallvec::SmallVec;
 
 use crate::Outcome;
@@ -91,27 +91,6 @@ fn decode_or_mark<'a>(raw: &RawValue<'a>, bad: &OnceCell<DecodeError>) -> Value<
         let _ = bad.set(error);
         Value::Null
     })
-}
-
-/// The lengths of some names, a bit per length under 64: a field whose name has none of
-/// them is passed over without comparing it to each (a longer name is always compared).
-#[derive(Clone, Copy)]
-struct NameLengths(u64);
-
-impl NameLengths {
-    fn of<'n>(names: impl Iterator<Item = &'n str>) -> Self {
-        NameLengths(names.fold(0, |bits, name| bits | Self::bit(name.len())))
-    }
-
-    fn bit(len: usize) -> u64 {
-        u32::try_from(len).ok().and_then(|len| 1u64.checked_shl(len)).unwrap_or(0)
-    }
-
-    /// Whether a name as long as `name` may be one of them.
-    fn may_hold(self, name: &[u8]) -> bool {
-        let bit = Self::bit(name.len());
-        bit == 0 || self.0 & bit != 0
-    }
 }
 
 /// What a parser made of one line (see [`Event::parse_original`]): the fields it found, in
@@ -246,7 +225,7 @@ impl<'a> Event<'a> {
     /// the same names of every event of a batch allocates one list for all of them.
     pub(crate) fn get_each_into<S: AsRef<str>>(&self, names: &[S], found: &mut Vec<(usize, Value<'a>)>) {
         found.clear();
-        let lengths = NameLengths::of(names.iter().map(AsRef::as_ref));
+        let lengths = NameLengths::of(names.iter().map(|name| name.as_ref().as_bytes()));
         match (&self.view, self.fields.get()) {
             (Some(view), None) if self.pending.is_empty() => {
                 // Names compared as bytes: one equal to a name asked for is text.
