@@ -274,7 +274,7 @@ impl<'a> Event<'a> {
     /// Adds what a parser found, as [`push`](Self::push) does each field; on an event
     /// nothing has read or set yet, the list itself is kept aside (no field is moved).
     fn add_parsed(&mut self, fields: Vec<(Cow<'a, str>, Value<'a>)>) {
-        if self.fields.get().is_none() && self.view.is_some() && self.pending.is_empty() {
+        if self.unread() && self.pending.is_empty() {
             self.modified |= !fields.is_empty();
             self.pending = SmallVec::from_vec(fields);
             return;
@@ -356,8 +356,8 @@ impl<'a> Event<'a> {
     /// Sets a field, replacing any value it had.
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
         let (name, value) = (name.into(), value.into());
-        if self.fields.get().is_none() && self.view.is_some() {
-            // Nothing has read the event yet: keep the field aside, decode nothing.
+        if self.unread() {
+            // Keep the field aside, decode nothing.
             self.modified = true;
             match self.pending.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, slot)) => *slot = value,
@@ -395,11 +395,8 @@ impl<'a> Event<'a> {
     #[inline(always)]
     pub fn push(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Value<'a>>) {
         let (name, value) = (name.into(), value.into());
-        if self.fields.get().is_none() && self.view.is_some() && self.pending.len() < self.pending.capacity() {
-            // Nothing has read the event yet: keep the field aside, decode nothing.
-            debug_assert!(!self.pending.iter().any(|(n, _)| *n == name), "field {name} pushed twice");
-            self.modified = true;
-            self.pending.push((name, value));
+        if self.unread() && self.pending.len() < self.pending.capacity() {
+            self.keep_aside(name, value);
             return;
         }
         self.push_out_of_line(name, value);
@@ -408,18 +405,30 @@ impl<'a> Event<'a> {
     /// [`push`](Self::push) when the fields kept aside are full, or the event was read.
     #[inline(never)]
     fn push_out_of_line(&mut self, name: Cow<'a, str>, value: Value<'a>) {
-        if self.fields.get().is_none() && self.view.is_some() {
-            // Kept aside, and the list is full: a parser adding a dozen fields or more
-            // grows it once.
-            debug_assert!(!self.pending.iter().any(|(n, _)| *n == name), "field {name} pushed twice");
-            self.modified = true;
+        if self.unread() {
+            // The list kept aside is full: a parser adding a dozen fields or more grows it once.
             self.pending.reserve(16);
-            self.pending.push((name, value));
+            self.keep_aside(name, value);
             return;
         }
         let Some(fields) = self.decoded_mut() else { return };
         debug_assert!(!fields.iter().any(|(n, _)| n.bytes() == name.as_bytes()), "field {name} pushed twice");
         fields.push((Name::Set(name), Slot::set(value)));
+    }
+
+    /// Adds a field to those kept aside while nothing has read the event (see
+    /// [`unread`](Self::unread)); its name must not be among them.
+    #[inline(always)]
+    fn keep_aside(&mut self, name: Cow<'a, str>, value: Value<'a>) {
+        debug_assert!(!self.pending.iter().any(|(n, _)| *n == name), "field {name} pushed twice");
+        self.modified = true;
+        self.pending.push((name, value));
+    }
+
+    /// Whether nothing has read the event's fields yet: fields set or added are then kept
+    /// aside and nothing is decoded.
+    fn unread(&self) -> bool {
+        self.fields.get().is_none() && self.view.is_some()
     }
 
     /// Removes a field and returns its value.
