@@ -12,9 +12,10 @@ use smallvec::SmallVec;
 
 use crate::{DecodeError, EventView, NameLengths};
 
-/// Up to this many fields an update is searched as a list; beyond, through a map, so that the
-/// merge stays linear however many fields the event and the update have (an event parsed from
-/// a hostile JSON record can have hundreds of thousands).
+/// Up to this many fields an update is searched as a list; beyond, through a map once this
+/// many of the base's fields have been looked up in the list, so that the merge stays linear
+/// however many fields the event and the update have (an event parsed from a hostile JSON
+/// record can have hundreds of thousands).
 const LIST_SEARCH: usize = 16;
 
 /// Where one field of an encoded event lies in its field section (the bytes after the field
@@ -93,6 +94,9 @@ fn write(
         let (name, span) = field?;
         changes.push((name, span, false));
     }
+    // The merged event is at most the base and the update together: one reservation, not
+    // a reallocation and copy each time the buffer fills (a parser's update is most of it).
+    buf.reserve(8 + base.raw_origin().len() + base.raw_fields().len() + update.raw_fields().len());
     let frame_at = buf.len();
     buf.extend_from_slice(&[0; 4]);
     buf.extend_from_slice(base.raw_origin());
@@ -122,8 +126,10 @@ fn merge_walking(
     changes: &mut [Change<'_>],
     index: &mut Vec<FieldAt>,
 ) -> Result<u32, DecodeError> {
-    let lookup: Option<HashMap<&[u8], usize>> =
-        (changes.len() > LIST_SEARCH).then(|| changes.iter().enumerate().map(|(i, (name, _, _))| (*name, i)).collect());
+    // A few base fields are looked up in the list; the map is made only if more are (a
+    // parser's update over a record with no or few fields, the usual case, never hashes).
+    let mut lookup: Option<HashMap<&[u8], usize>> = None;
+    let mut searches = 0;
     // The lengths of the update's names: a base field whose name has none of them (nearly
     // every field) is passed over with one test, never compared or hashed.
     let lengths = NameLengths::of(changes.iter().map(|(name, _, _)| name));
@@ -137,9 +143,12 @@ fn merge_walking(
         let found = if !lengths.may_hold(name) {
             None
         } else {
-            match &lookup {
-                Some(lookup) => lookup.get(name).copied(),
-                None => changes.iter().position(|(n, _, _)| *n == name),
+            searches += 1;
+            if changes.len() > LIST_SEARCH && searches > LIST_SEARCH {
+                let lookup = lookup.get_or_insert_with(|| changes.iter().enumerate().map(|(i, (name, _, _))| (*name, i)).collect());
+                lookup.get(name).copied()
+            } else {
+                changes.iter().position(|(n, _, _)| *n == name)
             }
         };
         let key = name_key(name);
