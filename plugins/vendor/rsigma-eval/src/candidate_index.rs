@@ -30,7 +30,9 @@
 use std::borrow::Cow;
 
 use ahash::{HashMap, HashMapExt};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 use rsigma_parser::fieldpath::{first_unescaped, unescape_brackets};
 
 use crate::compiler::CompiledRule;
@@ -75,7 +77,7 @@ impl FieldEntry {
 
 /// An Aho-Corasick automaton over a needle set, with each pattern's rules.
 struct NeedleSet {
-    automaton: AhoCorasick,
+    automaton: NFA,
     pattern_to_rules: Vec<Vec<usize>>,
 }
 
@@ -102,9 +104,8 @@ impl NeedleSet {
             pattern_to_rules.push(rules);
         }
 
-        // `Standard` is the only match kind that supports overlapping
-        // iteration, and overlapping is required: a needle wholly contained
-        // in another must still select its own rules.
+        // `Standard` reports every needle that ends at a position, so a
+        // needle wholly contained in another still selects its own rules.
         //
         // Witness needles are stored folded. ASCII case-insensitive search
         // lets the hot path scan the original haystack without allocating a
@@ -113,21 +114,15 @@ impl NeedleSet {
         // DFAs are about half of the engine's memory (`rules/windows`:
         // ~200 MB resident with DFAs, ~96 MB with contiguous NFAs; the whole
         // corpus: ~261 MB vs ~125 MB) while evaluation throughput over real
-        // Windows events stays within run-to-run noise. Fall back to the
-        // automatic choice if the NFA cannot be built.
-        let automaton = AhoCorasick::builder()
+        // Windows events stays within run-to-run noise. It is searched by
+        // `mark_haystack`'s own loop, so it carries no prefilter. A set whose
+        // NFA cannot be built leaves its rules always evaluated.
+        let automaton = NFA::builder()
             .match_kind(MatchKind::Standard)
             .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .prefilter(false)
             .build(&patterns)
-            .ok()
-            .or_else(|| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .ascii_case_insensitive(true)
-                    .build(&patterns)
-                    .ok()
-            })?;
+            .ok()?;
 
         Some(NeedleSet {
             automaton,
@@ -149,9 +144,40 @@ impl NeedleSet {
         }
     }
 
+    /// Which needles occur is all that counts, not where or how often: one
+    /// pass over the bytes, marking the rules of every needle that ends at a
+    /// match state. The library's overlapping iterator stops and resumes at
+    /// each match and asks its prefilter to skip ahead at the start state; in
+    /// logsift's `sigma` plugin (wasm) that loop cost ~150 instructions per
+    /// byte it stepped, this one ~95 per byte over all of them.
     fn mark_haystack(&self, haystack: &str, out: &mut CandidateSet) {
-        for m in self.automaton.find_overlapping_iter(haystack) {
-            if let Some(rules) = self.pattern_to_rules.get(m.pattern().as_usize()) {
+        let nfa = &self.automaton;
+        let Ok(mut sid) = nfa.start_state(Anchored::No) else {
+            return;
+        };
+        self.mark_state(sid, out);
+        for &byte in haystack.as_bytes() {
+            sid = nfa.next_state(Anchored::No, sid, byte);
+            if nfa.is_special(sid) {
+                if nfa.is_dead(sid) {
+                    return;
+                }
+                self.mark_state(sid, out);
+            }
+        }
+    }
+
+    /// Marks the rules of each needle that ends at `sid`, if it is a match
+    /// state (an NFA's match state lists the needles of the states its failure
+    /// transitions lead to as well).
+    fn mark_state(&self, sid: StateID, out: &mut CandidateSet) {
+        let nfa = &self.automaton;
+        if !nfa.is_match(sid) {
+            return;
+        }
+        for i in 0..nfa.match_len(sid) {
+            let pattern = nfa.match_pattern(sid, i);
+            if let Some(rules) = self.pattern_to_rules.get(pattern.as_usize()) {
                 out.extend(rules);
             }
         }
@@ -696,6 +722,35 @@ detection:
         assert_eq!(candidates(&index, &json!({"EventType": "LOGIN"})), vec![0]);
         assert!(candidates(&index, &json!({"EventType": "logout"})).is_empty());
         assert!(candidates(&index, &json!({"Other": "login"})).is_empty());
+    }
+
+    /// Every needle found, whatever other needle it lies in or overlaps,
+    /// case-insensitively, and nothing that does not occur.
+    #[test]
+    fn needle_set_marks_every_needle_that_occurs() {
+        let needles: HashMap<String, Vec<usize>> = [
+            ("\\windows\\", 0),
+            ("windows", 1),
+            ("dow", 2),
+            ("s\\sys", 3),
+            ("system32\\cmd.exe", 4),
+            ("powershell", 5),
+            ("ä", 6),
+        ]
+        .into_iter()
+        .map(|(needle, rule)| (needle.to_owned(), vec![rule]))
+        .collect();
+        let set = NeedleSet::build(needles).unwrap();
+        let marked = |haystack: &str| {
+            let mut out = CandidateSet::new(7);
+            set.mark(haystack, &mut out);
+            out.finish()
+        };
+        assert_eq!(marked("C:\\WINDOWS\\System32\\cmd.exe"), vec![0, 1, 2, 3, 4]);
+        assert_eq!(marked("window"), vec![2]);
+        assert_eq!(marked("Ärger in Windows"), vec![1, 2, 6]);
+        assert!(marked("").is_empty());
+        assert!(marked("C:\\Program Files\\app.exe").is_empty());
     }
 
     #[test]
