@@ -746,7 +746,10 @@ detection:
             set.mark(haystack, &mut out);
             out.finish()
         };
-        assert_eq!(marked("C:\\WINDOWS\\System32\\cmd.exe"), vec![0, 1, 2, 3, 4]);
+        assert_eq!(
+            marked("C:\\WINDOWS\\System32\\cmd.exe"),
+            vec![0, 1, 2, 3, 4]
+        );
         assert_eq!(marked("window"), vec![2]);
         assert_eq!(marked("Ärger in Windows"), vec![1, 2, 6]);
         assert!(marked("").is_empty());
