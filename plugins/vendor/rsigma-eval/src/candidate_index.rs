@@ -30,9 +30,7 @@
 use std::borrow::Cow;
 
 use ahash::{HashMap, HashMapExt};
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, MatchKind};
+use daachorse::{DoubleArrayAhoCorasick, DoubleArrayAhoCorasickBuilder, MatchKind};
 use rsigma_parser::fieldpath::{first_unescaped, unescape_brackets};
 
 use crate::compiler::CompiledRule;
@@ -77,7 +75,8 @@ impl FieldEntry {
 
 /// An Aho-Corasick automaton over a needle set, with each pattern's rules.
 struct NeedleSet {
-    automaton: NFA,
+    /// Pattern `i` carries the value `i`.
+    automaton: DoubleArrayAhoCorasick<u32>,
     pattern_to_rules: Vec<Vec<usize>>,
 }
 
@@ -107,21 +106,15 @@ impl NeedleSet {
         // `Standard` reports every needle that ends at a position, so a
         // needle wholly contained in another still selects its own rules.
         //
-        // Witness needles are stored folded. ASCII case-insensitive search
-        // lets the hot path scan the original haystack without allocating a
-        // lowercase copy; non-ASCII haystacks still fold once before search.
-        // A contiguous NFA rather than a DFA. Over SigmaHQ's corpus the
-        // DFAs are about half of the engine's memory (`rules/windows`:
-        // ~200 MB resident with DFAs, ~96 MB with contiguous NFAs; the whole
-        // corpus: ~261 MB vs ~125 MB) while evaluation throughput over real
-        // Windows events stays within run-to-run noise. It is searched by
-        // `mark_haystack`'s own loop, so it carries no prefilter. A set whose
-        // NFA cannot be built leaves its rules always evaluated.
-        let automaton = NFA::builder()
+        // Witness needles are stored folded, and `mark` searches a folded
+        // haystack. A double-array automaton (daachorse) rather than one of
+        // `aho-corasick`'s: over SigmaHQ's rules its search took a third of
+        // the instructions of a contiguous NFA's in logsift's `sigma` plugin,
+        // in less memory; a DFA would double the engine's. A set whose
+        // automaton cannot be built leaves its rules always evaluated.
+        let automaton = DoubleArrayAhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .prefilter(false)
-            .build(&patterns)
+            .build_with_values(patterns.iter().zip(0u32..))
             .ok()?;
 
         Some(NeedleSet {
@@ -132,52 +125,29 @@ impl NeedleSet {
 
     /// Mark rules whose needles occur in `haystack`.
     ///
-    /// ASCII haystacks are searched in place (automaton is ASCII
-    /// case-insensitive). Non-ASCII haystacks are Unicode-folded once so
-    /// already-folded Unicode needles still match.
+    /// The search is exact, over the haystack folded as the needles are: an
+    /// ASCII haystack lowercased into the set's scratch buffer (none is made
+    /// when it has no uppercase letter), any other folded once in full.
     fn mark(&self, haystack: &str, out: &mut CandidateSet) {
-        if haystack.is_ascii() {
-            self.mark_haystack(haystack, out);
-        } else {
+        if !haystack.is_ascii() {
             let folded = ascii_lowercase_cow(haystack);
-            self.mark_haystack(folded.as_ref(), out);
+            self.mark_haystack(folded.as_bytes(), out);
+        } else if !haystack.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.mark_haystack(haystack.as_bytes(), out);
+        } else {
+            let mut folded = std::mem::take(&mut out.folded);
+            folded.clear();
+            folded.extend_from_slice(haystack.as_bytes());
+            folded.make_ascii_lowercase();
+            self.mark_haystack(&folded, out);
+            out.folded = folded;
         }
     }
 
-    /// Which needles occur is all that counts, not where or how often: one
-    /// pass over the bytes, marking the rules of every needle that ends at a
-    /// match state. The library's overlapping iterator stops and resumes at
-    /// each match and asks its prefilter to skip ahead at the start state; in
-    /// logsift's `sigma` plugin (wasm) that loop cost ~150 instructions per
-    /// byte it stepped, this one ~95 per byte over all of them.
-    fn mark_haystack(&self, haystack: &str, out: &mut CandidateSet) {
-        let nfa = &self.automaton;
-        let Ok(mut sid) = nfa.start_state(Anchored::No) else {
-            return;
-        };
-        self.mark_state(sid, out);
-        for &byte in haystack.as_bytes() {
-            sid = nfa.next_state(Anchored::No, sid, byte);
-            if nfa.is_special(sid) {
-                if nfa.is_dead(sid) {
-                    return;
-                }
-                self.mark_state(sid, out);
-            }
-        }
-    }
-
-    /// Marks the rules of each needle that ends at `sid`, if it is a match
-    /// state (an NFA's match state lists the needles of the states its failure
-    /// transitions lead to as well).
-    fn mark_state(&self, sid: StateID, out: &mut CandidateSet) {
-        let nfa = &self.automaton;
-        if !nfa.is_match(sid) {
-            return;
-        }
-        for i in 0..nfa.match_len(sid) {
-            let pattern = nfa.match_pattern(sid, i);
-            if let Some(rules) = self.pattern_to_rules.get(pattern.as_usize()) {
+    /// Which needles occur is all that counts, not where or how often.
+    fn mark_haystack(&self, haystack: &[u8], out: &mut CandidateSet) {
+        for m in self.automaton.find_overlapping_iter(haystack) {
+            if let Some(rules) = self.pattern_to_rules.get(m.value() as usize) {
                 out.extend(rules);
             }
         }
@@ -196,6 +166,8 @@ fn rules_of(needle_to_rules: &HashMap<String, Vec<usize>>) -> Vec<usize> {
 struct CandidateSet {
     seen: Vec<bool>,
     out: Vec<usize>,
+    /// A haystack lowercased for [`NeedleSet::mark`], reused across fields.
+    folded: Vec<u8>,
 }
 
 impl CandidateSet {
@@ -203,6 +175,7 @@ impl CandidateSet {
         CandidateSet {
             seen: vec![false; rule_count],
             out: Vec::new(),
+            folded: Vec::new(),
         }
     }
 
@@ -571,10 +544,9 @@ impl CandidateIndex {
                     set.extend(rules);
                 }
                 if let Some(needles) = needles {
-                    needles.mark_haystack(folded.as_ref(), set);
+                    needles.mark_haystack(folded.as_bytes(), set);
                 }
             } else if let Some(needles) = needles {
-                // Substring-only: ASCII case-insensitive AC scans in place.
                 needles.mark(projection, set);
             }
         });
