@@ -12,13 +12,19 @@
 //! candidate index probes only the indexed fields the event has rather than every field any
 //! rule names: hundreds of lookups per event fewer over the SigmaHQ corpus.
 //!
+//! Fields are looked up in the event's list for the first few reads of an event, then
+//! through a map of its names made once: rsigma reads a field for each indexed field the
+//! event has and for each field of each rule it evaluates: ~35 reads of a 40-field Windows
+//! event with the Windows and Linux rules, whose scans were 4 % of the json + sigma chain's
+//! instructions. With the map the chain does 1.5 % fewer (making it costs ~100 per field).
+//!
 //! The texts keywords search are gathered once per event (numbers and timestamps written
 //! out once, not per rule), and lowercased once when a case-insensitive keyword rule first
 //! asks: every keyword rule of the set then compares against the same lowercased texts
 //! instead of lowercasing (and allocating) each value again for itself.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::{BTreeMap, HashMap};
 
 use logsift_sdk::{Event, Value};
@@ -49,6 +55,9 @@ impl FieldMapping {
     }
 }
 
+/// Reads of an event's fields after which they are looked up through a map of its names.
+const READS_BEFORE_MAP: u32 = 8;
+
 /// A read-only view of one event under a field mapping.
 pub struct SigmaView<'e, 'a> {
     event: &'e Event<'a>,
@@ -57,12 +66,38 @@ pub struct SigmaView<'e, 'a> {
     texts: OnceCell<Vec<Cow<'e, str>>>,
     /// Each of `texts` lowercased, `None` where it is already: made on first use.
     lowered: OnceCell<Vec<Option<String>>>,
+    /// Fields read so far.
+    reads: Cell<u32>,
+    /// Each name's (first) field, made once `reads` passes [`READS_BEFORE_MAP`].
+    by_name: OnceCell<rustc_hash::FxHashMap<&'e str, &'e Value<'a>>>,
 }
 
 impl<'e, 'a> SigmaView<'e, 'a> {
     /// A view of `event`; names absent from `mapping` are looked up as they are.
     pub fn new(event: &'e Event<'a>, mapping: &'e FieldMapping) -> Self {
-        SigmaView { event, mapping, texts: OnceCell::new(), lowered: OnceCell::new() }
+        SigmaView { event, mapping, texts: OnceCell::new(), lowered: OnceCell::new(), reads: Cell::new(0), by_name: OnceCell::new() }
+    }
+
+    /// The event's (first) field of `name`, as [`Event::get`] reads it.
+    fn field(&self, name: &str) -> Option<&'e Value<'a>> {
+        let event: &'e Event<'a> = self.event;
+        let reads = self.reads.get();
+        if reads < READS_BEFORE_MAP {
+            self.reads.set(reads + 1);
+            return event.get(name);
+        }
+        let by_name = self.by_name.get_or_init(|| {
+            // Fx: a multiply per eight bytes of a name. (ahash's fallback, without AES on
+            // wasm32, multiplies 64 by 64 into 128 bits, which wasm has no instruction for:
+            // the map then cost more than the scans it saves.)
+            let fields = event.fields();
+            let mut by_name = rustc_hash::FxHashMap::with_capacity_and_hasher(fields.size_hint().0, Default::default());
+            for (name, value) in fields {
+                by_name.entry(name).or_insert(value);
+            }
+            by_name
+        });
+        by_name.get(name).copied()
     }
 
     /// The texts keywords search: each value's, an array's items each.
@@ -117,7 +152,7 @@ fn text<'v>(value: &'v Value<'_>, out: &mut dyn FnMut(Cow<'v, str>)) {
 
 impl rsigma_eval::Event for SigmaView<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        self.event.get(self.mapping.event_name(path)).map(to_sigma)
+        self.field(self.mapping.event_name(path)).map(to_sigma)
     }
 
     /// Every name `get_field` answers for: each field's own name (the event's fields are
@@ -152,5 +187,37 @@ impl rsigma_eval::Event for SigmaView<'_, '_> {
     fn to_json(&self) -> serde_json::Value {
         let fields = self.event.fields().map(|(name, value)| (name.to_owned(), serde_json::Value::String(value.to_string())));
         serde_json::Value::Object(fields.collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsigma_eval::Event as _;
+
+    /// Past the reads that scan the list, fields come from the map of names: the same values
+    /// (mapped names included), and nothing for a name the event lacks.
+    #[test]
+    fn reads_through_the_map_find_what_reads_through_the_list_do() {
+        let mut event = Event::new();
+        for i in 0..40 {
+            event.set(format!("Field{i}"), format!("value {i}"));
+        }
+        event.set("process.executable", "C:\\Windows\\System32\\cmd.exe");
+        let mapping = FieldMapping::new(BTreeMap::from([("Image".to_owned(), "process.executable".to_owned())]));
+        let view = SigmaView::new(&event, &mapping);
+        let read = |name: &str| match view.get_field(name) {
+            Some(EventValue::Str(s)) => Some(s.into_owned()),
+            None => None,
+            other => panic!("{name}: {other:?}"),
+        };
+        for round in 0..3 {
+            for i in 0..40 {
+                assert_eq!(read(&format!("Field{i}")).as_deref(), Some(format!("value {i}").as_str()), "round {round}");
+            }
+            assert_eq!(read("Image").as_deref(), Some("C:\\Windows\\System32\\cmd.exe"));
+            assert_eq!(read("Missing"), None);
+        }
+        assert!(view.by_name.get().is_some(), "the map was made");
     }
 }
