@@ -1,8 +1,9 @@
 //! The event's reads, writes and encoding against the batch format.
 
-use logsift_event::{Batch, EventWriter};
+use logsift_event::{Batch, EventWriter, ORIGINAL};
 
 use super::*;
+use crate::Outcome;
 
 /// One encoded event with these fields.
 fn encoded(fields: &[(&str, Value<'_>)]) -> Vec<u8> {
