@@ -9,14 +9,19 @@
 //! so an event nobody described meets every rule.
 //!
 //! Each field the conditions name is read from the event once per event (a few fields:
-//! `Channel`, `EventID`, …), not once per condition of each entry.
+//! `Channel`, `EventID`, …) and looked up among the values the entries accept, which gives
+//! the entries it satisfies as a bit set: no entry's values are compared one by one. The
+//! logsources a set of entries gives are built once and kept for the next event of that
+//! kind.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use logsift_sdk::Event;
+use logsift_sdk::{Event, Value};
 use rsigma_parser::LogSource;
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
+use smallvec::SmallVec;
 
 /// A logsource's dimensions.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -49,80 +54,215 @@ fn text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// A field (its index in [`Router::fields`]) and the values (lowercase) one of which it
-/// must have.
-type Condition = (usize, Vec<String>);
+/// A set of routing entries, one bit per entry, in order.
+type Routes = Box<[u64]>;
 
-/// Routing entries with their accepted values prepared for matching.
+/// Sets of entries kept with the logsources they give: enough for every combination of
+/// `Channel` and `EventID` a real configuration routes, while a configuration whose
+/// values combine into more costs the sets past this a computation per event, not memory.
+const MEMO_LIMIT: usize = 4096;
+
+/// One field the conditions read: which entries put a condition on it, and for each value
+/// one of them accepts (lowercase), which entries accept it.
+struct FieldRoutes {
+    name: String,
+    conditioned: Routes,
+    by_text: FxHashMap<String, Routes>,
+    /// The entries accepting an integer, under its number: an `EventID` read as an
+    /// integer is looked up without being written out as text.
+    by_int: FxHashMap<i64, Routes>,
+}
+
+/// Routing entries compiled for matching: an event's fields are read once each and looked
+/// up, rather than compared with every value of every entry.
 pub struct Router {
-    /// The fields the conditions read, each once.
-    fields: Vec<String>,
-    routes: Vec<(Vec<Condition>, Dimensions)>,
+    fields: Vec<FieldRoutes>,
+    dimensions: Vec<Dimensions>,
+    /// The logsources of each set of entries that held for an event so far (up to
+    /// [`MEMO_LIMIT`] sets).
+    memo: FxHashMap<Routes, Vec<LogSource>>,
 }
 
 impl Router {
     /// Prepares `routes`; a condition value that is neither text, a number, a boolean nor a
     /// list of those is an error naming the field.
     pub fn new(routes: Vec<Route>) -> Result<Self, String> {
-        let mut fields: Vec<String> = Vec::new();
-        let mut prepared = Vec::new();
-        for route in routes {
-            let mut conditions = Vec::new();
+        let words = routes.len().div_ceil(64);
+        let mut fields: Vec<FieldRoutes> = Vec::new();
+        let mut dimensions = Vec::with_capacity(routes.len());
+        for (at, route) in routes.into_iter().enumerate() {
+            let (word, bit) = (at / 64, 1u64 << (at % 64));
             for (field, value) in route.when {
                 let values: Option<Vec<String>> = match &value {
                     serde_json::Value::Array(items) => items.iter().map(text).collect(),
                     other => text(other).map(|t| vec![t]),
                 };
                 let values = values.ok_or_else(|| format!("logsources: the condition on {field:?} must be a value or a list of values"))?;
-                let at = fields.iter().position(|f| *f == field).unwrap_or_else(|| {
-                    fields.push(field);
+                let index = fields.iter().position(|f| f.name == field).unwrap_or_else(|| {
+                    let empty = || vec![0; words].into_boxed_slice();
+                    fields.push(FieldRoutes {
+                        name: field,
+                        conditioned: empty(),
+                        by_text: FxHashMap::default(),
+                        by_int: FxHashMap::default(),
+                    });
                     fields.len() - 1
                 });
-                conditions.push((at, values.into_iter().map(|v| v.to_lowercase()).collect()));
+                let routes = &mut fields[index];
+                routes.conditioned[word] |= bit;
+                for value in values {
+                    let value = value.to_lowercase();
+                    if let Ok(number) = value.parse::<i64>()
+                        && number.to_string() == value
+                    {
+                        routes.by_int.entry(number).or_insert_with(|| vec![0; words].into_boxed_slice())[word] |= bit;
+                    }
+                    routes.by_text.entry(value).or_insert_with(|| vec![0; words].into_boxed_slice())[word] |= bit;
+                }
             }
-            prepared.push((conditions, route.logsource));
+            dimensions.push(route.logsource);
         }
-        Ok(Router { fields, routes: prepared })
+        Ok(Router { fields, dimensions, memo: FxHashMap::default() })
     }
 
     /// Whether any routing is configured.
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
+        self.dimensions.is_empty()
     }
 
     /// The event's logsources: one per category it has (one without a category if none).
-    pub fn route(&self, event: &Event<'_>) -> Vec<LogSource> {
-        let texts: Vec<Option<Cow<'_, str>>> = self
-            .fields
-            .iter()
-            .map(|field| {
-                event.get(field).map(|v| match v.as_str() {
-                    Some(s) => rsigma_eval::matcher::ascii_lowercase_cow(s),
-                    None => Cow::Owned(v.to_string().to_lowercase()),
-                })
-            })
-            .collect();
-        let mut base = LogSource::default();
-        let mut categories: Vec<&str> = Vec::new();
-        for (conditions, dims) in &self.routes {
-            let holds = conditions.iter().all(|(at, values)| texts[*at].as_deref().is_some_and(|t| values.iter().any(|v| v == t)));
-            if holds {
-                fill(&mut base.product, &dims.product);
-                fill(&mut base.service, &dims.service);
-                if let Some(c) = dims.category.as_deref().filter(|c| !categories.contains(c)) {
-                    categories.push(c);
-                }
+    pub fn route(&mut self, event: &Event<'_>) -> Cow<'_, [LogSource]> {
+        let mut held: SmallVec<[u64; 4]> = SmallVec::from_elem(u64::MAX, self.dimensions.len().div_ceil(64));
+        for field in &self.fields {
+            let accepted = event.get(&field.name).and_then(|value| match value {
+                Value::Str(s) => field.by_text.get(rsigma_eval::matcher::ascii_lowercase_cow(s).as_ref()),
+                Value::Int(n) => field.by_int.get(n),
+                other => field.by_text.get(&other.to_string().to_lowercase()),
+            });
+            for (at, word) in held.iter_mut().enumerate() {
+                *word &= !field.conditioned[at] | accepted.map_or(0, |routes| routes[at]);
             }
         }
-        if categories.is_empty() {
-            return vec![base];
+        if self.memo.contains_key(held.as_slice()) {
+            return Cow::Borrowed(&self.memo[held.as_slice()]);
         }
-        categories.into_iter().map(|c| LogSource { category: Some(c.to_owned()), ..base.clone() }).collect()
+        let logsources = logsources(&self.dimensions, &held);
+        if self.memo.len() >= MEMO_LIMIT {
+            return Cow::Owned(logsources);
+        }
+        Cow::Borrowed(self.memo.entry(held.as_slice().into()).or_insert(logsources))
     }
+}
+
+/// The logsources an event has when the entries in `held` hold for it: the first of them to
+/// name a product or a service sets it, and each category they name gives one logsource.
+fn logsources(dimensions: &[Dimensions], held: &[u64]) -> Vec<LogSource> {
+    let mut base = LogSource::default();
+    let mut categories: Vec<&str> = Vec::new();
+    let holding = dimensions.iter().enumerate().filter(|(at, _)| held[at / 64] & 1 << (at % 64) != 0);
+    for (_, dims) in holding {
+        fill(&mut base.product, &dims.product);
+        fill(&mut base.service, &dims.service);
+        if let Some(c) = dims.category.as_deref().filter(|c| !categories.contains(c)) {
+            categories.push(c);
+        }
+    }
+    if categories.is_empty() {
+        return vec![base];
+    }
+    categories.into_iter().map(|c| LogSource { category: Some(c.to_owned()), ..base.clone() }).collect()
 }
 
 fn fill(slot: &mut Option<String>, value: &Option<String>) {
     if slot.is_none() {
         slot.clone_from(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(when: serde_json::Value, product: &str, category: Option<&str>, service: Option<&str>) -> Route {
+        Route {
+            when: serde_json::from_value(when).expect("conditions"),
+            logsource: Dimensions { product: Some(product.into()), category: category.map(Into::into), service: service.map(Into::into) },
+        }
+    }
+
+    fn categories(logsources: &[LogSource]) -> Vec<Option<&str>> {
+        logsources.iter().map(|ls| ls.category.as_deref()).collect()
+    }
+
+    /// Seventy entries, so that the ones that matter sit in both words of the bit sets: an
+    /// integer and its text, a list, other case, a missing field and a value no entry names
+    /// each route as comparing them one by one would, and the second event of a kind gets
+    /// what the first got.
+    #[test]
+    fn entries_hold_as_their_conditions_say_in_either_word_of_the_set() {
+        let mut routes: Vec<Route> = (0..64)
+            .map(|i| route(serde_json::json!({"Channel": format!("filler-{i}"), "EventID": i}), "filler", Some("filler"), None))
+            .collect();
+        routes.push(route(
+            serde_json::json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 13}),
+            "windows",
+            Some("registry_set"),
+            Some("sysmon"),
+        ));
+        routes.push(route(
+            serde_json::json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": [12, 13, 14]}),
+            "windows",
+            Some("registry_event"),
+            Some("sysmon"),
+        ));
+        routes.push(route(
+            serde_json::json!({"Channel": "Security", "EventID": "4688"}),
+            "windows",
+            Some("process_creation"),
+            Some("security"),
+        ));
+        routes.push(route(serde_json::json!({"Channel": "Security"}), "windows", None, Some("security")));
+        routes.insert(0, route(serde_json::json!({"Channel": "Microsoft-Windows-Sysmon/Operational"}), "windows", None, Some("sysmon")));
+        let mut router = Router::new(routes).expect("routes");
+
+        let mut sysmon = Event::new();
+        sysmon.set("Channel", "microsoft-windows-sysmon/OPERATIONAL");
+        sysmon.set("EventID", 13i64);
+        for _ in 0..2 {
+            let routed = router.route(&sysmon);
+            assert_eq!(categories(&routed), [Some("registry_set"), Some("registry_event")]);
+            assert!(routed.iter().all(|ls| ls.service.as_deref() == Some("sysmon") && ls.product.as_deref() == Some("windows")));
+        }
+
+        let mut creation = Event::new();
+        creation.set("Channel", "Security");
+        creation.set("EventID", "4688");
+        assert_eq!(categories(&router.route(&creation)), [Some("process_creation")]);
+        creation.set("EventID", 4688i64);
+        assert_eq!(categories(&router.route(&creation)), [Some("process_creation")]);
+
+        let mut logon = Event::new();
+        logon.set("Channel", "Security");
+        logon.set("EventID", 4624i64);
+        let routed = router.route(&logon);
+        assert_eq!(categories(&routed), [None]);
+        assert_eq!(routed[0].service.as_deref(), Some("security"));
+
+        let mut filler = Event::new();
+        filler.set("Channel", "filler-7");
+        filler.set("EventID", 7i64);
+        assert_eq!(categories(&router.route(&filler)), [Some("filler")]);
+        filler.set("EventID", 8i64);
+        let nothing = router.route(&filler);
+        assert_eq!((categories(&nothing), nothing[0].product.as_deref()), (vec![None], None));
+
+        let unnamed = Event::new();
+        assert_eq!(categories(&router.route(&unnamed)), [None]);
+    }
+
+    #[test]
+    fn a_condition_that_is_not_a_value_is_refused_with_its_field() {
+        let error = Router::new(vec![route(serde_json::json!({"Channel": {"nested": 1}}), "windows", None, None)]).err().expect("refused");
+        assert!(error.contains("\"Channel\""), "{error}");
     }
 }
