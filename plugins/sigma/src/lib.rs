@@ -110,8 +110,9 @@ impl Plugin for Sigma {
         let results = if self.router.is_empty() {
             self.rules.engine.evaluate(&view)
         } else {
-            // Each rule whose logsource conflicts with none of the event's, evaluated once.
-            self.rules.engine.evaluate_pruned_any(&view, &self.router.route(event))
+            // Each rule whose logsource conflicts with none of the event's, evaluated once. The
+            // rules read the event many times: routing reads it through the map of its names.
+            self.rules.engine.evaluate_pruned_any(&view, &self.router.route(|name| view.mapped_field(name)))
         };
         let results = match &mut self.correlator {
             Some(correlator) => correlator.process(event, &view, results),

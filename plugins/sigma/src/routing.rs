@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use logsift_sdk::{Event, Value};
+use logsift_sdk::Value;
 use rsigma_parser::LogSource;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -130,11 +130,12 @@ impl Router {
         self.dimensions.is_empty()
     }
 
-    /// The event's logsources: one per category it has (one without a category if none).
-    pub fn route(&mut self, event: &Event<'_>) -> Cow<'_, [LogSource]> {
+    /// The logsources of the event whose fields `read` gives by name: one per category it
+    /// has (one without a category if none).
+    pub fn route<'v>(&mut self, read: impl Fn(&str) -> Option<&'v Value<'v>>) -> Cow<'_, [LogSource]> {
         let mut held: SmallVec<[u64; 4]> = SmallVec::from_elem(u64::MAX, self.dimensions.len().div_ceil(64));
         for field in &self.fields {
-            let accepted = event.get(&field.name).and_then(|value| match value {
+            let accepted = read(&field.name).and_then(|value| match value {
                 Value::Str(s) => field.by_text.get(rsigma_eval::matcher::ascii_lowercase_cow(s).as_ref()),
                 Value::Int(n) => field.by_int.get(n),
                 other => field.by_text.get(&other.to_string().to_lowercase()),
@@ -182,6 +183,7 @@ fn fill(slot: &mut Option<String>, value: &Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logsift_sdk::Event;
 
     fn route(when: serde_json::Value, product: &str, category: Option<&str>, service: Option<&str>) -> Route {
         Route {
@@ -229,7 +231,7 @@ mod tests {
         sysmon.set("Channel", "microsoft-windows-sysmon/OPERATIONAL");
         sysmon.set("EventID", 13i64);
         for _ in 0..2 {
-            let routed = router.route(&sysmon);
+            let routed = router.route(|name| sysmon.get(name));
             assert_eq!(categories(&routed), [Some("registry_set"), Some("registry_event")]);
             assert!(routed.iter().all(|ls| ls.service.as_deref() == Some("sysmon") && ls.product.as_deref() == Some("windows")));
         }
@@ -237,27 +239,27 @@ mod tests {
         let mut creation = Event::new();
         creation.set("Channel", "Security");
         creation.set("EventID", "4688");
-        assert_eq!(categories(&router.route(&creation)), [Some("process_creation")]);
+        assert_eq!(categories(&router.route(|name| creation.get(name))), [Some("process_creation")]);
         creation.set("EventID", 4688i64);
-        assert_eq!(categories(&router.route(&creation)), [Some("process_creation")]);
+        assert_eq!(categories(&router.route(|name| creation.get(name))), [Some("process_creation")]);
 
         let mut logon = Event::new();
         logon.set("Channel", "Security");
         logon.set("EventID", 4624i64);
-        let routed = router.route(&logon);
+        let routed = router.route(|name| logon.get(name));
         assert_eq!(categories(&routed), [None]);
         assert_eq!(routed[0].service.as_deref(), Some("security"));
 
         let mut filler = Event::new();
         filler.set("Channel", "filler-7");
         filler.set("EventID", 7i64);
-        assert_eq!(categories(&router.route(&filler)), [Some("filler")]);
+        assert_eq!(categories(&router.route(|name| filler.get(name))), [Some("filler")]);
         filler.set("EventID", 8i64);
-        let nothing = router.route(&filler);
+        let nothing = router.route(|name| filler.get(name));
         assert_eq!((categories(&nothing), nothing[0].product.as_deref()), (vec![None], None));
 
         let unnamed = Event::new();
-        assert_eq!(categories(&router.route(&unnamed)), [None]);
+        assert_eq!(categories(&router.route(|name| unnamed.get(name))), [None]);
     }
 
     #[test]

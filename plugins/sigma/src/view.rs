@@ -80,12 +80,18 @@ impl<'e, 'a> SigmaView<'e, 'a> {
 
     /// The event's (first) field of `name`, as [`Event::get`] reads it.
     fn field(&self, name: &str) -> Option<&'e Value<'a>> {
-        let event: &'e Event<'a> = self.event;
         let reads = self.reads.get();
         if reads < READS_BEFORE_MAP {
             self.reads.set(reads + 1);
-            return event.get(name);
+            return self.event.get(name);
         }
+        self.mapped_field(name)
+    }
+
+    /// [`field`](Self::field) through the map of names, made now if it is not yet: for a
+    /// reader that knows the event will be read many times (routing, ahead of the rules).
+    pub fn mapped_field(&self, name: &str) -> Option<&'e Value<'a>> {
+        let event: &'e Event<'a> = self.event;
         let by_name = self.by_name.get_or_init(|| {
             // Fx: a multiply per eight bytes of a name. (ahash's fallback, without AES on
             // wasm32, multiplies 64 by 64 into 128 bits, which wasm has no instruction for:

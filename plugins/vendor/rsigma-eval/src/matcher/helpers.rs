@@ -40,11 +40,8 @@ pub fn ascii_lowercase_cow(s: &str) -> Cow<'_, str> {
 ///
 /// The same result as `str::to_lowercase`: that differs from folding each
 /// character alone only for a capital sigma, whose lowercase depends on its
-/// neighbours, and a string holding one is left to it.
+/// neighbours: a string found to hold one is left to it.
 pub fn to_lowercase_mostly_ascii(s: &str) -> String {
-    if s.contains('Σ') {
-        return s.to_lowercase();
-    }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     loop {
@@ -56,6 +53,9 @@ pub fn to_lowercase_mostly_ascii(s: &str) -> String {
         let Some(c) = chars.next() else {
             return out;
         };
+        if c == 'Σ' {
+            return s.to_lowercase();
+        }
         out.extend(c.to_lowercase());
         rest = chars.as_str();
     }
