@@ -152,8 +152,30 @@ fn hostile_json() -> Vec<String> {
     ]
 }
 
+/// Records aimed at logsource routing: the fields it reads, huge, in other case, or of
+/// another type than the routes name. Each is a well-formed event that meets no rule.
+fn hostile_to_routing() -> Vec<String> {
+    vec![
+        json!({"EventID": 1, "Channel": "MICROSOFT-WINDOWS-SYSMON/OPERATIONAL".repeat(80_000)}).to_string(),
+        json!({"EventID": "1".repeat(1 << 20), "Channel": "Microsoft-Windows-Sysmon/Operational"}).to_string(),
+        json!({"EventID": [1, 4688, true, null], "Channel": ["Security", "Microsoft-Windows-Sysmon/Operational"]}).to_string(),
+        json!({"EventID": i64::MIN, "Channel": {"nested": "Security"}}).to_string(),
+    ]
+}
+
 #[test]
 fn hostile_json_in_front_of_windows_telemetry_leaves_the_sigma_rules_firing() {
+    // Unrouted, and routed by logsource, where the router reads the hostile records too.
+    let routes = "[[pipeline.settings.logsources]]\nwhen = { Channel = \"Microsoft-Windows-Sysmon/Operational\", EventID = 1 }\n\
+                  logsource = { product = \"windows\", category = \"process_creation\", service = \"sysmon\" }\n\
+                  [[pipeline.settings.logsources]]\nwhen = { Channel = \"Security\", EventID = [4688, \"4688\"] }\n\
+                  logsource = { product = \"windows\", category = \"process_creation\", service = \"security\" }\n";
+    for (settings, more_hostile) in [("", Vec::new()), (routes, hostile_to_routing())] {
+        hostile_records_leave_the_sigma_rules_firing(settings, more_hostile);
+    }
+}
+
+fn hostile_records_leave_the_sigma_rules_firing(sigma_settings: &str, more_hostile: Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("rules")).expect("rules");
     std::fs::write(dir.path().join("rules/comsvcs.yml"), COMSVCS_RULE).expect("rule");
@@ -161,7 +183,9 @@ fn hostile_json_in_front_of_windows_telemetry_leaves_the_sigma_rules_firing() {
     // Records up to 8 MiB reach the parser whole, so its own bounds are what holds.
     std::fs::write(
         &config,
-        "[limits]\nmax_record_bytes = 8388608\n[[pipeline]]\nplugin = \"json\"\n[[pipeline]]\nplugin = \"sigma\"\nrules = [\"rules\"]\n",
+        format!(
+            "[limits]\nmax_record_bytes = 8388608\n[[pipeline]]\nplugin = \"json\"\n[[pipeline]]\nplugin = \"sigma\"\nrules = [\"rules\"]\n{sigma_settings}"
+        ),
     )
     .expect("config");
     let clean = windows_events();
@@ -169,7 +193,7 @@ fn hostile_json_in_front_of_windows_telemetry_leaves_the_sigma_rules_firing() {
     let expected = detections(&clean_out);
     assert_eq!(expected.values().sum::<usize>(), 10, "the clean telemetry's LSASS dumps");
 
-    let hostile: Vec<String> = hostile_json().into_iter().chain(clean.iter().cloned()).collect();
+    let hostile: Vec<String> = hostile_json().into_iter().chain(more_hostile).chain(clean.iter().cloned()).collect();
     let (summary, out) = run(&config, &hostile, dir.path());
     assert_eq!(detections(&out), expected, "exactly the clean records' alerts");
     assert_every_line_comes_out(&out, hostile.len());
