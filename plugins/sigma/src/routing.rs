@@ -88,6 +88,7 @@ impl Router {
     /// list of those is an error naming the field.
     pub fn new(routes: Vec<Route>) -> Result<Self, String> {
         let words = routes.len().div_ceil(64);
+        let no_routes = || -> Routes { vec![0; words].into_boxed_slice() };
         let mut fields: Vec<FieldRoutes> = Vec::new();
         let mut dimensions = Vec::with_capacity(routes.len());
         for (at, route) in routes.into_iter().enumerate() {
@@ -99,10 +100,9 @@ impl Router {
                 };
                 let values = values.ok_or_else(|| format!("logsources: the condition on {field:?} must be a value or a list of values"))?;
                 let index = fields.iter().position(|f| f.name == field).unwrap_or_else(|| {
-                    let empty = || vec![0; words].into_boxed_slice();
                     fields.push(FieldRoutes {
                         name: field,
-                        conditioned: empty(),
+                        conditioned: no_routes(),
                         by_text: FxHashMap::default(),
                         by_int: FxHashMap::default(),
                     });
@@ -115,9 +115,9 @@ impl Router {
                     if let Ok(number) = value.parse::<i64>()
                         && number.to_string() == value
                     {
-                        routes.by_int.entry(number).or_insert_with(|| vec![0; words].into_boxed_slice())[word] |= bit;
+                        routes.by_int.entry(number).or_insert_with(no_routes)[word] |= bit;
                     }
-                    routes.by_text.entry(value).or_insert_with(|| vec![0; words].into_boxed_slice())[word] |= bit;
+                    routes.by_text.entry(value).or_insert_with(no_routes)[word] |= bit;
                 }
             }
             dimensions.push(route.logsource);
