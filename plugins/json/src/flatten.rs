@@ -1,8 +1,8 @@
 //! One pass over a JSON object that writes its leaves as dotted fields:
 //! `{"source":{"ip":"1.2.3.4"},"a.b":1}` → `source.ip`, `a.b`.
 //!
-//! Promise: the line is read once, by serde_json, straight into fields: no intermediate
-//! `serde_json::Value`. Top-level names and string values without escapes borrow from the
+//! Promise: the line is read once, straight into fields (by the [`direct`] reader, or by
+//! serde_json for the lines it declines): no intermediate `serde_json::Value`. Top-level names and string values without escapes borrow from the
 //! line; only nested names (`source` + `.` + `ip`) and unescaped strings are built. Numbers
 //! are typed by [`number`](crate::number), `null` is `Null`; arrays are handled by [`array`](crate::array); empty objects leave no field. A JSON
 //! `event.original` is skipped, so the raw line is never overwritten. Each name is written
@@ -17,6 +17,7 @@ use logsift_sdk::{NameLengths, ORIGINAL, Value};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::array;
+use crate::direct;
 use crate::number;
 use crate::settings::JsonConfig;
 use crate::typed;
@@ -24,15 +25,24 @@ use crate::typed;
 /// Fields in the order the object lists them.
 pub(crate) type Fields<'t> = Vec<(Cow<'t, str>, Value<'t>)>;
 
-/// Flattens one line, which must hold exactly one JSON object. The error is serde_json's,
-/// with its line and column.
+/// Flattens one line, which must hold exactly one JSON object: by the [`direct`] reader when
+/// it takes the line, else by serde_json. The error is serde_json's, with its line and column.
 pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig, room: usize) -> Result<Fields<'t>, String> {
     let mut fields = Vec::with_capacity(room);
-    let mut de = serde_json::Deserializer::from_str(line);
-    let root = Object { prefix: None, depth: 1, out: &mut fields, config, typed_lengths: typed::lengths(config) };
-    (&mut de).deserialize_map(root).and_then(|()| de.end()).map_err(|e| format!("json: {e}"))?;
+    if !direct::read(line, config, &mut fields) {
+        fields.clear();
+        through_serde(line, config, &mut fields)?;
+    }
     dedupe(&mut fields);
     Ok(fields)
+}
+
+/// Writes the members of the line's object into `out` through serde_json (names not yet
+/// made unique).
+pub(crate) fn through_serde<'t>(line: &'t str, config: &JsonConfig, out: &mut Fields<'t>) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let root = Object { prefix: None, depth: 1, out, config, typed_lengths: typed::lengths(config) };
+    (&mut de).deserialize_map(root).and_then(|()| de.end()).map_err(|e| format!("json: {e}"))
 }
 
 /// Bits of a name's [`fingerprint`].
@@ -166,12 +176,17 @@ impl<'t> Member<'_, 't> {
         if self.out.len() >= self.config.max_fields {
             return Err(E::custom(format_args!("more than max_fields {} fields", self.config.max_fields)));
         }
-        if self.name != ORIGINAL {
-            let value =
-                if self.typed_lengths.may_hold(self.name.as_bytes()) { typed::convert(self.config, &self.name, value) } else { value };
-            self.out.push((self.name, value));
-        }
+        keep(self.out, self.config, self.typed_lengths, self.name, value);
         Ok(())
+    }
+}
+
+/// Writes a member's value under its full name, typed as `config` says, unless the name is
+/// `event.original`.
+pub(crate) fn keep<'t>(out: &mut Fields<'t>, config: &JsonConfig, typed_lengths: NameLengths, name: Cow<'t, str>, value: Value<'t>) {
+    if name != ORIGINAL {
+        let value = if typed_lengths.may_hold(name.as_bytes()) { typed::convert(config, &name, value) } else { value };
+        out.push((name, value));
     }
 }
 

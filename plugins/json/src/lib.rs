@@ -22,7 +22,8 @@
 //! # Layout
 //! - [`settings`]: `timestamp_fields`, `ip_fields`, `max_depth`, checked by
 //!   [`JsonConfig::build`].
-//! - `flatten`: the one-pass object walk; `array`: arrays; `number`: Int or Float;
+//! - `flatten`: the one-pass object walk through serde_json, tried after `direct`, which
+//!   reads the lines JSON logs mostly are without serde's visitors; `array`: arrays; `number`: Int or Float;
 //!   `typed`: timestamps and IPs (RFC 3339 read by the SDK's `rfc3339`); `winevent`: Windows
 //!   events' names.
 //!
@@ -30,6 +31,7 @@
 //! fields.
 
 mod array;
+mod direct;
 mod flatten;
 mod number;
 pub mod settings;
