@@ -21,15 +21,20 @@ pub(crate) fn read<'t, A: SeqAccess<'t>>(mut seq: A, depth: usize, max_depth: us
     while let Some(item) = seq.next_element_seed(ElemSeed { depth, max_depth })? {
         items.push(item);
     }
+    value_of(items).map_err(de::Error::custom)
+}
+
+/// The value of an array read into `items`: the array, or its JSON text when an object is
+/// inside.
+pub(crate) fn value_of(items: Vec<Elem<'_>>) -> Result<Value<'_>, serde_json::Error> {
     if items.iter().any(Elem::holds_object) {
-        let text = serde_json::to_string(&Items(&items)).map_err(de::Error::custom)?;
-        return Ok(Value::Str(Cow::Owned(text)));
+        return Ok(Value::Str(Cow::Owned(serde_json::to_string(&Items(&items))?)));
     }
     Ok(Value::Array(items.into_iter().map(Elem::into_value).collect()))
 }
 
 /// One element of an array, as read.
-enum Elem<'t> {
+pub(crate) enum Elem<'t> {
     Null,
     Bool(bool),
     Int(i64),
@@ -40,11 +45,14 @@ enum Elem<'t> {
 }
 
 impl<'t> Elem<'t> {
-    /// The element of a number value ([`number`] only makes `Int` or `Float`).
-    fn number(value: Value<'_>) -> Elem<'t> {
+    /// The element of a scalar value (a number, string, boolean or null; anything else, which
+    /// a JSON scalar never reads as, would be null).
+    pub(crate) fn scalar(value: Value<'t>) -> Elem<'t> {
         match value {
             Value::Int(i) => Elem::Int(i),
             Value::Float(f) => Elem::Float(f),
+            Value::Bool(b) => Elem::Bool(b),
+            Value::Str(s) => Elem::Str(s),
             _ => Elem::Null,
         }
     }
@@ -101,11 +109,11 @@ impl<'t> Visitor<'t> for ElemSeed {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Elem<'t>, E> {
-        Ok(Elem::number(number::unsigned(v)))
+        Ok(Elem::scalar(number::unsigned(v)))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Elem<'t>, E> {
-        Ok(Elem::number(number::float(v)))
+        Ok(Elem::scalar(number::float(v)))
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'t str) -> Result<Elem<'t>, E> {

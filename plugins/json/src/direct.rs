@@ -7,8 +7,8 @@
 //! It declines every line serde_json would refuse (broken syntax, a bad escape or lone
 //! surrogate, trailing text, too deep, too many fields, a number out of range), and, to stay
 //! simple, some it would take: a line with any byte below `0x20` (raw control characters, or
-//! tabs and newlines between tokens), an array holding an object, an integer of more than 18
-//! digits. So it costs at most one extra linear pass on lines it declines.
+//! tabs and newlines between tokens) or an integer of more than 18 digits. A declined line
+//! costs at most one extra linear pass.
 //!
 //! Its string scan ([`scan`]) looks for `"`, `\` and control bytes sixteen bytes at a time
 //! with wasm SIMD (eight at a time elsewhere); a string without escapes is borrowed from the
@@ -18,6 +18,7 @@ use std::borrow::Cow;
 
 use logsift_sdk::{NameLengths, Value};
 
+use crate::array::{self, Elem};
 use crate::flatten::{Fields, keep};
 use crate::number;
 use crate::settings::JsonConfig;
@@ -116,23 +117,20 @@ impl<'t> Reader<'t, '_> {
         (depth < self.config.max_depth).then(|| self.at += 1)
     }
 
-    /// The elements of an array whose `[` has been read, at `depth`.
+    /// The value of an array whose `[` has been read, at `depth`: as [`array`] makes it.
     fn array(&mut self, depth: usize) -> Option<Value<'t>> {
+        array::value_of(self.elements(depth)?).ok()
+    }
+
+    /// The elements of an array whose `[` has been read, at `depth`.
+    fn elements(&mut self, depth: usize) -> Option<Vec<Elem<'t>>> {
         let mut items = Vec::new();
         self.space();
         if self.eat(b']').is_some() {
-            return Some(Value::Array(items));
+            return Some(items);
         }
         loop {
-            let item = match self.peek()? {
-                b'[' => {
-                    self.nest(depth)?;
-                    self.array(depth + 1)?
-                }
-                b'{' => return None,
-                _ => self.scalar()?,
-            };
-            items.push(item);
+            items.push(self.element(depth)?);
             self.space();
             match self.peek()? {
                 b',' => {
@@ -141,11 +139,55 @@ impl<'t> Reader<'t, '_> {
                 }
                 b']' => {
                     self.at += 1;
-                    return Some(Value::Array(items));
+                    return Some(items);
                 }
                 _ => return None,
             }
         }
+    }
+
+    /// The members of an object inside an array, whose `{` has been read, at `depth`.
+    fn members(&mut self, depth: usize) -> Option<Vec<(Cow<'t, str>, Elem<'t>)>> {
+        let mut members = Vec::new();
+        self.space();
+        if self.eat(b'}').is_some() {
+            return Some(members);
+        }
+        loop {
+            self.eat(b'"')?;
+            let key = self.string()?;
+            self.space();
+            self.eat(b':')?;
+            self.space();
+            members.push((key, self.element(depth)?));
+            self.space();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.space();
+                }
+                b'}' => {
+                    self.at += 1;
+                    return Some(members);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// One element inside an array, in a container at `depth`.
+    fn element(&mut self, depth: usize) -> Option<Elem<'t>> {
+        Some(match self.peek()? {
+            b'[' => {
+                self.nest(depth)?;
+                Elem::List(self.elements(depth + 1)?)
+            }
+            b'{' => {
+                self.nest(depth)?;
+                Elem::Object(self.members(depth + 1)?)
+            }
+            _ => Elem::scalar(self.scalar()?),
+        })
     }
 
     /// A string, number, `true`, `false` or `null`.
