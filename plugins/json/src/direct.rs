@@ -67,29 +67,39 @@ impl<'t> Reader<'t, '_> {
             return Some(());
         }
         loop {
-            self.eat(b'"')?;
-            let key = self.string()?;
-            self.space();
-            self.eat(b':')?;
-            self.space();
+            let key = self.key()?;
             let name = match prefix {
                 None => key,
                 Some(prefix) => Cow::Owned([prefix, ".", &key].concat()),
             };
             self.member(name, depth, out)?;
-            self.space();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.space();
-                }
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.more(b'}')? {
+                return Some(());
             }
         }
+    }
+
+    /// A member's key and the `:` after it.
+    fn key(&mut self) -> Option<Cow<'t, str>> {
+        self.eat(b'"')?;
+        let key = self.string()?;
+        self.space();
+        self.eat(b':')?;
+        self.space();
+        Some(key)
+    }
+
+    /// After a member or an element: `true` past a `,` (another follows), `false` past
+    /// `close`.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.space();
+        let next = self.peek()?;
+        self.at += 1;
+        if next == b',' {
+            self.space();
+            return Some(true);
+        }
+        (next == close).then_some(false)
     }
 
     /// The value of one member, named in full, of an object at `depth`.
@@ -131,17 +141,8 @@ impl<'t> Reader<'t, '_> {
         }
         loop {
             items.push(self.element(depth)?);
-            self.space();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.space();
-                }
-                b']' => {
-                    self.at += 1;
-                    return Some(items);
-                }
-                _ => return None,
+            if !self.more(b']')? {
+                return Some(items);
             }
         }
     }
@@ -154,23 +155,10 @@ impl<'t> Reader<'t, '_> {
             return Some(members);
         }
         loop {
-            self.eat(b'"')?;
-            let key = self.string()?;
-            self.space();
-            self.eat(b':')?;
-            self.space();
+            let key = self.key()?;
             members.push((key, self.element(depth)?));
-            self.space();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.space();
-                }
-                b'}' => {
-                    self.at += 1;
-                    return Some(members);
-                }
-                _ => return None,
+            if !self.more(b'}')? {
+                return Some(members);
             }
         }
     }
