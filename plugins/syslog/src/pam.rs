@@ -33,13 +33,17 @@ pub fn strip_prefix(message: &str) -> Option<&str> {
     if !message.starts_with("pam_") {
         return None;
     }
-    let end = message.find("): ").filter(|&at| at < 64)?;
+    // The first `): ` if it starts within 64 bytes: only those bytes are searched.
+    let head = message.as_bytes().get(..message.len().min(64 + 2)).unwrap_or_default();
+    let end = memchr::memchr_iter(b')', head).find(|&at| head.get(at + 1..at + 3) == Some(b": "))?;
     message.get(end + 3..)
 }
 
 /// Whether a tag is the old PAM spelling, `program(pam_module)`.
 pub fn is_pam_tag(appname: &str) -> bool {
-    appname.contains("(pam_")
+    // Each `(` (found by memchr) asked, not `contains`: a `&str` pattern builds a two-way
+    // searcher on every call, and this is asked of nearly every line's tag.
+    appname.match_indices('(').any(|(at, _)| appname.get(at..).is_some_and(|rest| rest.starts_with("(pam_")))
 }
 
 /// Reads PAM's `logname= uid=0 euid=0 tty=ssh ruser= rhost=H user=U`: `user` is the
@@ -65,6 +69,30 @@ mod tests {
         assert_eq!(strip_prefix("pam_unix(sshd:auth): check pass; user unknown"), Some("check pass; user unknown"));
         assert_eq!(strip_prefix("pam_unix(sudo:session): session closed for user root"), Some("session closed for user root"));
         assert_eq!(strip_prefix("Failed password for root"), None);
+        // The prefix ends within 64 bytes: `)` at 63 is one, at 64 is not.
+        let at = |n: usize| format!("pam_{}): rest", "x".repeat(n - 4));
+        assert_eq!(strip_prefix(&at(63)), Some("rest"));
+        assert_eq!(strip_prefix(&at(64)), None);
+        assert_eq!(strip_prefix(&format!("{}: x): y", at(64))), None);
+        assert_eq!(strip_prefix("pam_unix(sshd:auth) x): y"), Some("y"));
+    }
+
+    #[test]
+    fn a_pam_tag_has_a_pam_module_in_parentheses_anywhere() {
+        for (tag, pam) in [
+            ("sshd(pam_unix)", true),
+            ("(pam_unix)", true),
+            ("x(y)(pam_env)", true),
+            ("x((pam_", true),
+            ("sshd", false),
+            ("sshd(pam", false),
+            ("pam_unix", false),
+            ("sshd(pamunix)", false),
+            ("", false),
+        ] {
+            assert_eq!(is_pam_tag(tag), pam, "{tag:?}");
+            assert_eq!(is_pam_tag(tag), tag.contains("(pam_"), "{tag:?}");
+        }
     }
 
     #[test]

@@ -170,9 +170,10 @@ pub fn set_source<'s>(text: &'s str, out: &mut MessageFields<'s>) {
 
 /// A user name as logged, without the `(uid=N)` newer PAM versions append.
 pub fn user_name(text: &str) -> Option<&str> {
-    let name = match text.find("(uid=") {
-        Some(at) if text.ends_with(')') => text.get(..at).unwrap_or(text),
-        _ => text,
+    // `ends_with` first: `str::find` builds a two-way searcher on every call.
+    let name = match text.ends_with(')').then(|| text.find("(uid=")).flatten() {
+        Some(at) => text.get(..at).unwrap_or(text),
+        None => text,
     };
     (!name.is_empty()).then_some(name)
 }
@@ -419,5 +420,9 @@ mod tests {
         assert_eq!(user_name("root(uid=0)"), Some("root"));
         assert_eq!(user_name("alice"), Some("alice"));
         assert_eq!(user_name(""), None);
+        // Only a suffix that closes the line is dropped.
+        assert_eq!(user_name("root(uid=0) x"), Some("root(uid=0) x"));
+        assert_eq!(user_name("a(uid=1)(b)"), Some("a"));
+        assert_eq!(user_name("(uid=0)"), None);
     }
 }
