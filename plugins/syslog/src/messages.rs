@@ -5,6 +5,10 @@
 //! an old-style `program(pam_*)` tag); otherwise the program name picks the table (`sshd`
 //! and `sshd-session`, `sudo`, `su`). Other programs' messages are not examined at all, so
 //! they cost nothing beyond the header. A message no shape matches gets no `event.action`.
+//!
+//! A table is indexed by the byte a shape's messages start with: a message is tried against
+//! the shapes that start with its first byte (and those that start with a hole), in the
+//! table's order, not against every shape of the table.
 
 use crate::fields::MessageFields;
 use crate::header::Header;
@@ -14,16 +18,16 @@ use crate::{pam, sshd, su, sudo};
 /// The compiled shape tables.
 #[derive(Debug, Clone)]
 pub struct Recognizer {
-    sshd: Vec<Shape>,
-    pam: Vec<Shape>,
-    sudo: Vec<Shape>,
-    su: Vec<Shape>,
+    sshd: ShapeTable,
+    pam: ShapeTable,
+    sudo: ShapeTable,
+    su: ShapeTable,
 }
 
 impl Recognizer {
     /// Compiles every table; an error is a bug in a table.
     pub fn new() -> Result<Self, TemplateError> {
-        let compile = |defs: &[ShapeDef]| defs.iter().copied().map(Shape::compile).collect::<Result<Vec<_>, _>>();
+        let compile = ShapeTable::compile;
         Ok(Recognizer { sshd: compile(sshd::SHAPES)?, pam: compile(pam::SHAPES)?, sudo: compile(sudo::SHAPES)?, su: compile(su::SHAPES)? })
     }
 
@@ -52,7 +56,33 @@ impl Recognizer {
                 _ => return MessageFields::default(),
             }
         };
-        table.iter().find_map(|shape| shape.apply(body)).unwrap_or_default()
+        table.apply(body).unwrap_or_default()
+    }
+}
+
+/// A table of shapes, tried in order, with the shapes each first byte of a message can have.
+#[derive(Debug, Clone)]
+struct ShapeTable {
+    shapes: Vec<Shape>,
+    /// For each byte, the indices (in order) of the shapes a message starting with it may have.
+    by_first_byte: Box<[Box<[usize]>]>,
+}
+
+impl ShapeTable {
+    fn compile(defs: &[ShapeDef]) -> Result<Self, TemplateError> {
+        let shapes = defs.iter().copied().map(Shape::compile).collect::<Result<Vec<_>, _>>()?;
+        let by_first_byte = (0..=u8::MAX)
+            .map(|byte| (0..shapes.len()).filter(|&at| shapes[at].first_byte().is_none_or(|first| first == byte)).collect())
+            .collect();
+        Ok(ShapeTable { shapes, by_first_byte })
+    }
+
+    /// What the first shape `message` has says.
+    fn apply<'s>(&self, message: &'s str) -> Option<MessageFields<'s>> {
+        match message.as_bytes().first() {
+            Some(&first) => self.by_first_byte.get(usize::from(first))?.iter().find_map(|&at| self.shapes.get(at)?.apply(message)),
+            None => self.shapes.iter().find_map(|shape| shape.apply(message)),
+        }
     }
 }
 
@@ -85,6 +115,41 @@ mod tests {
         );
         assert_eq!(repeated("last message repeated 3 times"), Some((3, None)));
         assert_eq!(repeated("message repeated x times: [ a ]"), None);
+    }
+
+    #[test]
+    fn the_index_by_first_byte_finds_what_trying_every_shape_finds() {
+        let fill = [
+            ("{user}", "root"),
+            ("{login}", "admin"),
+            ("{euser}", "www-data"),
+            ("{addr}", "10.0.0.1"),
+            ("{host}", "example.org"),
+            ("{port}", "22"),
+            ("{method}", "password"),
+            ("{code}", "11"),
+            ("{n}", "5"),
+            ("{reason}", "Bye Bye"),
+            ("{pam}", "logname= uid=0 rhost=10.0.0.2 user=root"),
+            ("{sudo}", "TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/bin/ls"),
+            ("{_}", "ssh2"),
+        ];
+        for defs in [sshd::SHAPES, pam::SHAPES, sudo::SHAPES, su::SHAPES] {
+            let table = ShapeTable::compile(defs).expect("the table compiles");
+            let mut messages: Vec<String> = ["", " ", "x", "\u{e9}t\u{e9}", "Failed", "Accepted publickey for"].map(String::from).to_vec();
+            for def in defs {
+                let filled = fill.iter().fold(def.template.to_owned(), |text, (hole, with)| text.replace(hole, with));
+                messages.push(format!("x{filled}"));
+                messages.push(filled[..filled.len() / 2].to_owned());
+                messages.push(filled);
+            }
+            for message in &messages {
+                let every = table.shapes.iter().find_map(|shape| shape.apply(message));
+                assert_eq!(table.apply(message), every, "{message:?}");
+            }
+            let found = messages.iter().filter(|m| table.apply(m).is_some()).count();
+            assert!(found >= defs.len(), "each shape matches its own filled template: {found} of {}", defs.len());
+        }
     }
 
     #[test]

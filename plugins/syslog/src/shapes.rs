@@ -239,6 +239,15 @@ impl Shape {
         Ok(Shape { segments, def })
     }
 
+    /// The byte every message of this shape starts with: the template's first, unless it
+    /// starts with a hole.
+    pub fn first_byte(&self) -> Option<u8> {
+        match self.segments.first() {
+            Some(Segment::Literal(literal)) => literal.text.as_bytes().first().copied(),
+            _ => None,
+        }
+    }
+
     /// The fields `message` carries if it has this shape.
     pub fn apply<'s>(&self, message: &'s str) -> Option<MessageFields<'s>> {
         let mut texts = [""; MAX_HOLES];
