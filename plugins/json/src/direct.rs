@@ -22,12 +22,11 @@ use crate::array::{self, Elem};
 use crate::flatten::{Fields, keep};
 use crate::number;
 use crate::settings::JsonConfig;
-use crate::typed;
 use scan::{BLOCK, find_special, first_special, is_special};
 
 /// Flattens `line` into `out` and says whether it did; `false` leaves `out` to be cleared.
-pub(crate) fn read<'t>(line: &'t str, config: &JsonConfig, out: &mut Fields<'t>) -> bool {
-    let mut reader = Reader { text: line, bytes: line.as_bytes(), at: 0, config, typed_lengths: typed::lengths(config) };
+pub(crate) fn read<'t>(line: &'t str, config: &JsonConfig, typed_lengths: NameLengths, out: &mut Fields<'t>) -> bool {
+    let mut reader = Reader { text: line, bytes: line.as_bytes(), at: 0, config, typed_lengths };
     reader.space();
     reader.eat(b'{').and_then(|()| reader.object(None, 1, out)).is_some() && {
         reader.space();

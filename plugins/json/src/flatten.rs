@@ -29,9 +29,10 @@ pub(crate) type Fields<'t> = Vec<(Cow<'t, str>, Value<'t>)>;
 /// it takes the line, else by serde_json. The error is serde_json's, with its line and column.
 pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig, room: usize) -> Result<Fields<'t>, String> {
     let mut fields = Vec::with_capacity(room);
-    if !direct::read(line, config, &mut fields) {
+    let typed_lengths = typed::lengths(config);
+    if !direct::read(line, config, typed_lengths, &mut fields) {
         fields.clear();
-        through_serde(line, config, &mut fields)?;
+        through_serde(line, config, typed_lengths, &mut fields)?;
     }
     dedupe(&mut fields);
     Ok(fields)
@@ -39,9 +40,14 @@ pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig, room: usize) -> Re
 
 /// Writes the members of the line's object into `out` through serde_json (names not yet
 /// made unique).
-pub(crate) fn through_serde<'t>(line: &'t str, config: &JsonConfig, out: &mut Fields<'t>) -> Result<(), String> {
+pub(crate) fn through_serde<'t>(
+    line: &'t str,
+    config: &JsonConfig,
+    typed_lengths: NameLengths,
+    out: &mut Fields<'t>,
+) -> Result<(), String> {
     let mut de = serde_json::Deserializer::from_str(line);
-    let root = Object { prefix: None, depth: 1, out, config, typed_lengths: typed::lengths(config) };
+    let root = Object { prefix: None, depth: 1, out, config, typed_lengths };
     (&mut de).deserialize_map(root).and_then(|()| de.end()).map_err(|e| format!("json: {e}"))
 }
 
