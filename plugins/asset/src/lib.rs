@@ -19,7 +19,7 @@
 //! table.
 
 use logsift_sdk::lookup::{BatchKeys, BatchLookup, ByKey};
-use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, Value, lookup};
+use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings, SharedFields, Value, lookup};
 use serde::Deserialize;
 
 #[derive(Deserialize, Clone)]
@@ -37,9 +37,6 @@ struct AssetSettings {
     lookups: Vec<Lookup>,
 }
 
-/// The fields one found record adds.
-type Fill = Vec<(String, Value<'static>)>;
-
 /// The asset enricher.
 pub struct Asset {
     lookups: Vec<(Lookup, String)>,
@@ -48,7 +45,7 @@ pub struct Asset {
     table_of: Vec<usize>,
     /// Per lookup (as in `lookups`): the fields to add, by key, for the batch's keys the
     /// table holds.
-    fills: ByKey<Fill>,
+    fills: ByKey<SharedFields>,
     /// The batch's keys, by record.
     keys: BatchKeys,
 }
@@ -89,7 +86,7 @@ impl Plugin for Asset {
                 })
             })
             .collect();
-        Ok(Asset { fills: ByKey::new(lookups.len()), lookups, tables, table_of, keys: BatchKeys::default() })
+        Ok(Asset { fills: ByKey::default(), lookups, tables, table_of, keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
@@ -106,7 +103,9 @@ impl Plugin for Asset {
         self.fills.make(&self.keys, |at, key| {
             let into = &lookups[at].1;
             let record = found[table_of[at]].get(key)?;
-            Some(record.iter().filter_map(|(column, value)| Some((format!("{into}.{column}"), json_value(value)?))).collect())
+            let fields: Vec<_> =
+                record.iter().filter_map(|(column, value)| Some((format!("{into}.{column}"), json_value(value)?))).collect();
+            Some(fields.into())
         });
     }
 

@@ -54,7 +54,7 @@ pub mod state;
 pub mod testing;
 
 pub use alert::{Alert, Level};
-pub use event::{Event, Parsed};
+pub use event::{Event, Parsed, SharedFields};
 pub use logsift_event::{NameLengths, ORIGINAL, Origin, Value};
 pub use logsift_event::{calendar, rfc3339};
 pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, RuleCost, Settings};

@@ -101,14 +101,19 @@ fn write_dotted(ip: Ipv4Addr, text: &mut String) {
 /// The lookup keys of each record of a batch (the [`key`] of each of some fields), worked
 /// out once in [`Plugin::prepare`](crate::Plugin::prepare) — where they are fetched — and
 /// read back by record in [`Plugin::process`](crate::Plugin::process) (see
-/// [`Context::record`](crate::Context::record)), instead of being made again. The batch's
-/// keys share one text and one list: making them allocates per batch, not per record.
+/// [`Context::record`](crate::Context::record)), instead of being made again. Each distinct
+/// key of a field is kept once, with an id that the records holding it refer to: a batch
+/// whose records share a few keys (one host, one attacker) fetches and makes each once, and
+/// reading a record's back looks nothing up. The keys share one text and one list: making
+/// them allocates per batch and distinct key, not per record.
 #[derive(Debug, Default)]
 pub struct BatchKeys {
-    /// Every key of the batch, record after record: the index in `fields` of its field, and
-    /// where its text lies in `text`.
-    keys: Vec<(usize, Range<usize>)>,
-    /// The keys' text, one after another.
+    /// Each record's keys, record after record: ids in `distinct`.
+    keys: Vec<u32>,
+    /// The distinct keys, by id: the index in `fields` of its field, and where its text lies
+    /// in `text`.
+    distinct: Vec<(usize, Range<usize>)>,
+    /// The distinct keys' text, one after another.
     text: String,
     /// Per record, where its keys start in `keys` (the next record's start, or the end of
     /// `keys`, closes them).
@@ -119,71 +124,95 @@ impl BatchKeys {
     /// The keys of each event for `fields`, in the order of `fields`.
     pub fn of_fields<S: AsRef<str>>(events: &[crate::Event<'_>], fields: &[S]) -> Self {
         let mut keys = BatchKeys { starts: Vec::with_capacity(events.len()), ..BatchKeys::default() };
-        let mut found = Vec::new();
+        // Per field, the id of each key seen, and of the last one (records in a row often
+        // share a key: one host, one attacker; that one is told without hashing).
+        let mut ids: Vec<HashMap<String, u32>> = (0..fields.len()).map(|_| HashMap::new()).collect();
+        let mut last: Vec<Option<u32>> = vec![None; fields.len()];
+        let names = crate::event::NamesByLength::new(fields);
+        let (mut found, mut text) = (Vec::new(), String::new());
         for event in events {
             keys.starts.push(keys.keys.len());
-            event.get_each_into(fields, &mut found);
+            event.get_each_into(&names, &mut found);
             for (field, value) in found.drain(..) {
-                let from = keys.text.len();
-                if write_key(&value, &mut keys.text) {
-                    keys.keys.push((field, from..keys.text.len()));
+                text.clear();
+                if !write_key(&value, &mut text) {
+                    continue;
                 }
+                let id = match last[field]
+                    .filter(|id| keys.text(&keys.distinct[*id as usize].1) == text)
+                    .or_else(|| ids[field].get(text.as_str()).copied())
+                {
+                    Some(id) => id,
+                    None => {
+                        let id = u32::try_from(keys.distinct.len()).expect("fewer keys in a batch than u32::MAX");
+                        let from = keys.text.len();
+                        keys.text.push_str(&text);
+                        keys.distinct.push((field, from..keys.text.len()));
+                        ids[field].insert(text.clone(), id);
+                        id
+                    }
+                };
+                last[field] = Some(id);
+                keys.keys.push(id);
             }
         }
         keys
     }
 
-    /// Every key of the batch, repeats included, with the index of its field.
+    /// Each distinct key of the batch, once per field that holds it, with the index of its
+    /// field: in the order first seen.
     pub fn all(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.keys.iter().map(|(field, at)| (*field, self.text.get(at.clone()).unwrap_or_default()))
+        self.distinct.iter().map(|(field, at)| (*field, self.text(at)))
     }
 
     /// The keys of the record at `record` in the batch: each one's field index, and the key.
     pub fn of(&self, record: usize) -> impl Iterator<Item = (usize, &str)> {
+        self.ids_of(record).map(|id| {
+            let (field, at) = &self.distinct[id];
+            (*field, self.text(at))
+        })
+    }
+
+    /// The ids of the keys of the record at `record` (indices in `distinct`).
+    fn ids_of(&self, record: usize) -> impl Iterator<Item = usize> {
         let from = self.starts.get(record).copied().unwrap_or(self.keys.len());
         let to = self.starts.get(record + 1).copied().unwrap_or(self.keys.len());
-        self.keys[from..to].iter().map(|(field, at)| (*field, self.text.get(at.clone()).unwrap_or_default()))
+        self.keys[from..to].iter().map(|id| *id as usize)
+    }
+
+    fn text(&self, at: &Range<usize>) -> &str {
+        self.text.get(at.clone()).unwrap_or_default()
     }
 }
 
-/// What the keys of a batch make (the fields an enricher adds, the alert it raises), per
-/// field: made once per distinct key the table holds, in
-/// [`Plugin::prepare`](crate::Plugin::prepare), however many records share it, and read
-/// back by record in
-/// [`Plugin::process`](crate::Plugin::process).
+/// What the keys of a batch make (the fields an enricher adds, the alert it raises): made
+/// once per distinct key of each field, in [`Plugin::prepare`](crate::Plugin::prepare),
+/// however many records share it, and read back by record in
+/// [`Plugin::process`](crate::Plugin::process) by the key's id, with no lookup.
 #[derive(Debug)]
 pub struct ByKey<T> {
-    /// Per field (as in the [`BatchKeys`]' fields): what each key made.
-    made: Vec<HashMap<String, T>>,
+    /// By key id (as in the [`BatchKeys`]): what the key made, if anything.
+    made: Vec<Option<T>>,
+}
+
+impl<T> Default for ByKey<T> {
+    fn default() -> Self {
+        ByKey { made: Vec::new() }
+    }
 }
 
 impl<T> ByKey<T> {
-    /// Room for what the keys of `fields` fields make.
-    pub fn new(fields: usize) -> Self {
-        ByKey { made: (0..fields).map(|_| HashMap::new()).collect() }
-    }
-
-    /// Forgets the last batch's and makes this one's: `make(field, key)` for each distinct
-    /// key of each field in `keys`, once it makes something. A key it makes nothing of (one
-    /// the table does not hold) is left out and asked again where it repeats: asking is a
-    /// map lookup, remembering it would copy the key. Panics if a field index of `keys` is
-    /// not below the `fields` this was made for (the plugin's own mistake).
+    /// Forgets the last batch's and makes this one's: `make(field, key)` once for each
+    /// distinct key of each field in `keys`; a key it makes nothing of (one the table does
+    /// not hold) is left out.
     pub fn make(&mut self, keys: &BatchKeys, mut make: impl FnMut(usize, &str) -> Option<T>) {
-        self.made.iter_mut().for_each(HashMap::clear);
-        for (field, key) in keys.all() {
-            let made = &mut self.made[field];
-            if made.contains_key(key) {
-                continue;
-            }
-            if let Some(value) = make(field, key) {
-                made.insert(key.to_owned(), value);
-            }
-        }
+        self.made.clear();
+        self.made.extend(keys.all().map(|(field, key)| make(field, key)));
     }
 
     /// What the keys of the record at `record` made, in the order of its keys.
     pub fn of<'s>(&'s self, keys: &'s BatchKeys, record: usize) -> impl Iterator<Item = &'s T> {
-        keys.of(record).filter_map(|(field, key)| self.made[field].get(key))
+        keys.ids_of(record).filter_map(|id| self.made.get(id)?.as_ref())
     }
 }
 
@@ -249,6 +278,12 @@ mod tests {
         assert_eq!(keys.of(2).collect::<Vec<_>>(), [(0, "bob")]);
         assert_eq!(keys.of(3).count(), 0, "past the batch");
         assert_eq!(keys.all().collect::<Vec<_>>(), [(0, "root"), (1, "10.0.0.1"), (0, "bob")]);
+        let repeated: Vec<Event<'_>> =
+            Batch::new(&buf).chain(Batch::new(&buf)).map(|view| Event::from_view(view.expect("well-formed"))).collect();
+        let keys = BatchKeys::of_fields(&repeated, &["user.name", "source.ip"]);
+        assert_eq!(keys.all().count(), 3, "each distinct key of a field once");
+        assert_eq!(keys.of(3).collect::<Vec<_>>(), [(0, "root"), (1, "10.0.0.1")], "a repeated key read back by record");
+        assert_eq!(keys.of(5).collect::<Vec<_>>(), [(0, "bob")]);
     }
 
     #[test]
@@ -276,17 +311,14 @@ mod tests {
         }
         let events: Vec<Event<'_>> = Batch::new(&buf).map(|view| Event::from_view(view.expect("well-formed"))).collect();
         let keys = BatchKeys::of_fields(&events, &["user.name", "source.ip"]);
-        let mut made = ByKey::new(2);
+        let mut made = ByKey::default();
         let mut calls = Vec::new();
         made.make(&keys, |field, key| {
             calls.push((field, key.to_owned()));
             (key != "eve").then(|| format!("{field}:{key}"))
         });
-        let expected = [(0, "root"), (1, "root"), (0, "bob"), (0, "eve"), (0, "eve")].map(|(f, k)| (f, k.to_owned()));
-        assert_eq!(
-            calls, expected,
-            "once per distinct key of each field (the same text under two fields counting twice); a key that made nothing is asked again"
-        );
+        let expected = [(0, "root"), (1, "root"), (0, "bob"), (0, "eve")].map(|(f, k)| (f, k.to_owned()));
+        assert_eq!(calls, expected, "once per distinct key of each field (the same text under two fields counting twice)");
         assert_eq!(made.of(&keys, 2).collect::<Vec<_>>(), ["0:root", "1:root"]);
         assert_eq!(made.of(&keys, 3).collect::<Vec<_>>(), ["1:root"], "a key nothing was made of is left out");
         made.make(&BatchKeys::default(), |_, _| Some(String::new()));

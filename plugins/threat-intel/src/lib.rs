@@ -18,7 +18,7 @@
 //! lookups of a batch are one call.
 
 use logsift_sdk::lookup::{BatchKeys, BatchLookup, ByKey, Record};
-use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, Value, lookup};
+use logsift_sdk::{Alert, Context, Event, Kind, Level, Metadata, Outcome, Plugin, Settings, SharedFields, Value, lookup};
 use serde::Deserialize;
 
 /// The rule id of the alerts.
@@ -85,7 +85,7 @@ pub struct ThreatIntel {
 /// What a field's value listed as an indicator does to its event.
 struct Hit {
     /// The ECS threat fields the first hit of an event sets.
-    marks: Vec<(String, Value<'static>)>,
+    marks: SharedFields,
     /// The alert every hit raises, if alerts are on.
     alert: Option<Alert>,
 }
@@ -136,7 +136,7 @@ impl Hit {
                 None => alert,
             }
         });
-        Hit { marks, alert }
+        Hit { marks: marks.into(), alert }
     }
 }
 
@@ -152,7 +152,7 @@ impl Plugin for ThreatIntel {
         let settings: IntelSettings = settings.parse()?;
         let level = level(&settings.level).ok_or_else(|| format!("unknown level {:?}", settings.level))?;
         lookup::check_granted(&settings.table)?;
-        Ok(ThreatIntel { hits: ByKey::new(settings.fields.len()), settings, level, keys: BatchKeys::default() })
+        Ok(ThreatIntel { hits: ByKey::default(), settings, level, keys: BatchKeys::default() })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
@@ -166,9 +166,7 @@ impl Plugin for ThreatIntel {
         let mut marked = false;
         for hit in self.hits.of(&self.keys, ctx.record()) {
             if !marked {
-                for (name, value) in &hit.marks {
-                    event.set(name.clone(), value.clone());
-                }
+                event.set_all(&hit.marks);
                 marked = true;
             }
             if let Some(alert) = &hit.alert {

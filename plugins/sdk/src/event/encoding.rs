@@ -41,6 +41,9 @@ impl<'a> Event<'a> {
             for (name, value) in &self.pending {
                 w.field(name, value);
             }
+            if !self.shared.is_empty() {
+                self.encode_shared(&mut w);
+            }
         } else {
             let changed = self.changed.get();
             for (at, (name, slot)) in self.slots().iter().enumerate() {
@@ -51,6 +54,15 @@ impl<'a> Event<'a> {
         }
         w.finish();
         Encoded::Update
+    }
+
+    /// Appends the shared fields kept aside (out of line: most events have none, and a
+    /// parser's loop over its own fields stays as tight as it was).
+    #[inline(never)]
+    fn encode_shared(&self, w: &mut EventWriter<'_>) {
+        for (name, value) in self.shared_fields() {
+            w.field(name, value);
+        }
     }
 
     pub(crate) fn raw_origin(&self) -> &'a [u8] {

@@ -2,6 +2,7 @@
 //! read, borrowed from the batch, re-encoded only when changed.
 
 mod encoding;
+mod names_by_length;
 mod read;
 mod slots;
 #[cfg(test)]
@@ -15,7 +16,9 @@ use logsift_event::{DecodeError, EventView, Origin, Value};
 use smallvec::SmallVec;
 
 pub(crate) use encoding::Encoded;
-use slots::{Fields, Name, Pending, Slot};
+pub(crate) use names_by_length::NamesByLength;
+pub use slots::SharedFields;
+use slots::{Fields, Name, Pending, Shared, Slot};
 
 /// What a parser made of one line (see [`Event::parse_original`]): the fields it found, in
 /// order and each name once, borrowing from the line `'t` where they can; `None` for a
@@ -40,6 +43,9 @@ pub struct Event<'a> {
     bad: OnceCell<DecodeError>,
     /// Fields set or added while `fields` was not decoded yet: applied when it is.
     pending: Pending<'a>,
+    /// Shared fields added while `fields` was not decoded yet, after `pending`: applied when
+    /// it is. No name is in both.
+    shared: Shared,
     modified: bool,
     /// Which of the first 64 fields that came in were set since (the fields after those that
     /// came in are all new).
@@ -57,6 +63,7 @@ impl<'a> Event<'a> {
             fields: OnceCell::from(Ok(Vec::new())),
             bad: OnceCell::new(),
             pending: SmallVec::new(),
+            shared: SmallVec::new(),
             modified: true,
             changed: Cell::new(0),
             whole: Cell::new(true),
@@ -69,6 +76,7 @@ impl<'a> Event<'a> {
             fields: OnceCell::new(),
             bad: OnceCell::new(),
             pending: SmallVec::new(),
+            shared: SmallVec::new(),
             modified: false,
             changed: Cell::new(0),
             whole: Cell::new(false),
@@ -93,6 +101,15 @@ impl<'a> Event<'a> {
                         self.mark_changed(at);
                     }
                     None => fields.push((Name::Set(name.clone()), Slot::set(value.clone()))),
+                }
+            }
+            for (name, value) in self.shared_fields() {
+                match fields[..came_in].iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
+                    Some(at) => {
+                        fields[at].1 = Slot::set(value.clone());
+                        self.mark_changed(at);
+                    }
+                    None => fields.push((Name::Set(Cow::Owned(name.to_owned())), Slot::set(value.clone()))),
                 }
             }
             Ok(fields)
@@ -124,6 +141,21 @@ impl<'a> Event<'a> {
             at if at >= came_in => {}
             at if at < 64 => self.changed.set(self.changed.get() | 1 << at),
             _ => self.whole.set(true),
+        }
+    }
+
+    /// The shared fields kept aside that apply, in order.
+    fn shared_fields(&self) -> impl Iterator<Item = (&str, &Value<'static>)> {
+        self.shared.iter().flat_map(|(fields, mask)| {
+            fields.iter().enumerate().filter(move |(at, _)| mask & (1 << at) != 0).map(|(_, (name, value))| (name.as_str(), value))
+        })
+    }
+
+    /// The value kept aside for `name` while nothing has read the event: set, or shared.
+    fn kept_aside_value(&self, name: &str) -> Option<&Value<'a>> {
+        match self.pending.iter().find(|(n, _)| n == name) {
+            Some((_, value)) => Some(value),
+            None => self.shared_fields().find(|(n, _)| *n == name).map(|(_, value)| value),
         }
     }
 

@@ -3,9 +3,10 @@
 
 use std::borrow::Cow;
 
-use logsift_event::{NameLengths, ORIGINAL, Value};
+use logsift_event::{ORIGINAL, Value};
 
 use super::Event;
+use super::names_by_length::NamesByLength;
 use super::slots::decode_or_mark;
 
 impl<'a> Event<'a> {
@@ -24,17 +25,18 @@ impl<'a> Event<'a> {
     /// undecoded (a stage that then only sets fields hands back the additions alone).
     pub fn get_each<S: AsRef<str>>(&self, names: &[S]) -> Vec<(usize, Value<'a>)> {
         let mut found = Vec::new();
-        self.get_each_into(names, &mut found);
+        self.get_each_into(&NamesByLength::new(names), &mut found);
         found
     }
 
-    /// [`get_each`](Self::get_each) into `found` (emptied first), so that a stage reading
-    /// the same names of every event of a batch allocates one list for all of them.
-    pub(crate) fn get_each_into<S: AsRef<str>>(&self, names: &[S], found: &mut Vec<(usize, Value<'a>)>) {
+    /// [`get_each`](Self::get_each) into `found` (emptied first), for names grouped once:
+    /// a stage reading the same names of every event of a batch groups them and allocates
+    /// one list for all of its events, and each field is compared only with the names as
+    /// long as its own.
+    pub(crate) fn get_each_into(&self, names: &NamesByLength<'_>, found: &mut Vec<(usize, Value<'a>)>) {
         found.clear();
-        let lengths = NameLengths::of(names.iter().map(|name| name.as_ref().as_bytes()));
         match (&self.view, self.fields.get()) {
-            (Some(view), None) if self.pending.is_empty() => {
+            (Some(view), None) if self.pending.is_empty() && self.shared.is_empty() => {
                 // Names compared as bytes: one equal to a name asked for is text.
                 for span in view.field_spans() {
                     // A malformed event: decoding it keeps the error, for the SDK to reject it.
@@ -43,12 +45,9 @@ impl<'a> Event<'a> {
                         found.extend(self.get_each_decoded(names));
                         return;
                     };
-                    if !lengths.may_hold(name) {
-                        continue;
-                    }
-                    for (at, n) in names.iter().enumerate() {
+                    for at in names.equal_to(name) {
                         // The first field of a name is the one `get` reads.
-                        if n.as_ref().as_bytes() == name && !found.iter().any(|(seen, _)| *seen == at) {
+                        if !found.iter().any(|(seen, _)| *seen == at) {
                             found.push((at, decode_or_mark(&view.field_value(field, name), &self.bad)));
                         }
                     }
@@ -60,8 +59,8 @@ impl<'a> Event<'a> {
     }
 
     /// [`get_each`](Self::get_each) over the decoded fields.
-    fn get_each_decoded<S: AsRef<str>>(&self, names: &[S]) -> Vec<(usize, Value<'a>)> {
-        names.iter().enumerate().filter_map(|(at, name)| Some((at, self.get(name.as_ref())?.clone()))).collect()
+    fn get_each_decoded(&self, names: &NamesByLength<'_>) -> Vec<(usize, Value<'a>)> {
+        names.all().iter().filter_map(|(name, at)| Some((*at, self.get(name)?.clone()))).collect()
     }
 
     /// What [`get`](Self::get) reads for `name`, as a value of its own: on an event nothing
@@ -70,7 +69,7 @@ impl<'a> Event<'a> {
     /// listing the fields that came in).
     fn get_value(&self, name: &str) -> Option<Value<'a>> {
         let (Some(view), None) = (&self.view, self.fields.get()) else { return self.get(name).cloned() };
-        if let Some((_, value)) = self.pending.iter().find(|(n, _)| n == name) {
+        if let Some(value) = self.kept_aside_value(name) {
             return Some(value.clone());
         }
         let mut found = None;
@@ -140,7 +139,7 @@ impl<'a> Event<'a> {
     pub fn contains(&self, name: &str) -> bool {
         match (&self.view, self.fields.get()) {
             (Some(view), None) => {
-                self.pending.iter().any(|(n, _)| n == name) || view.field_spans().any(|span| span.is_ok_and(|(n, _)| n == name.as_bytes()))
+                self.kept_aside_value(name).is_some() || view.field_spans().any(|span| span.is_ok_and(|(n, _)| n == name.as_bytes()))
             }
             _ => self.get(name).is_some(),
         }

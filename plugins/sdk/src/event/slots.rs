@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::rc::Rc;
 
 use logsift_event::{DecodeError, EventView, EventWriter, RawValue, Value};
 use smallvec::SmallVec;
@@ -48,6 +49,19 @@ impl<'a> Name<'a> {
 /// Fields set before the event was read, by name. An enricher sets one or two: held inline,
 /// they cost no allocation per event.
 pub(super) type Pending<'a> = SmallVec<[(Cow<'a, str>, Value<'a>); 2]>;
+
+/// Fields a stage adds to many events of a batch — what an enricher looked up for a key —
+/// made once and shared by those events rather than copied into each (see
+/// [`Event::fill`](super::Event::fill) and [`Event::set_all`](super::Event::set_all)).
+pub type SharedFields = Rc<[(String, Value<'static>)]>;
+
+/// Lists of shared fields added before the event was read, each with which of its entries
+/// apply (bit `i`: entry `i`; a list holds at most 64 entries). Held inline: adding one
+/// costs no allocation, only a count.
+pub(super) type Shared = SmallVec<[(SharedFields, u64); 1]>;
+
+/// The most entries a shared list kept aside can hold: one bit each.
+pub(super) const SHARED_MAX: usize = 64;
 
 /// One field's value: left encoded until something reads it, so a plugin that reads three
 /// fields of twenty decodes (and checks) three values.

@@ -2,6 +2,8 @@
 
 use logsift_event::{Batch, EventWriter, ORIGINAL};
 
+use std::rc::Rc;
+
 use super::*;
 use crate::Outcome;
 
@@ -57,19 +59,16 @@ fn get_each_reads_what_get_reads_for_every_name_in_the_order_of_the_names() {
 #[test]
 fn fill_sets_only_what_contains_then_set_would() {
     let buf = encoded(&[(ORIGINAL, Value::from("x")), ("host.name", Value::from("web-1")), ("owner", Value::Null)]);
-    let fill: Vec<(String, Value<'static>)> = [
+    let fill = shared(&[
         ("owner", Value::from("secops")),
         ("host.nam", Value::from("prefix")),
         ("criticality", Value::from("high")),
         ("host.name", Value::from("other")),
         ("criticality", Value::from("low")),
         ("pending", Value::from("from the list")),
-    ]
-    .into_iter()
-    .map(|(n, v)| (n.to_owned(), v))
-    .collect();
+    ]);
     let one_by_one = |e: &mut Event<'_>| {
-        for (name, value) in &fill {
+        for (name, value) in fill.iter() {
             if !e.contains(name) {
                 e.set(name.clone(), value.clone());
             }
@@ -97,6 +96,90 @@ fn fill_sets_only_what_contains_then_set_would() {
     let added: Vec<&str> = outputs[0].iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(added, ["pending", "host.nam", "criticality"], "present fields (even null) and later repeats are left");
     assert_eq!(outputs[0][2].1, Value::from("high"));
+}
+
+/// A shared list of these fields.
+fn shared(fields: &[(&str, Value<'static>)]) -> SharedFields {
+    fields.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect::<Vec<_>>().into()
+}
+
+/// The fields of an encoded event or update, by name.
+fn sorted_fields_of(buf: &[u8]) -> Vec<(String, Value<'static>)> {
+    let mut fields = fields_of(buf);
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    fields
+}
+
+#[test]
+fn shared_fields_read_and_go_back_as_fields_set_one_by_one() {
+    let buf = encoded(&[(ORIGINAL, Value::from("x")), ("host.name", Value::from("web-1")), ("owner", Value::Null)]);
+    let marks = shared(&[
+        ("host.name", Value::from("replaced")),
+        ("tag", Value::from("first")),
+        ("pending", Value::from("from the list")),
+        ("tag", Value::from("last")),
+        ("later", Value::from("from the list")),
+    ]);
+    let fill = shared(&[("owner", Value::from("secops")), ("tag", Value::from("filled")), ("criticality", Value::from("high"))]);
+    // Each step on the shared lists, and the same by `set` (and `contains`) one field at a time.
+    type Step = fn(&mut Event<'_>, &SharedFields, &SharedFields, bool);
+    let steps: [Step; 4] = [
+        |e, _, _, _| e.set("pending", "set before"),
+        |e, marks, _, one_by_one| match one_by_one {
+            false => e.set_all(marks),
+            true => marks.iter().for_each(|(n, v)| e.set(n.clone(), v.clone())),
+        },
+        |e, _, fill, one_by_one| match one_by_one {
+            false => e.fill(fill),
+            true => {
+                for (n, v) in fill.iter() {
+                    if !e.contains(n) {
+                        e.set(n.clone(), v.clone());
+                    }
+                }
+            }
+        },
+        |e, _, _, _| e.set("later", "set after"),
+    ];
+    for decoded_after in 0..=steps.len() {
+        let (mut shared_way, mut one_by_one) = (event(&buf), event(&buf));
+        for (at, step) in steps.iter().enumerate() {
+            for (e, by_one) in [(&mut shared_way, false), (&mut one_by_one, true)] {
+                if at == decoded_after {
+                    assert!(e.get("host.name").is_some(), "decoded before step {at}");
+                }
+                step(e, &marks, &fill, by_one);
+            }
+        }
+        assert_eq!(shared_way.fields.get().is_some(), decoded_after < steps.len(), "nothing decoded unless read");
+        let names = ["host.name", "tag", "pending", "later", "owner", "criticality", "missing"];
+        // Read from the names alone first, then by decoding.
+        for name in names {
+            assert_eq!(shared_way.contains(name), one_by_one.contains(name), "{name}");
+        }
+        assert_eq!(shared_way.fields.get().is_some(), decoded_after < steps.len(), "contains decodes nothing");
+        for name in names {
+            assert_eq!(shared_way.get_each(&[name]), one_by_one.get_each(&[name]), "{name}");
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        assert_eq!(shared_way.encode_changes(&mut a), Encoded::Update);
+        one_by_one.encode_changes(&mut b);
+        assert_eq!(sorted_fields_of(&a), sorted_fields_of(&b), "decoded before step {decoded_after}");
+        let fields: std::collections::BTreeMap<String, Value<'static>> = fields_of(&a).into_iter().collect();
+        assert_eq!(fields["host.name"], Value::from("replaced"));
+        assert_eq!(fields["tag"], Value::from("last"), "of two entries, the last; fill leaves a field present");
+        assert_eq!(fields["pending"], Value::from("from the list"));
+        assert_eq!(fields["later"], Value::from("set after"), "a later set replaces a shared field");
+        assert!(!fields.contains_key("owner"), "fill leaves a present null");
+        assert_eq!(fields["criticality"], Value::from("high"));
+        let read: Vec<(String, Value<'_>)> = shared_way.fields().map(|(n, v)| (n.to_owned(), v.clone())).collect();
+        let mut read_by_one: Vec<(String, Value<'_>)> = one_by_one.fields().map(|(n, v)| (n.to_owned(), v.clone())).collect();
+        let mut read_sorted = read.clone();
+        read_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        read_by_one.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(read_sorted, read_by_one, "read back after the fact");
+    }
+    assert_eq!(Rc::strong_count(&marks), 1, "events dropped, the list is the stage's again");
 }
 
 #[test]

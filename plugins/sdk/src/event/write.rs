@@ -2,11 +2,12 @@
 //! while nothing has read the event, so that nothing is decoded to add to it.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use logsift_event::{NameLengths, Value};
 use smallvec::SmallVec;
 
-use super::slots::{Name, Slot};
+use super::slots::{Name, SHARED_MAX, SharedFields, Slot};
 use super::{Event, Parsed};
 use crate::Outcome;
 
@@ -58,11 +59,69 @@ impl<'a> Event<'a> {
     /// [`contains`](Self::contains) then [`set`](Self::set) does for each, with one pass over
     /// the event's names instead of one per field. For an enricher that adds what it looked
     /// up without overwriting what the event says.
-    pub fn fill(&mut self, fields: &[(String, Value<'a>)]) {
+    ///
+    /// The fields are shared, not copied: on an event nothing has read yet (an enricher's,
+    /// which reads its keys in `prepare`), the event keeps a reference to the list and which
+    /// of its entries apply, and they are encoded from the list. Make the list once per key
+    /// and batch ([`ByKey`](crate::lookup::ByKey)) and fill every event of that key from it.
+    pub fn fill(&mut self, fields: &SharedFields) {
         let present = self.present(fields.iter().map(|(name, _)| name.as_str()));
+        let fresh = |at: usize| !present[at] && !fields[..at].iter().any(|(earlier, _)| *earlier == fields[at].0);
+        if self.unread() && fields.len() <= SHARED_MAX {
+            let mask = (0..fields.len()).filter(|&at| fresh(at)).fold(0, |mask, at| mask | 1 << at);
+            self.keep_shared_aside(fields, mask);
+            return;
+        }
         for (at, (name, value)) in fields.iter().enumerate() {
-            if !present[at] && !fields[..at].iter().any(|(earlier, _)| earlier == name) {
-                self.set(name.clone(), value.clone());
+            if fresh(at) {
+                let value: Value<'a> = value.clone();
+                self.set(name.clone(), value);
+            }
+        }
+    }
+
+    /// Sets each of `fields`, replacing any value it had: what [`set`](Self::set) does for
+    /// each in turn (of two entries with one name, the last counts). Shared as
+    /// [`fill`](Self::fill) shares them.
+    pub fn set_all(&mut self, fields: &SharedFields) {
+        if self.unread() && fields.len() <= SHARED_MAX {
+            let mut mask = 0;
+            for (at, (name, _)) in fields.iter().enumerate() {
+                if !fields[at + 1..].iter().any(|(later, _)| later == name) {
+                    self.forget_kept_aside(name);
+                    mask |= 1 << at;
+                }
+            }
+            self.keep_shared_aside(fields, mask);
+            return;
+        }
+        for (name, value) in fields.iter() {
+            let value: Value<'a> = value.clone();
+            self.set(name.clone(), value);
+        }
+    }
+
+    /// Keeps the entries of `fields` in `mask` aside; their names are not kept aside yet.
+    fn keep_shared_aside(&mut self, fields: &SharedFields, mask: u64) {
+        if mask != 0 {
+            self.modified = true;
+            self.shared.push((Rc::clone(fields), mask));
+        }
+    }
+
+    /// Forgets what was kept aside for `name`, set or shared, on an event nothing has read.
+    fn forget_kept_aside(&mut self, name: &str) {
+        self.pending.retain(|(n, _)| n != name);
+        self.forget_shared(name);
+    }
+
+    /// Forgets the shared fields kept aside for `name`.
+    fn forget_shared(&mut self, name: &str) {
+        for (fields, mask) in &mut self.shared {
+            for (at, (n, _)) in fields.iter().enumerate() {
+                if n == name {
+                    *mask &= !(1 << at);
+                }
             }
         }
     }
@@ -74,7 +133,7 @@ impl<'a> Event<'a> {
         let (Some(view), None) = (&self.view, self.fields.get()) else {
             return names.map(|name| self.get(name).is_some()).collect();
         };
-        let mut present: SmallVec<[bool; 16]> = names.clone().map(|name| self.pending.iter().any(|(n, _)| n == name)).collect();
+        let mut present: SmallVec<[bool; 16]> = names.clone().map(|name| self.kept_aside_value(name).is_some()).collect();
         let lengths = NameLengths::of(names.clone());
         for span in view.field_spans() {
             // A malformed event has no fields to keep: decoding it keeps the error.
@@ -95,6 +154,7 @@ impl<'a> Event<'a> {
         if self.unread() {
             // Keep the field aside, decode nothing.
             self.modified = true;
+            self.forget_shared(&name);
             match self.pending.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, slot)) => *slot = value,
                 None => self.pending.push((name, value)),
