@@ -24,7 +24,7 @@ mod value;
 
 pub use decode::{Batch, DecodeError, EventView, FieldSpans, RawValue};
 pub use encode::EventWriter;
-pub use name_lengths::NameLengths;
+pub use name_lengths::{NameLengths, same_name};
 pub use update::{FieldAt, write_update, write_update_indexed};
 pub use value::{Origin, Value};
 

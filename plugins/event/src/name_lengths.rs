@@ -2,6 +2,15 @@
 //! a field whose name is as long as none of the names looked for cannot be one of them.
 //! Shared by the merge of an update, the SDK's lookups by name and the `json` parser's
 //! typed fields. Lengths from 63 on share the last bit, so a long name is compared.
+//! And [`same_name`], the comparison for names that passed it.
+
+/// Whether two field names are equal, told apart by length and last byte before they are
+/// compared whole: in the sandbox comparing bytes is a call to `memcmp`, and names of one
+/// length mostly end differently (`user.name`, `source.ip`).
+#[inline(always)]
+pub fn same_name(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.last() == b.last() && a == b
+}
 
 /// The lengths of some names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,6 +37,16 @@ impl NameLengths {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_name_is_equality() {
+        let names = ["", "a", "b", "ab", "ba", "user.name", "source.ip", "sourcx.ip", "source.iq", "event.original"];
+        for a in names {
+            for b in names {
+                assert_eq!(same_name(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn only_names_of_a_length_in_the_set_may_be_held_and_long_ones_always_may() {

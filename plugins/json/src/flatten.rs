@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use logsift_sdk::{NameLengths, ORIGINAL, Value};
+use logsift_sdk::{NameLengths, ORIGINAL, Value, same_name};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::array;
@@ -190,7 +190,7 @@ impl<'t> Member<'_, 't> {
 /// Writes a member's value under its full name, typed as `config` says, unless the name is
 /// `event.original`.
 pub(crate) fn keep<'t>(out: &mut Fields<'t>, config: &JsonConfig, typed_lengths: NameLengths, name: Cow<'t, str>, value: Value<'t>) {
-    if name != ORIGINAL {
+    if !same_name(name.as_bytes(), ORIGINAL.as_bytes()) {
         let value = if typed_lengths.may_hold(name.as_bytes()) { typed::convert(config, &name, value) } else { value };
         out.push((name, value));
     }

@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use logsift_sdk::{NameLengths, Value};
+use logsift_sdk::{NameLengths, Value, same_name};
 
 use crate::settings::JsonConfig;
 use logsift_sdk::rfc3339;
@@ -30,9 +30,10 @@ pub(crate) fn convert<'t>(config: &JsonConfig, name: &str, value: Value<'t>) -> 
 /// from the value, so that the value of a field no setting names is not moved through it.
 #[inline]
 fn typer(config: &JsonConfig, name: &str) -> Option<fn(&str) -> Option<Value<'static>>> {
-    if config.timestamp_fields.iter().any(|f| f == name) {
+    let named = |f: &String| same_name(f.as_bytes(), name.as_bytes());
+    if config.timestamp_fields.iter().any(named) {
         Some(|s| rfc3339::parse(s).map(Value::Timestamp))
-    } else if config.ip_fields.iter().any(|f| f == name) {
+    } else if config.ip_fields.iter().any(named) {
         Some(|s| s.parse::<IpAddr>().ok().map(Value::Ip))
     } else {
         None

@@ -1,6 +1,8 @@
 //! Names a stage looks for in every event of a batch (lookup keys), grouped by length once,
 //! so that each field of an event is compared only with the names as long as its own.
 
+use logsift_event::same_name;
+
 /// Lengths below this have a group each; longer names share the last.
 const GROUPS: usize = 64;
 
@@ -36,14 +38,10 @@ impl<'n> NamesByLength<'n> {
         self.names.get(self.starts[at] as usize..self.starts[at + 1] as usize).unwrap_or_default()
     }
 
-    /// The index of each name equal to `name`, in the order given. Names as long as it are
-    /// told apart by their last byte before they are compared whole: in a sandbox comparing
-    /// bytes is a call, and names of one length mostly end differently (`user.name`,
-    /// `source.ip`).
+    /// The index of each name equal to `name` ([`same_name`]), in the order given.
     #[inline(always)]
     pub(crate) fn equal_to<'s>(&'s self, name: &'s [u8]) -> impl Iterator<Item = usize> + 's {
-        let last = name.last();
-        self.as_long_as(name).iter().filter(move |(n, _)| n.as_bytes().last() == last && n.as_bytes() == name).map(|(_, at)| *at)
+        self.as_long_as(name).iter().filter(move |(n, _)| same_name(n.as_bytes(), name)).map(|(_, at)| *at)
     }
 
     /// The names, each with its index, in no particular order.
