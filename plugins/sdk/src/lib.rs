@@ -36,6 +36,12 @@
 //! A detector that needs memory across events ("five failures then a success", "once per
 //! ten minutes") keeps the bounded, event-time helpers of [`state`] in its struct.
 //!
+//! An enricher with lookup tables reads each record's keys once in [`Plugin::prepare`]
+//! ([`lookup::BatchKeys`]), fetches them in one call ([`lookup::BatchLookup`]), makes what
+//! each distinct key brings once per batch ([`lookup::ByKey`]) as [`SharedFields`], and
+//! adds those to each event of the key with [`Event::fill`] or [`Event::set_all`]: the
+//! event refers to the list, nothing is copied per event.
+//!
 //! The same code runs natively: [`testing`] feeds a plugin batches in-process, which is how
 //! plugin unit tests and the Wasm/native benchmark call it.
 

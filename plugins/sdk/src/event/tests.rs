@@ -183,6 +183,33 @@ fn shared_fields_read_and_go_back_as_fields_set_one_by_one() {
 }
 
 #[test]
+fn lists_too_long_to_keep_aside_are_set_field_by_field() {
+    let buf = encoded(&[(ORIGINAL, Value::from("x")), ("f3", Value::from("came in"))]);
+    let long: Vec<(String, Value<'static>)> = (0..70).map(|at| (format!("f{}", at % 68), Value::Int(at))).collect();
+    let long: SharedFields = long.into();
+    for fill in [true, false] {
+        let (mut shared_way, mut one_by_one) = (event(&buf), event(&buf));
+        match fill {
+            true => shared_way.fill(&long),
+            false => shared_way.set_all(&long),
+        }
+        for (name, value) in long.iter() {
+            if !fill || !one_by_one.contains(name) {
+                one_by_one.set(name.clone(), value.clone());
+            }
+        }
+        assert!(shared_way.shared.is_empty(), "more entries than bits: nothing shared");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        shared_way.encode_changes(&mut a);
+        one_by_one.encode_changes(&mut b);
+        assert_eq!(sorted_fields_of(&a), sorted_fields_of(&b));
+        let fields: std::collections::BTreeMap<String, Value<'static>> = fields_of(&a).into_iter().collect();
+        assert_eq!(fields.len(), if fill { 67 } else { 68 }, "f3 kept by fill, every name once");
+        assert_eq!(fields["f0"], Value::Int(if fill { 0 } else { 68 }), "first entry for fill, last for set_all");
+    }
+}
+
+#[test]
 fn parsed_fields_borrow_from_the_batch() {
     let buf = encoded(&[(ORIGINAL, Value::from("user=root"))]);
     let mut e = event(&buf);
