@@ -12,7 +12,7 @@ mod write;
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 
-use logsift_event::{DecodeError, EventView, Origin, Value};
+use logsift_event::{DecodeError, EventView, Origin, Value, same_name};
 use smallvec::SmallVec;
 
 pub(crate) use encoding::Encoded;
@@ -95,7 +95,7 @@ impl<'a> Event<'a> {
             // that came in only, so applying a parser's hundreds of fields stays linear in them.
             let came_in = fields.len();
             for (name, value) in &self.pending {
-                match fields[..came_in].iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
+                match fields[..came_in].iter().position(|(n, _)| same_name(n.bytes(), name.as_bytes())) {
                     Some(at) => {
                         fields[at].1 = Slot::set(value.clone());
                         self.mark_changed(at);
@@ -104,7 +104,7 @@ impl<'a> Event<'a> {
                 }
             }
             for (name, value) in self.shared_fields() {
-                match fields[..came_in].iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
+                match fields[..came_in].iter().position(|(n, _)| same_name(n.bytes(), name.as_bytes())) {
                     Some(at) => {
                         fields[at].1 = Slot::set(value.clone());
                         self.mark_changed(at);

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use logsift_event::{ORIGINAL, Value};
+use logsift_event::{ORIGINAL, Value, same_name};
 
 use super::Event;
 use super::names_by_length::NamesByLength;
@@ -13,7 +13,7 @@ impl<'a> Event<'a> {
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&Value<'a>> {
         let name = name.as_bytes();
-        self.decoded().as_ref().ok()?.iter().find(|(n, _)| n.bytes() == name).map(|(_, slot)| slot.value(&self.bad))
+        self.decoded().as_ref().ok()?.iter().find(|(n, _)| same_name(n.bytes(), name)).map(|(_, slot)| slot.value(&self.bad))
     }
 
     /// The values of those of `names` the event has, each with its index in `names`, in the
@@ -76,7 +76,7 @@ impl<'a> Event<'a> {
         for span in view.field_spans() {
             // A malformed event: decoding it keeps the error, for the SDK to reject it.
             let Ok((n, field)) = span else { return self.get(name).cloned() };
-            if found.is_none() && n == name.as_bytes() {
+            if found.is_none() && same_name(n, name.as_bytes()) {
                 found = Some(field);
             }
         }
@@ -139,7 +139,8 @@ impl<'a> Event<'a> {
     pub fn contains(&self, name: &str) -> bool {
         match (&self.view, self.fields.get()) {
             (Some(view), None) => {
-                self.kept_aside_value(name).is_some() || view.field_spans().any(|span| span.is_ok_and(|(n, _)| n == name.as_bytes()))
+                self.kept_aside_value(name).is_some()
+                    || view.field_spans().any(|span| span.is_ok_and(|(n, _)| same_name(n, name.as_bytes())))
             }
             _ => self.get(name).is_some(),
         }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
-use logsift_event::{NameLengths, Value};
+use logsift_event::{NameLengths, Value, same_name};
 use smallvec::SmallVec;
 
 use super::slots::{Name, SHARED_MAX, SharedFields, Slot};
@@ -142,7 +142,7 @@ impl<'a> Event<'a> {
                 continue;
             }
             for (at, name) in names.clone().enumerate() {
-                present[at] |= name.as_bytes() == field;
+                present[at] |= same_name(name.as_bytes(), field);
             }
         }
         present
@@ -162,7 +162,7 @@ impl<'a> Event<'a> {
             return;
         }
         let Some(fields) = self.decoded_mut() else { return };
-        match fields.iter().position(|(n, _)| n.bytes() == name.as_bytes()) {
+        match fields.iter().position(|(n, _)| same_name(n.bytes(), name.as_bytes())) {
             Some(at) => {
                 fields[at].1 = Slot::set(value);
                 self.mark_changed(at);
@@ -213,7 +213,7 @@ impl<'a> Event<'a> {
 
     /// Removes a field and returns its value.
     pub fn remove(&mut self, name: &str) -> Option<Value<'a>> {
-        let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| n.bytes() == name.as_bytes())?;
+        let at = self.decoded().as_ref().ok()?.iter().position(|(n, _)| same_name(n.bytes(), name.as_bytes()))?;
         self.whole.set(true);
         let (_, slot) = self.decoded_mut()?.remove(at);
         // Decoded now if it never was.
