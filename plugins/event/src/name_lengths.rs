@@ -5,11 +5,32 @@
 //! And [`same_name`], the comparison for names that passed it.
 
 /// Whether two field names are equal, told apart by length and last byte before they are
-/// compared whole: in the sandbox comparing bytes is a call to `memcmp`, and names of one
-/// length mostly end differently (`user.name`, `source.ip`).
+/// compared whole (names of one length mostly end differently: `user.name`, `source.ip`),
+/// and then compared eight bytes at a time in place: in the sandbox `==` on slices is a
+/// call to wasi-libc's `memcmp`, which goes byte by byte.
 #[inline(always)]
 pub fn same_name(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.last() == b.last() && a == b
+    a.len() == b.len() && a.last() == b.last() && same_bytes(a, b)
+}
+
+/// Whether `a` and `b`, of one length, hold the same bytes: a word of eight at a time, the
+/// last word overlapping the one before where the length is not a multiple of eight;
+/// names shorter than a word byte by byte.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len < 8 || b.len() != len {
+        return a.iter().zip(b).all(|(x, y)| x == y) && b.len() == len;
+    }
+    let word = |s: &[u8], at: usize| s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
+    let mut at = 0;
+    while at + 8 < len {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, len - 8) == word(b, len - 8)
 }
 
 /// The lengths of some names.
@@ -40,7 +61,27 @@ mod tests {
 
     #[test]
     fn same_name_is_equality() {
-        let names = ["", "a", "b", "ab", "ba", "user.name", "source.ip", "sourcx.ip", "source.iq", "event.original"];
+        let names = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "user.nam",
+            "user.nan",
+            "vser.nam",
+            "user.name",
+            "source.ip",
+            "sourcx.ip",
+            "source.iq",
+            "xource.ip",
+            "event.original",
+            "event.origjnal",
+            "process.parent.executable",
+            "process.parent.executablf",
+            "process.parent.executabke",
+            "procesr.parent.executable",
+        ];
         for a in names {
             for b in names {
                 assert_eq!(same_name(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");

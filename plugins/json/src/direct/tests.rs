@@ -38,6 +38,23 @@ fn plain_lines_are_taken_and_read_as_serde_json_reads_them() {
     }
 }
 
+/// An escaped string copies its plain text a block at a time: characters of two, three and
+/// four bytes at every offset from an escape, so that some straddle a block's end, and
+/// strings ending at every offset near the line's end, are read as serde_json reads them.
+#[test]
+fn escaped_strings_with_characters_across_blocks_are_read_as_serde_json_reads_them() {
+    let config = JsonConfig::default();
+    for wide in ["é", "日", "😀"] {
+        for before in 0..40 {
+            let plain = "x".repeat(before);
+            for tail in ["", " ", "   "] {
+                taken_alike(&format!(r#"{{"a":"\n{plain}{wide}{plain}\t{wide}","b":1{tail}}}"#), &config);
+                taken_alike(&format!(r#"{{"a":"{plain}\"{wide}{wide}{plain}"{tail}}}"#), &config);
+            }
+        }
+    }
+}
+
 #[test]
 fn lines_serde_json_refuses_or_that_need_its_text_are_declined() {
     let config = JsonConfig { max_depth: 3, max_fields: 3, ..JsonConfig::default() };
@@ -103,6 +120,8 @@ fn line() -> impl Strategy<Value = String> {
         "source.ip",
         "x y",
         "é",
+        "日本語のテキスト",
+        "abcdefghijklmnop",
         "\\n",
         "\\\"",
         "\\\\",
