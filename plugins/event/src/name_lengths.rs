@@ -4,8 +4,9 @@
 //! typed fields. Lengths from 63 on share the last bit, so a long name is compared.
 //! And [`same_name`], the comparison for names that passed it.
 
-/// Whether two field names are equal, told apart by length and last byte before they are
-/// compared whole (names of one length mostly end differently: `user.name`, `source.ip`),
+/// Whether two field names (or other short texts: lookup keys) are equal, told apart by
+/// length and last byte before they are compared whole (names of one length mostly end
+/// differently: `user.name`, `source.ip`),
 /// and then compared eight bytes at a time in place: in the sandbox `==` on slices is a
 /// call to wasi-libc's `memcmp`, which goes byte by byte.
 #[inline(always)]

@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
 
-use crate::Value;
+use crate::{Value, same_name};
 
 /// A record a table holds for a key: a JSON object.
 pub type Record = serde_json::Map<String, serde_json::Value>;
@@ -139,7 +139,7 @@ impl BatchKeys {
                     continue;
                 }
                 let id = match last[field]
-                    .filter(|id| keys.text(&keys.distinct[*id as usize].1) == text)
+                    .filter(|id| same_name(keys.text(&keys.distinct[*id as usize].1).as_bytes(), text.as_bytes()))
                     .or_else(|| ids[field].get(text.as_str()).copied())
                 {
                     Some(id) => id,
