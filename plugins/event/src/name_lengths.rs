@@ -4,11 +4,10 @@
 //! typed fields. Lengths from 63 on share the last bit, so a long name is compared.
 //! And [`same_name`], the comparison for names that passed it.
 
-/// Whether two field names (or other short texts: lookup keys) are equal, told apart by
-/// length and last byte before they are compared whole (names of one length mostly end
-/// differently: `user.name`, `source.ip`),
-/// and then compared eight bytes at a time in place: in the sandbox `==` on slices is a
-/// call to wasi-libc's `memcmp`, which goes byte by byte.
+/// Whether two field names (or other short texts: lookup keys) are equal. They are told
+/// apart by length and last byte first (names of one length mostly end differently:
+/// `user.name`, `source.ip`), then compared eight bytes at a time in place: in the sandbox
+/// `==` on slices is a call to wasi-libc's `memcmp`, which goes byte by byte.
 #[inline(always)]
 pub fn same_name(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.last() == b.last() && same_bytes(a, b)
