@@ -153,9 +153,9 @@ impl<'a> Event<'a> {
 
     /// The value kept aside for `name` while nothing has read the event: set, or shared.
     fn kept_aside_value(&self, name: &str) -> Option<&Value<'a>> {
-        match self.pending.iter().find(|(n, _)| n == name) {
+        match self.pending.iter().find(|(n, _)| same_name(n.as_bytes(), name.as_bytes())) {
             Some((_, value)) => Some(value),
-            None => self.shared_fields().find(|(n, _)| *n == name).map(|(_, value)| value),
+            None => self.shared_fields().find(|(n, _)| same_name(n.as_bytes(), name.as_bytes())).map(|(_, value)| value),
         }
     }
 

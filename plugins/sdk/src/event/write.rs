@@ -87,7 +87,7 @@ impl<'a> Event<'a> {
         if self.unread() && fields.len() <= SHARED_MAX {
             let mut mask = 0;
             for (at, (name, _)) in fields.iter().enumerate() {
-                if !fields[at + 1..].iter().any(|(later, _)| later == name) {
+                if !fields[at + 1..].iter().any(|(later, _)| same_name(later.as_bytes(), name.as_bytes())) {
                     self.forget_kept_aside(name);
                     mask |= 1 << at;
                 }
@@ -111,7 +111,7 @@ impl<'a> Event<'a> {
 
     /// Forgets what was kept aside for `name`, set or shared, on an event nothing has read.
     fn forget_kept_aside(&mut self, name: &str) {
-        self.pending.retain(|(n, _)| n != name);
+        self.pending.retain(|(n, _)| !same_name(n.as_bytes(), name.as_bytes()));
         self.forget_shared(name);
     }
 
@@ -119,7 +119,7 @@ impl<'a> Event<'a> {
     fn forget_shared(&mut self, name: &str) {
         for (fields, mask) in &mut self.shared {
             for (at, (n, _)) in fields.iter().enumerate() {
-                if n == name {
+                if same_name(n.as_bytes(), name.as_bytes()) {
                     *mask &= !(1 << at);
                 }
             }
@@ -155,7 +155,7 @@ impl<'a> Event<'a> {
             // Keep the field aside, decode nothing.
             self.modified = true;
             self.forget_shared(&name);
-            match self.pending.iter_mut().find(|(n, _)| *n == name) {
+            match self.pending.iter_mut().find(|(n, _)| same_name(n.as_bytes(), name.as_bytes())) {
                 Some((_, slot)) => *slot = value,
                 None => self.pending.push((name, value)),
             }
