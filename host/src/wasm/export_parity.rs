@@ -14,6 +14,8 @@
 //! are the module's own. The component is walked at the byte level (sections are an id, a
 //! LEB128 size and a payload); anything unexpected leaves the snapshot as it was.
 
+use std::borrow::Cow;
+
 /// The section ids used here: a component's core module, a core module's exports.
 const CORE_MODULE: u8 = 1;
 const EXPORTS: u8 = 7;
@@ -25,27 +27,37 @@ const GLOBAL: u8 = 3;
 /// `snapshot` with each top-level core module exporting the memories and globals its
 /// counterpart in `instrumented` (same position) exports; `None` when the components cannot
 /// be read as expected or nothing is missing.
+///
+/// The snapshot is mostly data (the Sigma corpus's: ~50 MiB), so the result is laid out as
+/// parts borrowed from it and the few new bytes first, then copied once into a buffer of
+/// its exact size.
 pub(crate) fn with_instrumented_exports(instrumented: &[u8], snapshot: &[u8]) -> Option<Vec<u8>> {
     let wanted: Vec<&[u8]> = sections(instrumented)?.into_iter().filter(|s| s.id == CORE_MODULE).map(|s| s.payload).collect();
-    let mut out = snapshot[..8].to_vec();
+    let mut parts = Parts::default();
+    parts.borrowed(&snapshot[..8]);
     let mut modules = 0;
     let mut changed = false;
     for section in sections(snapshot)? {
-        let mut payload = std::borrow::Cow::Borrowed(section.payload);
-        if section.id == CORE_MODULE {
-            if let Some(module) = wanted.get(modules).and_then(|from| add_exports(from, section.payload)) {
-                payload = std::borrow::Cow::Owned(module);
-                changed = true;
-            }
+        let module = if section.id == CORE_MODULE {
             modules += 1;
+            wanted.get(modules - 1).and_then(|from| add_exports(from, section.payload))
+        } else {
+            None
+        };
+        match module {
+            Some(module) => {
+                changed = true;
+                parts.header(section.id, module.len());
+                parts.0.extend(module.0);
+            }
+            None => parts.section(section.id, section.payload),
         }
-        push_section(&mut out, section.id, &payload);
     }
-    changed.then_some(out)
+    changed.then(|| parts.concat())
 }
 
-/// `module` exporting also the memories and globals `from` exports and it does not.
-fn add_exports(from: &[u8], module: &[u8]) -> Option<Vec<u8>> {
+/// `module`'s parts, exporting also the memories and globals `from` exports and it does not.
+fn add_exports<'a>(from: &[u8], module: &'a [u8]) -> Option<Parts<'a>> {
     let from_exports = exports(sections(from)?.iter().find(|s| s.id == EXPORTS)?.payload)?;
     let sections = sections(module)?;
     let own = sections.iter().find(|s| s.id == EXPORTS).map_or(Some(Vec::new()), |s| exports(s.payload))?;
@@ -63,24 +75,58 @@ fn add_exports(from: &[u8], module: &[u8]) -> Option<Vec<u8>> {
     for export in own.iter().chain(missing.iter().copied()) {
         payload.extend_from_slice(export.raw);
     }
-    let mut out = module[..8].to_vec();
-    let mut placed = false;
+    let mut out = Parts::default();
+    out.borrowed(&module[..8]);
+    let mut payload = Some(payload);
     for section in &sections {
-        match section.id {
-            EXPORTS => {
-                push_section(&mut out, EXPORTS, &payload);
-                placed = true;
+        // The export section replaces the old one, or goes before the first section that
+        // follows exports (start, elements, code, data, custom) in a module without one.
+        if section.id == EXPORTS || after_exports(section.id) {
+            if let Some(exports) = payload.take() {
+                out.header(EXPORTS, exports.len());
+                out.0.push(Cow::Owned(exports));
             }
-            // Sections after exports (start, elements, code, data, custom): place it first.
-            id if !placed && after_exports(id) => {
-                push_section(&mut out, EXPORTS, &payload);
-                placed = true;
-                push_section(&mut out, id, section.payload);
+            if section.id == EXPORTS {
+                continue;
             }
-            id => push_section(&mut out, id, section.payload),
         }
+        out.section(section.id, section.payload);
     }
-    placed.then_some(out)
+    payload.is_none().then_some(out)
+}
+
+/// Bytes to be written one after another: runs of the input, and new bytes.
+#[derive(Default)]
+struct Parts<'a>(Vec<Cow<'a, [u8]>>);
+
+impl<'a> Parts<'a> {
+    fn borrowed(&mut self, bytes: &'a [u8]) {
+        self.0.push(Cow::Borrowed(bytes));
+    }
+
+    /// A section's id and the LEB128 size of a payload of `len` bytes.
+    fn header(&mut self, id: u8, len: usize) {
+        let mut header = vec![id];
+        write_leb(&mut header, u32::try_from(len).expect("a section fits in 4 GiB"));
+        self.0.push(Cow::Owned(header));
+    }
+
+    fn section(&mut self, id: u8, payload: &'a [u8]) {
+        self.header(id, payload.len());
+        self.borrowed(payload);
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(|part| part.len()).sum()
+    }
+
+    fn concat(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        for part in &self.0 {
+            out.extend_from_slice(part);
+        }
+        out
+    }
 }
 
 /// Whether a core module's section comes after the export section: start, elements, data
@@ -135,12 +181,6 @@ fn exports(payload: &[u8]) -> Option<Vec<Export<'_>>> {
     (at == payload.len()).then_some(out)
 }
 
-fn push_section(out: &mut Vec<u8>, id: u8, payload: &[u8]) {
-    out.push(id);
-    write_leb(out, u32::try_from(payload.len()).expect("a section fits in 4 GiB"));
-    out.extend_from_slice(payload);
-}
-
 fn read_leb(bytes: &[u8], at: &mut usize) -> Option<u32> {
     let mut value: u32 = 0;
     for shift in (0..35).step_by(7) {
@@ -169,6 +209,12 @@ fn write_leb(out: &mut Vec<u8>, mut value: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn push_section(out: &mut Vec<u8>, id: u8, payload: &[u8]) {
+        out.push(id);
+        write_leb(out, u32::try_from(payload.len()).expect("a section fits in 4 GiB"));
+        out.extend_from_slice(payload);
+    }
 
     /// A core module of the given sections.
     fn module(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
