@@ -110,7 +110,7 @@ impl PluginInstance {
     /// The component `original` rewritten to start in this instance's state (see
     /// [`snapshot`](super::snapshot)); the instance must have been made from its
     /// instrumented build.
-    pub(crate) fn snapshot(&mut self, original: &[u8]) -> Result<Vec<u8>, String> {
+    pub(crate) fn snapshot(&mut self, component: &super::snapshot::Instrumented) -> Result<Vec<u8>, String> {
         if self.store.data().holds_resources() {
             return Err("it keeps host resources open after init (WASI streams or sockets), which a snapshot cannot carry".into());
         }
@@ -118,7 +118,7 @@ impl PluginInstance {
         // The snapshot reads each memory whole in one call: let it carry up to the cap (the
         // default allows 128 MiB per call; the Sigma corpus initialises more than that).
         self.store.set_hostcall_fuel(self.store.hostcall_fuel().max(self.limits.memory_bytes()));
-        super::snapshot::take(original, &mut self.store, self.instance).map_err(|e| format!("{e:#}"))
+        super::snapshot::take(component, &mut self.store, self.instance).map_err(|e| format!("{e:#}"))
     }
 
     /// Calls `process` on an encoded batch.

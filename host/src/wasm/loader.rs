@@ -161,14 +161,13 @@ pub fn content_hash(bytes: &[u8]) -> String {
 /// from. Cheap to clone.
 #[derive(Clone)]
 pub struct Compiled {
-    /// The file's bytes, which a snapshot rewrites.
-    bytes: Arc<[u8]>,
     /// BLAKE3 of the bytes, hex.
     hash: String,
-    /// The component, with wizer's instrumentation when `snapshots` is true.
+    /// The component, with wizer's instrumentation when `instrumented` is there.
     component: Component,
-    /// Whether loads of it start their instances from a snapshot taken after `init`.
-    snapshots: bool,
+    /// The file instrumented, which a snapshot rewrites, when loads of it start their
+    /// instances from a snapshot taken after `init`.
+    instrumented: Option<Arc<super::snapshot::Instrumented>>,
 }
 
 /// Checks that the bytes are a component and compiles them, instrumented so that an
@@ -177,12 +176,12 @@ pub struct Compiled {
 pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled, LoadError> {
     check_component(bytes).map_err(|why| LoadError::NotComponent { path: path.to_owned(), why })?;
     let build = |wasm: &[u8]| sandbox.compile(wasm).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") });
-    let (component, snapshots) = match super::snapshot::instrument(bytes) {
-        Ok(instrumented) => (build(&instrumented)?, true),
+    let (component, instrumented) = match super::snapshot::instrument(Arc::from(bytes)) {
+        Ok(instrumented) => (build(&instrumented.bytes)?, Some(Arc::new(instrumented))),
         Err(e) => {
             let component = build(bytes)?;
             tracing::warn!(path = %path.display(), "plugin cannot be pre-initialised ({e:#}); each of its instances will run init");
-            (component, false)
+            (component, None)
         }
     };
     check_contract(sandbox, &component).map_err(|found| LoadError::Contract {
@@ -190,7 +189,7 @@ pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled,
         found,
         expected: CONTRACT_VERSION,
     })?;
-    Ok(Compiled { bytes: Arc::from(bytes), hash: content_hash(bytes), component, snapshots })
+    Ok(Compiled { hash: content_hash(bytes), component, instrumented })
 }
 
 /// The contract version the component imports, when it is not this host's. Every plugin
@@ -276,7 +275,7 @@ impl LoadedPlugin {
         let mut instance = PluginInstance::new(&pre, provisional, limits, tables.clone()).map_err(fault("instantiate"))?;
         let meta = instance.describe().map_err(fault("describe"))?;
         instance.init(&settings).map_err(fault("init"))?.map_err(|reason| LoadError::Init { path: path_buf(), reason })?;
-        let snapshot = compiled.snapshots.then(|| instance.snapshot(&compiled.bytes));
+        let snapshot = compiled.instrumented.as_deref().map(|instrumented| instance.snapshot(instrumented));
         // The initialised memory lives on in the snapshot: free this copy before compiling it.
         drop(instance);
         let (pre, start) = match snapshot {

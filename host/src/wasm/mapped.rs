@@ -75,13 +75,17 @@ fn sealed_file(bytes: &[u8]) -> anyhow::Result<memfd::Memfd> {
 /// The size of the pages checked for zeros.
 const PAGE: usize = 4096;
 
+/// A page of zeros, to compare pages with.
+static ZEROS: [u8; PAGE] = [0; PAGE];
+
 /// Writes `bytes` to the start of `file`, leaving each page of zeros a hole (see the module
 /// documentation); consecutive pages with data are written in one call.
 fn write_skipping_zero_pages(file: &File, bytes: &[u8]) -> std::io::Result<()> {
     file.set_len(bytes.len() as u64)?;
     let mut run: Option<usize> = None;
     for (i, page) in bytes.chunks(PAGE).enumerate() {
-        let zero = page.iter().all(|&b| b == 0);
+        // Compared with a page of zeros as one slice: `memcmp`, many bytes per step.
+        let zero = *page == ZEROS[..page.len()];
         match (run, zero) {
             (None, false) => run = Some(i * PAGE),
             (Some(start), true) => {

@@ -18,22 +18,46 @@
 
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use wasmtime::Store;
 use wasmtime::component::{Instance, Lift, WasmList};
-use wasmtime_wizer::{ComponentInstanceState, Wizer};
+use wasmtime_wizer::{ComponentContext, ComponentInstanceState, Wizer};
+use yoke::{Yoke, Yokeable};
 
-/// The component with wizer's state-reading exports added; compiled once per plugin file.
-pub(crate) fn instrument(bytes: &[u8]) -> wasmtime::Result<Vec<u8>> {
-    Ok(Wizer::new().instrument_component(bytes)?.1)
+/// A plugin file with wizer's state-reading exports added, and what wizer learnt of the
+/// file in adding them, which every snapshot of it needs: made once per plugin file (the
+/// Sigma component: ~40 ms), not again for each load.
+pub(crate) struct Instrumented {
+    /// Wizer's view of the original file's sections, borrowing from the file's bytes.
+    context: Yoke<WizerContext<'static>, Arc<[u8]>>,
+    /// The instrumented component: what is compiled, and whose exports the snapshot gets
+    /// back (see `export_parity`).
+    pub(crate) bytes: Vec<u8>,
 }
 
-/// Reads the state of `instance` (made from [`instrument`]`(bytes)`) and returns the
-/// original component rewritten to start in that state.
-pub(crate) fn take<T: Send>(bytes: &[u8], store: &mut Store<T>, instance: Instance) -> wasmtime::Result<Vec<u8>> {
+/// Wizer's context of a component, as a type that can be kept with the bytes it borrows.
+#[derive(Yokeable)]
+struct WizerContext<'a>(ComponentContext<'a>);
+
+/// Instruments the component `original`.
+pub(crate) fn instrument(original: Arc<[u8]>) -> wasmtime::Result<Instrumented> {
+    let mut bytes = Vec::new();
+    let context = Yoke::try_attach_to_cart(original, |wasm: &[u8]| -> wasmtime::Result<WizerContext<'_>> {
+        let (context, instrumented) = Wizer::new().instrument_component(wasm)?;
+        bytes = instrumented;
+        Ok(WizerContext(context))
+    })?;
+    Ok(Instrumented { context, bytes })
+}
+
+/// Reads the state of `instance` (made from `component`'s instrumented bytes) and returns
+/// the original component rewritten to start in that state.
+pub(crate) fn take<T: Send>(component: &Instrumented, store: &mut Store<T>, instance: Instance) -> wasmtime::Result<Vec<u8>> {
     let wizer = Wizer::new();
-    let (cx, instrumented) = wizer.instrument_component(bytes)?;
+    let cx = &component.context.get().0;
+    let instrumented = &component.bytes;
     let mut access = Access { store, instance, failed: None };
     // Every call below is synchronous: the future is ready on its first poll. Wizer
     // asserts what it expects of a component it could instrument; a component that breaks
@@ -48,7 +72,7 @@ pub(crate) fn take<T: Send>(bytes: &[u8], store: &mut Store<T>, instance: Instan
         // Exported as when instrumented, the snapshot compiles to the same machine code and
         // comes from the compiled-function cache (see `export_parity`).
         Ok(Poll::Ready(result)) => {
-            result.map(|snapshot| super::export_parity::with_instrumented_exports(&instrumented, &snapshot).unwrap_or(snapshot))
+            result.map(|snapshot| super::export_parity::with_instrumented_exports(instrumented, &snapshot).unwrap_or(snapshot))
         }
         Ok(Poll::Pending) => wasmtime::bail!("the snapshot did not complete synchronously"),
         Err(_) => wasmtime::bail!("the snapshot failed on state it cannot represent"),
