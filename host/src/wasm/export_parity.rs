@@ -24,15 +24,27 @@ const EXPORTS: u8 = 7;
 const MEMORY: u8 = 2;
 const GLOBAL: u8 = 3;
 
+/// The export section of each top-level core module of an instrumented component, in
+/// module order (`None` for a module without one): what the snapshot's modules get back.
+/// Read once per plugin file; a few hundred bytes, where the component is megabytes.
+pub(crate) struct InstrumentedExports(Vec<Option<Vec<u8>>>);
+
+impl InstrumentedExports {
+    /// Reads them from `instrumented`; none when it cannot be read as expected.
+    pub(crate) fn of(instrumented: &[u8]) -> Self {
+        let modules = sections(instrumented).unwrap_or_default().into_iter().filter(|s| s.id == CORE_MODULE);
+        Self(modules.map(|module| sections(module.payload)?.into_iter().find(|s| s.id == EXPORTS).map(|s| s.payload.to_vec())).collect())
+    }
+}
+
 /// `snapshot` with each top-level core module exporting the memories and globals its
-/// counterpart in `instrumented` (same position) exports; `None` when the components cannot
-/// be read as expected or nothing is missing.
+/// counterpart in the instrumented component (same position) exports; `None` when the
+/// components cannot be read as expected or nothing is missing.
 ///
 /// The snapshot is mostly data (the Sigma corpus's: ~50 MiB), so the result is laid out as
 /// parts borrowed from it and the few new bytes first, then copied once into a buffer of
 /// its exact size.
-pub(crate) fn with_instrumented_exports(instrumented: &[u8], snapshot: &[u8]) -> Option<Vec<u8>> {
-    let wanted: Vec<&[u8]> = sections(instrumented)?.into_iter().filter(|s| s.id == CORE_MODULE).map(|s| s.payload).collect();
+pub(crate) fn with_instrumented_exports(wanted: &InstrumentedExports, snapshot: &[u8]) -> Option<Vec<u8>> {
     let mut parts = Parts::default();
     parts.borrowed(&snapshot[..8]);
     let mut modules = 0;
@@ -40,7 +52,7 @@ pub(crate) fn with_instrumented_exports(instrumented: &[u8], snapshot: &[u8]) ->
     for section in sections(snapshot)? {
         let module = if section.id == CORE_MODULE {
             modules += 1;
-            wanted.get(modules - 1).and_then(|from| add_exports(from, section.payload))
+            wanted.0.get(modules - 1).and_then(Option::as_deref).and_then(|from| add_exports(from, section.payload))
         } else {
             None
         };
@@ -56,9 +68,10 @@ pub(crate) fn with_instrumented_exports(instrumented: &[u8], snapshot: &[u8]) ->
     changed.then(|| parts.concat())
 }
 
-/// `module`'s parts, exporting also the memories and globals `from` exports and it does not.
+/// `module`'s parts, exporting also the memories and globals of the export section
+/// `from` that it does not.
 fn add_exports<'a>(from: &[u8], module: &'a [u8]) -> Option<Parts<'a>> {
-    let from_exports = exports(sections(from)?.iter().find(|s| s.id == EXPORTS)?.payload)?;
+    let from_exports = exports(from)?;
     let sections = sections(module)?;
     let own = sections.iter().find(|s| s.id == EXPORTS).map_or(Some(Vec::new()), |s| exports(s.payload))?;
     let missing: Vec<&Export<'_>> = from_exports
@@ -254,20 +267,21 @@ mod tests {
             code.clone(),
         ])]);
         let snapshot = component(&[module(&[(EXPORTS, export_section(&[export("run", 0, 1)])), code.clone()])]);
-        let rewritten = with_instrumented_exports(&instrumented, &snapshot).expect("exports were missing");
+        let rewritten = with_instrumented_exports(&InstrumentedExports::of(&instrumented), &snapshot).expect("exports were missing");
         let expected = component(&[module(&[
             (EXPORTS, export_section(&[export("run", 0, 1), export("__wizer_memory_0", MEMORY, 0), export("__wizer_global_0", GLOBAL, 0)])),
             code,
         ])]);
         assert_eq!(rewritten, expected);
-        assert!(with_instrumented_exports(&instrumented, &rewritten).is_none(), "nothing is missing any more");
+        assert!(with_instrumented_exports(&InstrumentedExports::of(&instrumented), &rewritten).is_none(), "nothing is missing any more");
     }
 
     #[test]
     fn a_module_without_exports_gets_the_section_in_its_place() {
         let instrumented = component(&[module(&[(EXPORTS, export_section(&[export("m", MEMORY, 0)])), (10, vec![0])])]);
         let snapshot = component(&[module(&[(5, vec![1, 0, 1]), (10, vec![0]), (11, vec![0])])]);
-        let rewritten = with_instrumented_exports(&instrumented, &snapshot).expect("the memory export was missing");
+        let rewritten =
+            with_instrumented_exports(&InstrumentedExports::of(&instrumented), &snapshot).expect("the memory export was missing");
         let expected =
             component(&[module(&[(5, vec![1, 0, 1]), (EXPORTS, export_section(&[export("m", MEMORY, 0)])), (10, vec![0]), (11, vec![0])])]);
         assert_eq!(rewritten, expected);
@@ -277,7 +291,13 @@ mod tests {
     fn functions_and_unreadable_input_change_nothing() {
         let instrumented = component(&[module(&[(EXPORTS, export_section(&[export("extra", 0, 2)]))])]);
         let snapshot = component(&[module(&[(EXPORTS, export_section(&[]))])]);
-        assert!(with_instrumented_exports(&instrumented, &snapshot).is_none(), "only memories and globals are added");
-        assert!(with_instrumented_exports(&instrumented, &snapshot[..snapshot.len() - 1]).is_none(), "a truncated component");
+        assert!(
+            with_instrumented_exports(&InstrumentedExports::of(&instrumented), &snapshot).is_none(),
+            "only memories and globals are added"
+        );
+        assert!(
+            with_instrumented_exports(&InstrumentedExports::of(&instrumented), &snapshot[..snapshot.len() - 1]).is_none(),
+            "a truncated component"
+        );
     }
 }

@@ -177,7 +177,7 @@ pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled,
     check_component(bytes).map_err(|why| LoadError::NotComponent { path: path.to_owned(), why })?;
     let build = |wasm: &[u8]| sandbox.compile(wasm).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") });
     let (component, instrumented) = match super::snapshot::instrument(Arc::from(bytes)) {
-        Ok(instrumented) => (build(&instrumented.bytes)?, Some(Arc::new(instrumented))),
+        Ok((instrumented, bytes)) => (build(&bytes)?, Some(Arc::new(instrumented))),
         Err(e) => {
             let component = build(bytes)?;
             tracing::warn!(path = %path.display(), "plugin cannot be pre-initialised ({e:#}); each of its instances will run init");

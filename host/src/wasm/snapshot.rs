@@ -26,44 +26,46 @@ use wasmtime::component::{Instance, Lift, WasmList};
 use wasmtime_wizer::{ComponentContext, ComponentInstanceState, Wizer};
 use yoke::{Yoke, Yokeable};
 
+use super::export_parity::{InstrumentedExports, with_instrumented_exports};
+
 /// A plugin file with wizer's state-reading exports added, and what wizer learnt of the
 /// file in adding them, which every snapshot of it needs: made once per plugin file (the
 /// Sigma component: ~40 ms), not again for each load.
 pub(crate) struct Instrumented {
     /// Wizer's view of the original file's sections, borrowing from the file's bytes.
     context: Yoke<WizerContext<'static>, Arc<[u8]>>,
-    /// The instrumented component: what is compiled, and whose exports the snapshot gets
-    /// back (see `export_parity`).
-    pub(crate) bytes: Vec<u8>,
+    /// The instrumented modules' export sections, whose added memories and globals the
+    /// snapshot gets back (see `export_parity`).
+    exports: InstrumentedExports,
 }
 
 /// Wizer's context of a component, as a type that can be kept with the bytes it borrows.
 #[derive(Yokeable)]
 struct WizerContext<'a>(ComponentContext<'a>);
 
-/// Instruments the component `original`.
-pub(crate) fn instrument(original: Arc<[u8]>) -> wasmtime::Result<Instrumented> {
+/// Instruments the component `original`: what to keep for its snapshots, and the
+/// instrumented component to compile.
+pub(crate) fn instrument(original: Arc<[u8]>) -> wasmtime::Result<(Instrumented, Vec<u8>)> {
     let mut bytes = Vec::new();
     let context = Yoke::try_attach_to_cart(original, |wasm: &[u8]| -> wasmtime::Result<WizerContext<'_>> {
         let (context, instrumented) = Wizer::new().instrument_component(wasm)?;
         bytes = instrumented;
         Ok(WizerContext(context))
     })?;
-    Ok(Instrumented { context, bytes })
+    Ok((Instrumented { context, exports: InstrumentedExports::of(&bytes) }, bytes))
 }
 
-/// Reads the state of `instance` (made from `component`'s instrumented bytes) and returns
-/// the original component rewritten to start in that state.
+/// Reads the state of `instance` (made from `component` instrumented) and returns the
+/// original component rewritten to start in that state.
 pub(crate) fn take<T: Send>(component: &Instrumented, store: &mut Store<T>, instance: Instance) -> wasmtime::Result<Vec<u8>> {
     let wizer = Wizer::new();
     let cx = &component.context.get().0;
-    let instrumented = &component.bytes;
     let mut access = Access { store, instance, failed: None };
     // Every call below is synchronous: the future is ready on its first poll. Wizer
     // asserts what it expects of a component it could instrument; a component that breaks
     // one is refused rather than taking the loader down.
     let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        pin!(wizer.snapshot_component(&cx, &mut access)).poll(&mut Context::from_waker(Waker::noop()))
+        pin!(wizer.snapshot_component(cx, &mut access)).poll(&mut Context::from_waker(Waker::noop()))
     }));
     if let Some(error) = access.failed {
         return Err(error.context("reading the initialised state"));
@@ -71,9 +73,7 @@ pub(crate) fn take<T: Send>(component: &Instrumented, store: &mut Store<T>, inst
     match poll {
         // Exported as when instrumented, the snapshot compiles to the same machine code and
         // comes from the compiled-function cache (see `export_parity`).
-        Ok(Poll::Ready(result)) => {
-            result.map(|snapshot| super::export_parity::with_instrumented_exports(instrumented, &snapshot).unwrap_or(snapshot))
-        }
+        Ok(Poll::Ready(result)) => result.map(|snapshot| with_instrumented_exports(&component.exports, &snapshot).unwrap_or(snapshot)),
         Ok(Poll::Pending) => wasmtime::bail!("the snapshot did not complete synchronously"),
         Err(_) => wasmtime::bail!("the snapshot failed on state it cannot represent"),
     }
