@@ -43,6 +43,11 @@ impl Sandbox {
     pub(crate) fn start() -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
+        // Every snapshot's memory gets an image its instances map copy-on-write, whatever its
+        // shape. By default wasmtime makes none for a memory over 16 MiB whose range is less
+        // than half pages with data, and each instance would copy the data in itself. The
+        // image costs nothing for its zeros: they are holes in the sealed file (see `mapped`).
+        config.memory_guaranteed_dense_image_size(u64::MAX);
         // A plugin compiled again with the same code (its snapshot after init, a reload with
         // new settings or rules) reuses the machine code of every unchanged function.
         let cache = Arc::new(super::compile_cache::FunctionCache::default());

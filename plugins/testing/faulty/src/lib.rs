@@ -26,6 +26,9 @@
 //!
 //! `init_garbage_mb = n` makes `init` fill n MiB with non-zero bytes and free them: memory
 //! the snapshot should not carry.
+//!
+//! `init_sparse_mb = n` makes `init` keep n MiB whose first quarter and last byte are
+//! non-zero, the rest zeros: a snapshot with fewer pages of data than of zeros.
 
 use logsift_sdk::{Context, Event, Kind, Metadata, Outcome, Plugin, Settings};
 use serde::Deserialize;
@@ -44,6 +47,7 @@ struct FaultySettings {
     batch_mb: usize,
     init_holes: usize,
     init_garbage_mb: usize,
+    init_sparse_mb: usize,
 }
 
 impl Default for FaultySettings {
@@ -59,6 +63,7 @@ impl Default for FaultySettings {
             batch_mb: 0,
             init_holes: 0,
             init_garbage_mb: 0,
+            init_sparse_mb: 0,
         }
     }
 }
@@ -73,6 +78,8 @@ pub struct Faulty {
     #[expect(clippy::vec_box, reason = "each box is a heap chunk of its own: the holes between them are the point")]
     kept: Vec<Box<[u8; 48]>>,
     init_end: usize,
+    /// What `init_sparse_mb` kept.
+    _sparse: Vec<u8>,
 }
 
 impl Plugin for Faulty {
@@ -89,7 +96,14 @@ impl Plugin for Faulty {
         let all: Vec<Box<[u8; 48]>> = (0..2 * settings.init_holes).map(|i| std::hint::black_box(Box::new([i as u8; 48]))).collect();
         let kept: Vec<Box<[u8; 48]>> = all.into_iter().step_by(2).collect();
         drop(std::hint::black_box(vec![0xA5u8; settings.init_garbage_mb << 20]));
-        Ok(Faulty { settings, hoard: Vec::new(), seen: 0, init_id, kept, init_end: memory_end() })
+        let mut sparse = vec![0u8; settings.init_sparse_mb << 20];
+        let quarter = sparse.len() / 4;
+        sparse[..quarter].fill(0x5A);
+        if let Some(last) = sparse.last_mut() {
+            *last = 1;
+        }
+        let _sparse = std::hint::black_box(sparse);
+        Ok(Faulty { settings, hoard: Vec::new(), seen: 0, init_id, kept, init_end: memory_end(), _sparse })
     }
 
     fn prepare(&mut self, events: &[Event<'_>]) {
