@@ -64,11 +64,7 @@ fn an_instance_memory_is_mapped_from_the_compiled_file() {
 #[test]
 fn a_sparse_snapshot_is_mapped_copy_on_write_too() {
     let runtime = logsift::Runtime::empty().expect("runtime");
-    let path = support::plugin("faulty");
-    let settings = serde_json::json!({"init_sparse_mb": 40});
-    let plugin =
-        logsift::wasm::LoadedPlugin::load(runtime.sandbox(), None, &path, &settings, logsift::wasm::Limits::default()).expect("loads");
-    assert!(plugin.starts_from_snapshot());
+    let plugin = load_faulty(&runtime, serde_json::json!({"init_sparse_mb": 40}));
     let _instance = plugin.instantiate().expect("instantiates");
     let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
     let mapped_mib = |line: &str| {
@@ -89,11 +85,7 @@ fn a_sparse_snapshot_is_mapped_copy_on_write_too() {
 #[test]
 fn allocations_after_init_come_from_past_the_snapshot_not_from_the_chunks_init_freed() {
     let runtime = logsift::Runtime::empty().expect("runtime");
-    let path = support::plugin("faulty");
-    let settings = serde_json::json!({"init_holes": 20_000});
-    let plugin =
-        logsift::wasm::LoadedPlugin::load(runtime.sandbox(), None, &path, &settings, logsift::wasm::Limits::default()).expect("loads");
-    assert!(plugin.starts_from_snapshot());
+    let plugin = load_faulty(&runtime, serde_json::json!({"init_holes": 20_000}));
     let mut chain = logsift::pipeline::Chain::new([(plugin, logsift::pipeline::StageOptions::default())]);
     let lines: Vec<String> = (0..300).map(|i| format!("record {i}")).collect();
     let out = chain.process(&support::records("stream", &lines));
@@ -112,13 +104,17 @@ fn allocations_after_init_come_from_past_the_snapshot_not_from_the_chunks_init_f
 #[test]
 fn memory_init_freed_is_not_carried_in_the_snapshot() {
     let runtime = logsift::Runtime::empty().expect("runtime");
-    let path = support::plugin("faulty");
-    let load = |garbage_mb: usize| {
-        let settings = serde_json::json!({"init_garbage_mb": garbage_mb});
-        let plugin =
-            logsift::wasm::LoadedPlugin::load(runtime.sandbox(), None, &path, &settings, logsift::wasm::Limits::default()).expect("loads");
-        plugin.snapshot_size().expect("snapshotted")
-    };
+    let load =
+        |garbage_mb: usize| load_faulty(&runtime, serde_json::json!({"init_garbage_mb": garbage_mb})).snapshot_size().expect("snapshotted");
     let (plain, with_garbage) = (load(0), load(16));
     assert!(with_garbage < plain + (1 << 20), "16 MiB freed in init grew the snapshot from {plain} to {with_garbage} bytes");
+}
+
+/// The `faulty` test plugin loaded with `settings`, its instances starting from a snapshot.
+fn load_faulty(runtime: &logsift::Runtime, settings: serde_json::Value) -> std::sync::Arc<logsift::wasm::LoadedPlugin> {
+    let path = support::plugin("faulty");
+    let plugin =
+        logsift::wasm::LoadedPlugin::load(runtime.sandbox(), None, &path, &settings, logsift::wasm::Limits::default()).expect("loads");
+    assert!(plugin.starts_from_snapshot());
+    plugin
 }

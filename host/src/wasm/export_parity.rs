@@ -47,12 +47,11 @@ impl InstrumentedExports {
 pub(crate) fn with_instrumented_exports(wanted: &InstrumentedExports, snapshot: &[u8]) -> Option<Vec<u8>> {
     let mut parts = Parts::default();
     parts.borrowed(&snapshot[..8]);
-    let mut modules = 0;
+    let mut counterparts = wanted.0.iter();
     let mut changed = false;
     for section in sections(snapshot)? {
         let module = if section.id == CORE_MODULE {
-            modules += 1;
-            wanted.0.get(modules - 1).and_then(Option::as_deref).and_then(|from| add_exports(from, section.payload))
+            counterparts.next().and_then(Option::as_deref).and_then(|from| add_exports(from, section.payload))
         } else {
             None
         };

@@ -107,7 +107,7 @@ impl PluginInstance {
         result.map_err(|e| classify(&self.store, init_limits, e))
     }
 
-    /// The component `original` rewritten to start in this instance's state (see
+    /// `component`'s original file rewritten to start in this instance's state (see
     /// [`snapshot`](super::snapshot)); the instance must have been made from its
     /// instrumented build.
     pub(crate) fn snapshot(&mut self, component: &super::snapshot::Instrumented) -> Result<Vec<u8>, String> {
