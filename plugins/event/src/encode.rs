@@ -1,6 +1,6 @@
 //! Encoding events into the batch byte format.
 
-use crate::{Origin, Value, origin_tag, tag};
+use crate::{Origin, Value, append, origin_tag, tag};
 
 /// Writes one framed event (length, origin, fields) at the end of a buffer.
 ///
@@ -34,7 +34,7 @@ impl<'b> EventWriter<'b> {
     pub fn begin_with_raw_origin(buf: &'b mut Vec<u8>, raw_origin: &[u8]) -> Self {
         let frame_at = buf.len();
         buf.extend_from_slice(&[0; 4]);
-        buf.extend_from_slice(raw_origin);
+        append(buf, raw_origin);
         Self::fields_start(buf, frame_at)
     }
 
@@ -61,7 +61,7 @@ impl<'b> EventWriter<'b> {
     /// Appends a field whose value is already encoded (tag and payload).
     pub fn raw_field(&mut self, name: &str, raw_value: &[u8]) -> &mut Self {
         write_str(self.buf, name);
-        self.buf.extend_from_slice(raw_value);
+        append(self.buf, raw_value);
         self.count += 1;
         self
     }
@@ -88,7 +88,7 @@ fn write_str(buf: &mut Vec<u8>, s: &str) {
 #[inline(always)]
 fn write_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     buf.extend_from_slice(&frame_len(b.len()).to_le_bytes());
-    buf.extend_from_slice(b);
+    append(buf, b);
 }
 
 fn write_origin(buf: &mut Vec<u8>, origin: &Origin<'_>) {

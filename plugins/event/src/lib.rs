@@ -13,6 +13,7 @@
 //! timestamps and back (with [`jiff`] doing the date arithmetic), [`rfc3339`] is the
 //! date-time reader parsers share.
 
+mod append;
 pub mod calendar;
 pub mod contract;
 mod decode;
@@ -22,6 +23,7 @@ pub mod rfc3339;
 mod update;
 mod value;
 
+pub use append::append;
 pub use decode::{Batch, DecodeError, EventView, FieldSpans, RawValue};
 pub use encode::EventWriter;
 pub use name_lengths::{NameLengths, same_name};
