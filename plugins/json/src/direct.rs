@@ -16,17 +16,18 @@
 
 use std::borrow::Cow;
 
-use logsift_sdk::{NameLengths, Value};
+use logsift_sdk::Value;
 
 use crate::array::{self, Elem};
 use crate::flatten::{Fields, keep};
 use crate::number;
 use crate::settings::JsonConfig;
+use crate::typed::TypedNames;
 use scan::{BLOCK, find_special, first_special, is_special};
 
 /// Flattens `line` into `out` and says whether it did; `false` leaves `out` to be cleared.
-pub(crate) fn read<'t>(line: &'t str, config: &JsonConfig, typed_lengths: NameLengths, out: &mut Fields<'t>) -> bool {
-    let mut reader = Reader { text: line, bytes: line.as_bytes(), at: 0, config, typed_lengths };
+pub(crate) fn read<'t>(line: &'t str, config: &JsonConfig, typed_names: TypedNames, out: &mut Fields<'t>) -> bool {
+    let mut reader = Reader { text: line, bytes: line.as_bytes(), at: 0, config, typed_names };
     reader.space();
     reader.eat(b'{').and_then(|()| reader.object(None, 1, out)).is_some() && {
         reader.space();
@@ -40,7 +41,7 @@ struct Reader<'t, 'c> {
     bytes: &'t [u8],
     at: usize,
     config: &'c JsonConfig,
-    typed_lengths: NameLengths,
+    typed_names: TypedNames,
 }
 
 impl<'t> Reader<'t, '_> {
@@ -117,7 +118,7 @@ impl<'t> Reader<'t, '_> {
         if out.len() >= self.config.max_fields {
             return None;
         }
-        keep(out, self.config, self.typed_lengths, name, value);
+        keep(out, self.config, self.typed_names, name, value);
         Some(())
     }
 
@@ -178,6 +179,7 @@ impl<'t> Reader<'t, '_> {
     }
 
     /// A string, number, `true`, `false` or `null`.
+    #[inline(always)]
     fn scalar(&mut self) -> Option<Value<'t>> {
         match self.peek()? {
             b'"' => {
@@ -234,7 +236,11 @@ impl<'t> Reader<'t, '_> {
                 Some(Cow::Borrowed(&self.text[start..stop]))
             }
             b'\\' => {
-                let mut out = Vec::with_capacity(stop - start + 32);
+                // The string ends at a `"`, the next one at the earliest, and escapes only
+                // shorten text: room up to it (and a block more, for the block copies) is
+                // room for all of it unless that `"` is itself escaped.
+                let quote = memchr::memchr(b'"', &self.bytes[stop..]).map_or(0, |at| at + BLOCK);
+                let mut out = Vec::with_capacity(stop - start + quote.max(32));
                 out.extend_from_slice(&self.bytes[start..stop]);
                 self.escaped(stop, out).map(Cow::Owned)
             }

@@ -13,14 +13,14 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use logsift_sdk::{NameLengths, ORIGINAL, Value, same_name};
+use logsift_sdk::{ORIGINAL, Value, same_name};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::array;
 use crate::direct;
 use crate::number;
 use crate::settings::JsonConfig;
-use crate::typed;
+use crate::typed::{self, TypedNames};
 
 /// Fields in the order the object lists them.
 pub(crate) type Fields<'t> = Vec<(Cow<'t, str>, Value<'t>)>;
@@ -29,10 +29,10 @@ pub(crate) type Fields<'t> = Vec<(Cow<'t, str>, Value<'t>)>;
 /// it takes the line, else by serde_json. The error is serde_json's, with its line and column.
 pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig, room: usize) -> Result<Fields<'t>, String> {
     let mut fields = Vec::with_capacity(room);
-    let typed_lengths = typed::lengths(config);
-    if !direct::read(line, config, typed_lengths, &mut fields) {
+    let typed_names = TypedNames::of(config);
+    if !direct::read(line, config, typed_names, &mut fields) {
         fields.clear();
-        through_serde(line, config, typed_lengths, &mut fields)?;
+        through_serde(line, config, typed_names, &mut fields)?;
     }
     dedupe(&mut fields);
     Ok(fields)
@@ -40,14 +40,9 @@ pub(crate) fn flatten<'t>(line: &'t str, config: &JsonConfig, room: usize) -> Re
 
 /// Writes the members of the line's object into `out` through serde_json (names not yet
 /// made unique).
-pub(crate) fn through_serde<'t>(
-    line: &'t str,
-    config: &JsonConfig,
-    typed_lengths: NameLengths,
-    out: &mut Fields<'t>,
-) -> Result<(), String> {
+pub(crate) fn through_serde<'t>(line: &'t str, config: &JsonConfig, typed_names: TypedNames, out: &mut Fields<'t>) -> Result<(), String> {
     let mut de = serde_json::Deserializer::from_str(line);
-    let root = Object { prefix: None, depth: 1, out, config, typed_lengths };
+    let root = Object { prefix: None, depth: 1, out, config, typed_names };
     (&mut de).deserialize_map(root).and_then(|()| de.end()).map_err(|e| format!("json: {e}"))
 }
 
@@ -142,8 +137,8 @@ struct Object<'p, 'o, 't> {
     depth: usize,
     out: &'o mut Fields<'t>,
     config: &'o JsonConfig,
-    /// The lengths of the names `config` types ([`typed::lengths`]).
-    typed_lengths: NameLengths,
+    /// Which names `config` may type ([`TypedNames`]).
+    typed_names: TypedNames,
 }
 
 impl<'t> Visitor<'t> for Object<'_, '_, 't> {
@@ -154,13 +149,13 @@ impl<'t> Visitor<'t> for Object<'_, '_, 't> {
     }
 
     fn visit_map<A: MapAccess<'t>>(self, mut map: A) -> Result<(), A::Error> {
-        let Object { prefix, depth, out, config, typed_lengths } = self;
+        let Object { prefix, depth, out, config, typed_names } = self;
         while let Some(Key(key)) = map.next_key()? {
             let name = match prefix {
                 None => key,
                 Some(prefix) => Cow::Owned([prefix, ".", &key].concat()),
             };
-            map.next_value_seed(Member { name, depth, out: &mut *out, config, typed_lengths })?;
+            map.next_value_seed(Member { name, depth, out: &mut *out, config, typed_names })?;
         }
         Ok(())
     }
@@ -173,8 +168,8 @@ struct Member<'o, 't> {
     depth: usize,
     out: &'o mut Fields<'t>,
     config: &'o JsonConfig,
-    /// The lengths of the names `config` types ([`typed::lengths`]).
-    typed_lengths: NameLengths,
+    /// Which names `config` may type ([`TypedNames`]).
+    typed_names: TypedNames,
 }
 
 impl<'t> Member<'_, 't> {
@@ -182,16 +177,17 @@ impl<'t> Member<'_, 't> {
         if self.out.len() >= self.config.max_fields {
             return Err(E::custom(format_args!("more than max_fields {} fields", self.config.max_fields)));
         }
-        keep(self.out, self.config, self.typed_lengths, self.name, value);
+        keep(self.out, self.config, self.typed_names, self.name, value);
         Ok(())
     }
 }
 
 /// Writes a member's value under its full name, typed as `config` says, unless the name is
 /// `event.original`.
-pub(crate) fn keep<'t>(out: &mut Fields<'t>, config: &JsonConfig, typed_lengths: NameLengths, name: Cow<'t, str>, value: Value<'t>) {
+#[inline(always)]
+pub(crate) fn keep<'t>(out: &mut Fields<'t>, config: &JsonConfig, typed_names: TypedNames, name: Cow<'t, str>, value: Value<'t>) {
     if !same_name(name.as_bytes(), ORIGINAL.as_bytes()) {
-        let value = if typed_lengths.may_hold(name.as_bytes()) { typed::convert(config, &name, value) } else { value };
+        let value = if typed_names.may_hold(name.as_bytes()) { typed::convert(config, &name, value) } else { value };
         out.push((name, value));
     }
 }
@@ -245,7 +241,7 @@ impl<'t> Visitor<'t> for Member<'_, 't> {
 
     fn visit_map<A: MapAccess<'t>>(self, map: A) -> Result<(), A::Error> {
         let depth = nest(self.depth, self.config.max_depth)?;
-        Object { prefix: Some(&self.name), depth, out: self.out, config: self.config, typed_lengths: self.typed_lengths }.visit_map(map)
+        Object { prefix: Some(&self.name), depth, out: self.out, config: self.config, typed_names: self.typed_names }.visit_map(map)
     }
 
     fn visit_seq<A: SeqAccess<'t>>(self, seq: A) -> Result<(), A::Error> {

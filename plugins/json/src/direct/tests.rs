@@ -10,9 +10,9 @@ use crate::typed;
 /// Both readings of `line`: the direct reader's fields if it took the line, and serde_json's.
 fn both<'t>(line: &'t str, config: &JsonConfig) -> (Option<Fields<'t>>, Result<Fields<'t>, String>) {
     let mut direct = Vec::new();
-    let took = read(line, config, typed::lengths(config), &mut direct);
+    let took = read(line, config, typed::TypedNames::of(config), &mut direct);
     let mut serde = Vec::new();
-    let serde = through_serde(line, config, typed::lengths(config), &mut serde).map(|()| serde);
+    let serde = through_serde(line, config, typed::TypedNames::of(config), &mut serde).map(|()| serde);
     (took.then_some(direct), serde)
 }
 
