@@ -52,6 +52,9 @@ pub struct Event<'a> {
     changed: Cell<u64>,
     /// A field was removed, or one past the 64th set: the whole event goes back.
     whole: Cell<bool>,
+    /// Fields read by name from the encoded event, before it is decoded (see
+    /// [`peek`](Self::peek)).
+    peeks: Cell<u8>,
 }
 
 impl<'a> Event<'a> {
@@ -67,6 +70,7 @@ impl<'a> Event<'a> {
             modified: true,
             changed: Cell::new(0),
             whole: Cell::new(true),
+            peeks: Cell::new(0),
         }
     }
 
@@ -80,6 +84,7 @@ impl<'a> Event<'a> {
             modified: false,
             changed: Cell::new(0),
             whole: Cell::new(false),
+            peeks: Cell::new(0),
         }
     }
 

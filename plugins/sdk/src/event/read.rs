@@ -9,6 +9,11 @@ use super::Event;
 use super::names_by_length::NamesByLength;
 use super::slots::decode_or_mark;
 
+/// Reads by name [`peek`](Event::peek) serves from one encoded event; after them the event
+/// is decoded once (each read then compares names without walking the encoding), so that
+/// a stage reading many fields of each event pays the walk a bounded number of times.
+const PEEKS: u8 = 4;
+
 impl<'a> Event<'a> {
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&Value<'a>> {
@@ -85,21 +90,55 @@ impl<'a> Event<'a> {
 
     /// The text of a string field.
     pub fn get_str(&self, name: &str) -> Option<&str> {
-        self.get(name).and_then(Value::as_str)
+        match self.peek(name) {
+            Some(Some(Value::Str(Cow::Borrowed(text)))) => Some(text),
+            Some(Some(Value::Str(Cow::Owned(_)))) | None => self.get(name).and_then(Value::as_str),
+            Some(_) => None,
+        }
     }
 
     /// The number of an integer field.
     pub fn get_int(&self, name: &str) -> Option<i64> {
-        self.get(name).and_then(Value::as_int)
+        match self.peek(name) {
+            Some(found) => found?.as_int(),
+            None => self.get(name).and_then(Value::as_int),
+        }
     }
 
     /// The event time: a typed `@timestamp`, in nanoseconds since the epoch. Rules that keep
     /// state measure windows in it, so a replay decides as the live run did.
     pub fn timestamp(&self) -> Option<i64> {
-        match self.get("@timestamp")? {
-            Value::Timestamp(nanos) => Some(*nanos),
+        let found = match self.peek("@timestamp") {
+            Some(found) => found?,
+            None => self.get("@timestamp")?.clone(),
+        };
+        match found {
+            Value::Timestamp(nanos) => Some(nanos),
             _ => None,
         }
+    }
+
+    /// What [`get`](Self::get) reads for `name`, read from the encoded event without decoding
+    /// it, while nothing has decoded it, set or added a field, and it has been read this way
+    /// fewer than [`PEEKS`] times: the fields are walked up to the first of that name and its
+    /// value alone is decoded. A detector reading a few fields of each event then never
+    /// builds the list of all of them (most of what reading one field cost). `None`: not
+    /// read this way (the caller decodes, as `get` does); so is an event whose fields up to
+    /// the one read are malformed, for decoding to keep the error.
+    fn peek(&self, name: &str) -> Option<Option<Value<'a>>> {
+        let view = self.view.as_ref().filter(|_| self.fields.get().is_none() && self.pending.is_empty() && self.shared.is_empty())?;
+        let peeks = self.peeks.get();
+        if peeks >= PEEKS {
+            return None;
+        }
+        self.peeks.set(peeks + 1);
+        for span in view.field_spans() {
+            let (n, field) = span.ok()?;
+            if same_name(n, name.as_bytes()) {
+                return Some(Some(decode_or_mark(&view.field_value(field, n), &self.bad)));
+            }
+        }
+        Some(None)
     }
 
     /// The event time in whole seconds (see [`timestamp`](Self::timestamp)).
