@@ -12,7 +12,7 @@ use super::slots::decode_or_mark;
 /// Reads by name [`peek`](Event::peek) serves from one encoded event; after them the event
 /// is decoded once (each read then compares names without walking the encoding), so that
 /// a stage reading many fields of each event pays the walk a bounded number of times.
-const PEEKS: u8 = 4;
+pub(super) const PEEKS: u8 = 4;
 
 impl<'a> Event<'a> {
     /// The value of a field.

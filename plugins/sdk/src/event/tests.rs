@@ -4,6 +4,7 @@ use logsift_event::{Batch, EventWriter, ORIGINAL};
 
 use std::rc::Rc;
 
+use super::read::PEEKS;
 use super::*;
 use crate::Outcome;
 
@@ -422,4 +423,43 @@ fn events_without_a_string_original_are_rejected_unparsed() {
         let outcome = event(buf).parse_original(|_| panic!("parsed an event without a string event.original"));
         assert!(matches!(&outcome, Outcome::Reject(r) if r == reason), "{outcome:?}");
     }
+}
+
+#[test]
+fn a_few_reads_by_name_leave_the_event_undecoded_and_read_what_get_reads() {
+    let buf = encoded(&[
+        (ORIGINAL, Value::from("x")),
+        ("process.name", Value::from("sshd")),
+        ("n", Value::Int(7)),
+        ("@timestamp", Value::Timestamp(5_000_000_000)),
+        ("process.name", Value::from("other")),
+    ]);
+    let mut e = event(&buf);
+    assert_eq!(e.get_str("process.name"), Some("sshd"), "the first field of the name, as get reads");
+    assert_eq!(e.get_int("n"), Some(7));
+    assert_eq!(e.timestamp_secs(), Some(5));
+    assert_eq!(e.get_str("missing"), None);
+    assert!(e.fields.get().is_none(), "read without decoding the event");
+    // Set after reading: what goes back is the change alone, the event still undecoded.
+    e.set("labels.seen", "yes");
+    let mut out = Vec::new();
+    assert_eq!(e.encode_changes(&mut out), Encoded::Update);
+    assert_eq!(fields_of(&out), [("labels.seen".to_owned(), Value::from("yes"))]);
+    // Past PEEKS reads the event is decoded once, and reads the same.
+    let e = event(&buf);
+    for _ in 0..PEEKS {
+        assert_eq!(e.get_str("n"), None, "not a string");
+    }
+    assert!(e.fields.get().is_none());
+    assert_eq!(e.get_str("process.name"), Some("sshd"));
+    assert!(e.fields.get().is_some(), "decoded after {PEEKS} reads");
+    assert_eq!((e.get_int("n"), e.timestamp()), (Some(7), Some(5_000_000_000)));
+
+    // A value that cannot be decoded reads as nothing and rejects the event, as through get.
+    let mut bad = buf.clone();
+    let at = bad.windows(4).position(|w| w == b"sshd").expect("the value");
+    bad[at] = 0xFF;
+    let e = event(&bad);
+    assert_eq!(e.get_str("process.name"), None);
+    assert_eq!(e.decode_error().map(|d| d.what), Some("string is not UTF-8"));
 }
