@@ -107,11 +107,21 @@ fn write(
         _ => merge_walking(buf, base, &mut changes, index)?,
     };
     let fields_at = count_at + 4;
+    // The fields added follow in the update's order; those that lie side by side in it (all
+    // of them, for a parser's fields over a raw record) are copied in one piece.
+    let raw = update.raw_fields();
+    let mut run = 0..0;
     for (name, span, _) in changes.iter().filter(|(_, _, used)| !*used) {
-        index.push(FieldAt { key: name_key(name), at: offset(buf.len() - fields_at), len: offset(span.len()) });
-        buf.extend_from_slice(span);
+        let at = offset_in(raw, span);
+        if at != run.end {
+            buf.extend_from_slice(&raw[run]);
+            run = at..at;
+        }
+        index.push(FieldAt { key: name_key(name), at: offset(buf.len() + run.len() - fields_at), len: offset(span.len()) });
+        run.end = at + span.len();
         count += 1;
     }
+    buf.extend_from_slice(&raw[run]);
     let body_len = u32::try_from(buf.len() - frame_at - 4).unwrap_or(u32::MAX);
     buf[frame_at..frame_at + 4].copy_from_slice(&body_len.to_le_bytes());
     buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
@@ -223,6 +233,11 @@ fn name_at<'a>(raw: &'a [u8], field: &FieldAt) -> Option<&'a [u8]> {
     let at = field.at as usize;
     let len = u32::from_le_bytes(raw.get(at..at + 4)?.try_into().ok()?) as usize;
     raw.get(at + 4..(at + 4).checked_add(len)?)
+}
+
+/// Where `part`, a slice of `whole`, starts in it.
+fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize)
 }
 
 /// An offset within one event (events are framed with a u32 length, so it fits).
