@@ -88,6 +88,14 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// Frees what working on the event allocated (its decoded fields, those set or added),
+    /// once the SDK is done with it; the event is not read again.
+    pub(crate) fn release(&mut self) {
+        self.fields.take();
+        self.pending.clear();
+        self.shared.clear();
+    }
+
     fn decoded(&self) -> &Result<Fields<'a>, DecodeError> {
         self.fields.get_or_init(|| {
             let Some(view) = &self.view else { return Ok(Vec::new()) };
