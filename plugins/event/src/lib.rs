@@ -60,5 +60,11 @@ pub mod origin_tag {
     pub const KAFKA: u8 = 2;
 }
 
+/// Where `part`, a slice of `whole` (a field or a name an event's spans yielded), starts in
+/// it.
+pub(crate) fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize)
+}
+
 /// The field that holds a record's raw text.
 pub const ORIGINAL: &str = "event.original";

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
-use crate::{DecodeError, EventView, NameLengths};
+use crate::{DecodeError, EventView, NameLengths, offset_in};
 
 /// Up to this many fields an update is searched as a list; beyond, through a map once this
 /// many of the base's fields have been looked up in the list, so that the merge stays linear
@@ -233,11 +233,6 @@ fn name_at<'a>(raw: &'a [u8], field: &FieldAt) -> Option<&'a [u8]> {
     let at = field.at as usize;
     let len = u32::from_le_bytes(raw.get(at..at + 4)?.try_into().ok()?) as usize;
     raw.get(at + 4..(at + 4).checked_add(len)?)
-}
-
-/// Where `part`, a slice of `whole`, starts in it.
-fn offset_in(whole: &[u8], part: &[u8]) -> usize {
-    (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize)
 }
 
 /// An offset within one event (events are framed with a u32 length, so it fits).

@@ -3,7 +3,7 @@
 
 use super::reader::Reader;
 use super::{Batch, DecodeError, FieldSpans, Fields};
-use crate::{Origin, Value};
+use crate::{Origin, Value, offset_in};
 
 /// One decoded event: its origin and fields, borrowed from the batch buffer. Field values
 /// are decoded when asked for; the origin and field list were checked for framing only.
@@ -100,7 +100,7 @@ impl<'a> EventView<'a> {
     /// (`field` the whole field, `name` its name), left encoded; a decoding error gives its
     /// position in the buffer, as decoding the whole event gives it.
     pub fn field_value(&self, field: &'a [u8], name: &[u8]) -> RawValue<'a> {
-        let start = (field.as_ptr() as usize).wrapping_sub(self.raw_fields.as_ptr() as usize) + 4 + name.len();
+        let start = offset_in(self.raw_fields, field) + 4 + name.len();
         RawValue {
             bytes: self.raw_fields.get(start..start + field.len().saturating_sub(4 + name.len())).unwrap_or_default(),
             base: self.fields_base + start,
@@ -113,7 +113,7 @@ impl<'a> EventView<'a> {
         debug_assert!(self.raw_fields.as_ptr_range().contains(&name.as_ptr()) || name.is_empty(), "a name of this event");
         simdutf8::basic::from_utf8(name).map_err(|_| {
             // The error decoding gives: at the name's length, before its bytes.
-            let at = (name.as_ptr() as usize).wrapping_sub(self.raw_fields.as_ptr() as usize).wrapping_sub(4);
+            let at = offset_in(self.raw_fields, name).wrapping_sub(4);
             Reader { buf: self.raw_fields, pos: 0, base: self.fields_base }.not_utf8(at)
         })
     }
