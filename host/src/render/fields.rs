@@ -12,7 +12,8 @@
 //!
 //! Nothing here allocates per field: a [`Fields`] list is reused from record to record, and
 //! the order depends on the names alone, so it is worked out once per shape of record (see
-//! [`super::plan`]).
+//! [`super::plan`]). Adding a field only stores its name: what ordering needs of a name
+//! ([`Named`]) is worked out with the plan.
 
 use std::cmp::Ordering;
 
@@ -61,6 +62,14 @@ pub(super) struct Segments<'a> {
     nested_values: u32,
 }
 
+impl<'a> Named<'a> {
+    /// A name as ordering sees it, in nested or flat style.
+    pub(super) fn new(name: &'a str, nested: bool) -> Self {
+        let (regular, key) = name_key(name, nested);
+        Named { name, nested_values: 0, seq: 0, regular, key }
+    }
+}
+
 impl<'a> Iterator for Segments<'a> {
     type Item = &'a str;
     fn next(&mut self) -> Option<&'a str> {
@@ -90,7 +99,7 @@ impl<'a> Iterator for Segments<'a> {
 /// The fields of one record in the order they were set: names and values side by side.
 #[derive(Debug, Default)]
 pub struct Fields<'a> {
-    names: Vec<Named<'a>>,
+    names: Vec<&'a str>,
     values: Vec<Field<'a>>,
     nested: bool,
 }
@@ -108,21 +117,21 @@ impl<'a> Fields<'a> {
 
     /// Adds a field (set after those already added).
     pub fn push(&mut self, name: &'a str, value: Field<'a>) {
-        let (regular, key) = name_key(name, self.nested);
-        self.names.push(Named { name, nested_values: 0, seq: 0, regular, key });
+        self.names.push(name);
         self.values.push(value);
     }
 
     /// Whether a field of this exact name was added.
     pub fn has(&self, name: &str) -> bool {
-        self.names.iter().any(|n| n.name == name)
+        self.names.iter().any(|n| *n == name)
     }
 
     /// Drops every field whose first segment is `name` (for a top-level field that must
     /// replace whatever the record had there).
     pub fn remove_tree(&mut self, name: &str) {
         let nested = self.nested;
-        let keep: Vec<bool> = self.names.iter().map(|n| segments(n, nested).next() != Some(name)).collect();
+        let keep: Vec<bool> =
+            self.names.iter().map(|n| Segments { rest: Some(n), split: nested, nested_values: 0 }.next() != Some(name)).collect();
         let (mut names, mut values) = (keep.iter(), keep.iter());
         self.names.retain(|_| *names.next().expect("one flag per field"));
         self.values.retain(|_| *values.next().expect("one flag per field"));
@@ -134,7 +143,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The names, in the order they were set.
-    pub fn names(&self) -> &[Named<'a>] {
+    pub fn names(&self) -> &[&'a str] {
         &self.names
     }
 
@@ -179,7 +188,7 @@ pub(super) fn resolve(names: &mut Vec<Named<'_>>, nested: bool) {
 /// The allocations of a [`Fields`] list between records.
 #[derive(Debug, Default)]
 pub struct Storage {
-    names: Vec<Named<'static>>,
+    names: Vec<&'static str>,
     values: Vec<Field<'static>>,
 }
 
@@ -255,6 +264,48 @@ fn is_prefix(a: &Named<'_>, b: &Named<'_>) -> bool {
             (None, Some(_)) => return true,
             (Some(x), Some(y)) if x == y => {}
             _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names of up to 10 bytes over a small alphabet that has dots, bytes below and above
+    /// the dot, and upper case, picked by a fixed pseudo-random sequence, and a few by hand.
+    fn names() -> Vec<String> {
+        let alphabet = [b'a', b'b', b'.', b'-', b'_', b'A', b'\x01', b'z', b'0'];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut names: Vec<String> = (0..600)
+            .map(|_| {
+                let len = (next() % 11) as usize;
+                (0..len).map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize])).collect()
+            })
+            .collect();
+        names.extend(["event.original", "source.ip", "source.ipv6", "a..b", ".a", "a.", "", "."].map(String::from));
+        names
+    }
+
+    #[test]
+    fn keys_order_names_as_their_segments_do_and_regular_means_no_empty_segment() {
+        let names = names();
+        for nested in [true, false] {
+            for a in &names {
+                let x = Named::new(a, nested);
+                assert_eq!(x.regular, !nested || !a.split('.').any(str::is_empty), "{a:?} nested {nested}");
+                for b in &names {
+                    let y = Named::new(b, nested);
+                    let by_segments = segments(&x, nested).cmp(segments(&y, nested));
+                    assert_eq!(compare(&x, &y, nested), by_segments, "{a:?} against {b:?}, nested {nested}");
+                }
+            }
         }
     }
 }

@@ -33,9 +33,14 @@ pub struct Plan {
     tail: Vec<u8>,
 }
 
-/// A digest of a record's names (their 8-byte keys and lengths).
-fn digest(names: &[Named<'_>]) -> u64 {
-    names.iter().fold(names.len() as u64, |h, n| (h ^ n.key ^ (n.name.len() as u64).rotate_left(56)).wrapping_mul(0x0100_0000_01b3))
+/// A digest of a record's names: the length, first and last byte of each, taken without a
+/// pass over the name (a plan that matches the digest is then compared name by name).
+fn digest(names: &[&str]) -> u64 {
+    names.iter().fold(names.len() as u64, |h, n| {
+        let bytes = n.as_bytes();
+        let ends = u64::from(bytes.first().copied().unwrap_or(0)) << 8 | u64::from(bytes.last().copied().unwrap_or(0));
+        (h ^ (n.len() as u64) << 16 ^ ends).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Plan {
@@ -49,7 +54,7 @@ impl Plan {
                 .iter()
                 .zip(&self.name_ends)
                 .scan(0usize, |start, (n, &end)| {
-                    let same = self.names.get(*start..end as usize) == Some(n.name);
+                    let same = self.names.get(*start..end as usize) == Some(*n);
                     *start = end as usize;
                     Some(same)
                 })
@@ -64,10 +69,10 @@ impl Plan {
         self.names.clear();
         self.name_ends.clear();
         for n in fields.names() {
-            self.names.push_str(n.name);
+            self.names.push_str(n);
             self.name_ends.push(u32::try_from(self.names.len()).expect("a record's names fit in 4 GiB"));
         }
-        let mut order = fields.names().to_vec();
+        let mut order: Vec<Named<'_>> = fields.names().iter().map(|n| Named::new(n, nested)).collect();
         resolve(&mut order, nested);
         self.steps.clear();
         self.fragments.clear();
