@@ -12,8 +12,9 @@
 //!
 //! Nothing here allocates per field: a [`Fields`] list is reused from record to record, and
 //! the order depends on the names alone, so it is worked out once per shape of record (see
-//! [`super::plan`]). Adding a field only stores its name: what ordering needs of a name
-//! ([`Named`]) is worked out with the plan.
+//! [`super::plan`]). Adding a field only stores its name, as bytes: what ordering needs of a
+//! name ([`Named`]) is worked out with the plan, and so is whether an event's name is UTF-8
+//! (a record whose names match a plan's byte for byte has names that are).
 
 use std::cmp::Ordering;
 
@@ -99,7 +100,7 @@ impl<'a> Iterator for Segments<'a> {
 /// The fields of one record in the order they were set: names and values side by side.
 #[derive(Debug, Default)]
 pub struct Fields<'a> {
-    names: Vec<&'a str>,
+    names: Vec<&'a [u8]>,
     values: Vec<Field<'a>>,
     nested: bool,
 }
@@ -117,21 +118,26 @@ impl<'a> Fields<'a> {
 
     /// Adds a field (set after those already added).
     pub fn push(&mut self, name: &'a str, value: Field<'a>) {
+        self.push_encoded(name.as_bytes(), value);
+    }
+
+    /// Adds a field whose name is as an event encodes it, not yet checked as text: the
+    /// plan for the record's names checks it (see [`super::plan::Plans::for_fields`]).
+    pub fn push_encoded(&mut self, name: &'a [u8], value: Field<'a>) {
         self.names.push(name);
         self.values.push(value);
     }
 
     /// Whether a field of this exact name was added.
     pub fn has(&self, name: &str) -> bool {
-        self.names.iter().any(|n| *n == name)
+        self.names.iter().any(|n| *n == name.as_bytes())
     }
 
     /// Drops every field whose first segment is `name` (for a top-level field that must
     /// replace whatever the record had there).
     pub fn remove_tree(&mut self, name: &str) {
         let nested = self.nested;
-        let keep: Vec<bool> =
-            self.names.iter().map(|n| Segments { rest: Some(n), split: nested, nested_values: 0 }.next() != Some(name)).collect();
+        let keep: Vec<bool> = self.names.iter().map(|n| first_segment(n, nested) != name.as_bytes()).collect();
         let (mut names, mut values) = (keep.iter(), keep.iter());
         self.names.retain(|_| *names.next().expect("one flag per field"));
         self.values.retain(|_| *values.next().expect("one flag per field"));
@@ -143,7 +149,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The names, in the order they were set.
-    pub fn names(&self) -> &[&'a str] {
+    pub fn names(&self) -> &[&'a [u8]] {
         &self.names
     }
 
@@ -188,7 +194,7 @@ pub(super) fn resolve(names: &mut Vec<Named<'_>>, nested: bool) {
 /// The allocations of a [`Fields`] list between records.
 #[derive(Debug, Default)]
 pub struct Storage {
-    names: Vec<&'static str>,
+    names: Vec<&'static [u8]>,
     values: Vec<Field<'static>>,
 }
 
@@ -197,6 +203,15 @@ pub struct Storage {
 fn recycle<T, U>(mut items: Vec<T>) -> Vec<U> {
     items.clear();
     items.into_iter().map(|_| unreachable!("emptied")).collect()
+}
+
+/// The first segment of a name's path, as [`Segments`] cuts it.
+fn first_segment(name: &[u8], nested: bool) -> &[u8] {
+    let dot = if nested { name.iter().position(|&b| b == b'.') } else { None };
+    match dot.filter(|&at| at > 0 && at + 1 < name.len()) {
+        Some(at) => &name[..at],
+        None => name,
+    }
 }
 
 /// The segments of a name's path.

@@ -145,9 +145,9 @@ impl Renderer {
 
         let mut fields = Fields::reuse(std::mem::take(&mut self.storage), nested);
         if let Some(view) = &view {
-            for field in view.fields() {
-                let (name, value) = field?;
-                fields.push(name, Field::Value(value));
+            for span in view.field_spans() {
+                let (name, field) = span?;
+                fields.push_encoded(name, Field::Value(view.field_value(field, name).decode()?));
             }
         }
         if let Some((dead, _)) = dead {
@@ -175,7 +175,14 @@ impl Renderer {
             fields.remove_tree(name);
             fields.push(name, Field::Text(value));
         }
-        json::object(out, &fields, self.plans.for_fields(&fields));
+        let plan = match self.plans.for_fields(&fields) {
+            Ok(plan) => plan,
+            Err(at) => {
+                let name = fields.names()[at];
+                return Err(view.and_then(|v| v.field_name(name).err()).expect("only an event's names can be other than UTF-8"));
+            }
+        };
+        json::object(out, &fields, plan);
         self.storage = fields.into_storage();
         Ok(())
     }
@@ -349,6 +356,26 @@ mod tests {
                 assert_eq!(String::from_utf8(reused).unwrap(), String::from_utf8(fresh).unwrap());
             }
         }
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_fails_the_record_as_decoding_the_event_does() {
+        let mut f = frame(&[("a", Value::Int(1)), ("zz", Value::Int(2))]);
+        let at = f.windows(2).rposition(|w| w == b"zz").expect("the name");
+        f[at] = 0xFF;
+        let expected = EventView::from_frame(&f).unwrap().decode_all().unwrap_err();
+        let item = OutputItem { source: 0, output: "events", content: Content::Event { frame: &f, ordinal: 0 } };
+        let mut renderer = Renderer::new(JsonStyle::Nested);
+        for _ in 0..2 {
+            let mut out = Vec::new();
+            assert_eq!(renderer.write(&item, &[], None, &mut out).unwrap_err(), expected);
+        }
+        // The same renderer goes on with the next record.
+        let good = frame(&[("a", Value::Int(1)), ("zz", Value::Int(2))]);
+        let item = OutputItem { source: 0, output: "events", content: Content::Event { frame: &good, ordinal: 0 } };
+        let mut out = Vec::new();
+        renderer.write(&item, &[], None, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().starts_with(r#"{"a":1,"#));
     }
 
     #[test]

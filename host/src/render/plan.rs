@@ -35,11 +35,10 @@ pub struct Plan {
 
 /// A digest of a record's names: the length, first and last byte of each, taken without a
 /// pass over the name (a plan that matches the digest is then compared name by name).
-fn digest(names: &[&str]) -> u64 {
-    names.iter().fold(names.len() as u64, |h, n| {
-        let bytes = n.as_bytes();
+fn digest(names: &[&[u8]]) -> u64 {
+    names.iter().fold(names.len() as u64, |h, bytes| {
         let ends = u64::from(bytes.first().copied().unwrap_or(0)) << 8 | u64::from(bytes.last().copied().unwrap_or(0));
-        (h ^ (n.len() as u64) << 16 ^ ends).wrapping_mul(0x0100_0000_01b3)
+        (h ^ (bytes.len() as u64) << 16 ^ ends).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
@@ -54,25 +53,24 @@ impl Plan {
                 .iter()
                 .zip(&self.name_ends)
                 .scan(0usize, |start, (n, &end)| {
-                    let same = self.names.get(*start..end as usize) == Some(*n);
+                    let same = self.names.as_bytes().get(*start..end as usize) == Some(*n);
                     *start = end as usize;
                     Some(same)
                 })
                 .all(|same| same)
     }
 
-    /// Works out the plan for these names, reusing this plan's buffers.
-    fn build(&mut self, fields: &Fields<'_>, digest: u64) {
-        let nested = fields.nested();
+    /// Works out the plan for these names (in the order set), reusing this plan's buffers.
+    fn build(&mut self, names: &[&str], nested: bool, digest: u64) {
         self.nested = nested;
         self.digest = digest;
         self.names.clear();
         self.name_ends.clear();
-        for n in fields.names() {
+        for n in names {
             self.names.push_str(n);
             self.name_ends.push(u32::try_from(self.names.len()).expect("a record's names fit in 4 GiB"));
         }
-        let mut order: Vec<Named<'_>> = fields.names().iter().map(|n| Named::new(n, nested)).collect();
+        let mut order: Vec<Named<'_>> = names.iter().map(|n| Named::new(n, nested)).collect();
         resolve(&mut order, nested);
         self.steps.clear();
         self.fragments.clear();
@@ -132,11 +130,13 @@ pub struct Plans {
 
 impl Plans {
     /// The plan for these fields' names: a kept one, or a new one in place of the oldest.
-    pub fn for_fields(&mut self, fields: &Fields<'_>) -> &Plan {
+    /// A name that is not UTF-8 has no plan: the error is its place among the fields.
+    pub fn for_fields(&mut self, fields: &Fields<'_>) -> Result<&Plan, usize> {
         let digest = digest(fields.names());
         if let Some(i) = self.plans.iter().position(|p| p.fits(fields, digest)) {
-            return &self.plans[i];
+            return Ok(&self.plans[i]);
         }
+        let names = fields.names().iter().enumerate().map(|(i, n)| std::str::from_utf8(n).map_err(|_| i)).collect::<Result<Vec<_>, _>>()?;
         let slot = if self.plans.len() < KEPT {
             self.plans.push(Plan::default());
             self.plans.len() - 1
@@ -144,7 +144,7 @@ impl Plans {
             self.next = (self.next + 1) % KEPT;
             self.next
         };
-        self.plans[slot].build(fields, digest);
-        &self.plans[slot]
+        self.plans[slot].build(&names, fields.nested(), digest);
+        Ok(&self.plans[slot])
     }
 }
