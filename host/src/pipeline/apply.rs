@@ -72,6 +72,9 @@ impl Stage {
         check_shape(&result, range.len())?;
         let mut applied = Applied::default();
         let unchanged = result.changes.is_empty();
+        if !unchanged {
+            next.reserve_bytes(batch.slice(range.clone()).len() + result.events.len());
+        }
         let mut produced = logsift_event::Batch::new(&result.events);
         let mut take = || -> Result<EventView<'_>, Fault> {
             let view = produced.next().ok_or_else(|| contract("changes refer to more events than it returned"))?;

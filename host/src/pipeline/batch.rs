@@ -66,6 +66,18 @@ impl Batch {
         }
     }
 
+    /// Makes room for `bytes` more bytes of frames at once (a stage's result is about the size
+    /// of the records it came from plus the events it returned: growing to that step by step
+    /// would copy the batch more than once).
+    pub fn reserve_bytes(&mut self, bytes: usize) {
+        if self.buf.is_empty() && self.buf.capacity() < bytes {
+            // Nothing to keep: a new allocation, where growing would copy the old one whole.
+            self.buf = Vec::with_capacity(bytes);
+        } else {
+            self.buf.reserve(bytes);
+        }
+    }
+
     /// The bytes of all its frames.
     pub fn bytes(&self) -> usize {
         self.buf.len()

@@ -21,12 +21,16 @@ pub struct Replay {
     ranges: VecDeque<Batch>,
     records: usize,
     bytes: usize,
+    /// The last range forgotten, emptied: its allocation takes the next range, so a stage
+    /// that remembers every batch does not allocate (and fault in) a batch's worth of memory
+    /// each time.
+    spare: Option<Batch>,
 }
 
 impl Replay {
     /// Keeps up to `max_records` records (0: none).
     pub fn new(max_records: usize) -> Self {
-        Replay { max_records, ranges: VecDeque::new(), records: 0, bytes: 0 }
+        Replay { max_records, ranges: VecDeque::new(), records: 0, bytes: 0, spare: None }
     }
 
     /// Remembers `range` of `batch` as processed.
@@ -34,7 +38,7 @@ impl Replay {
         if self.max_records == 0 || range.is_empty() {
             return;
         }
-        let mut kept = Batch::default();
+        let mut kept = self.spare.take().unwrap_or_default();
         let skip = range.len().saturating_sub(self.max_records);
         kept.extend_from(batch, range.start + skip..range.end);
         self.records += kept.len();
@@ -44,6 +48,10 @@ impl Replay {
             let Some(oldest) = self.ranges.pop_front() else { break };
             self.records -= oldest.len();
             self.bytes -= oldest.slice(0..oldest.len()).len();
+            self.spare = Some(oldest);
+        }
+        if let Some(spare) = &mut self.spare {
+            spare.truncate(0);
         }
     }
 
@@ -54,6 +62,7 @@ impl Replay {
 
     /// Forgets everything.
     pub fn clear(&mut self) {
+        self.spare = None;
         self.ranges.clear();
         self.records = 0;
         self.bytes = 0;
@@ -85,6 +94,22 @@ mod tests {
         assert_eq!(replay.ranges().map(Batch::len).sum::<usize>(), 5, "a range longer than the bound keeps its newest records");
         replay.clear();
         assert_eq!(replay.ranges().count(), 0);
+        // Ranges forgotten lend their allocation to the next: what is kept is still exactly
+        // the newest records, each as it was remembered.
+        let mut replay = Replay::new(8);
+        let numbered = |from: usize, n: usize| {
+            let mut b = Batch::default();
+            for i in from..from + n {
+                b.push_event(&Origin::None, &[("n", Value::from(i as i64))], i as u32);
+            }
+            b
+        };
+        for round in 0..10 {
+            replay.remember(&numbered(round * 4, 4), 0..4);
+        }
+        let kept: Vec<Vec<u8>> = replay.ranges().flat_map(|b| b.iter().map(|(_, f)| f.to_vec()).collect::<Vec<_>>()).collect();
+        let expected = numbered(32, 8);
+        assert_eq!(kept, expected.iter().map(|(_, f)| f.to_vec()).collect::<Vec<_>>(), "the last two ranges, whole");
         let mut off = Replay::new(0);
         off.remember(&batch(2), 0..2);
         assert_eq!(off.ranges().count(), 0);

@@ -136,7 +136,8 @@ impl Stage {
         }
         let before = self.stats.clone();
         // Most stages give every record back with a little more: room for that, grown once.
-        let mut next = Batch::with_capacity(batch.len() + batch.len() / 8, batch.bytes() + batch.bytes() / 4);
+        // Its bytes are reserved once the plugin's result says how many (see `apply`).
+        let mut next = Batch::with_capacity(batch.len() + batch.len() / 8, 0);
         let out = match self.run_range(&batch, 0..batch.len(), &mut next, routed) {
             Unchanged::Yes => batch,
             Unchanged::No => next,
