@@ -40,8 +40,9 @@ pub(super) fn contract(message: impl Into<String>) -> Fault {
     Fault::Contract { message: message.into() }
 }
 
-/// The result's shape, for the shared contract checks.
-fn check_shape(result: &BatchResult, records: usize) -> Result<(), Fault> {
+/// The result's shape, for the shared contract checks; `events` is how many events it
+/// returned.
+fn check_shape(result: &BatchResult, records: usize, events: usize) -> Result<(), Fault> {
     let steps = result.changes.iter().map(|change| {
         let step = match &change.action {
             Action::Replace(n) => Step::Replace(*n),
@@ -52,7 +53,6 @@ fn check_shape(result: &BatchResult, records: usize) -> Result<(), Fault> {
         };
         (change.record, step)
     });
-    let events = logsift_event::Batch::new(&result.events).count();
     check_result(records, steps, events, result.alerts.iter().map(|a| a.record)).map_err(|broken| contract(broken.0))?;
     check_costs(result.costs.iter().map(|c| c.rule_id.as_str())).map_err(|broken| contract(broken.0))
 }
@@ -69,13 +69,15 @@ impl Stage {
         routed: &mut Vec<OutputRecord>,
         whole: bool,
     ) -> Result<Applied, Fault> {
-        check_shape(&result, range.len())?;
+        // The returned events, framed once: counted for the checks, then taken in order.
+        let framed: Vec<_> = logsift_event::Batch::new(&result.events).collect();
+        check_shape(&result, range.len(), framed.len())?;
         let mut applied = Applied::default();
         let unchanged = result.changes.is_empty();
         if !unchanged {
             next.reserve_bytes(batch.slice(range.clone()).len() + result.events.len());
         }
-        let mut produced = logsift_event::Batch::new(&result.events);
+        let mut produced = framed.into_iter();
         let mut take = || -> Result<EventView<'_>, Fault> {
             let view = produced.next().ok_or_else(|| contract("changes refer to more events than it returned"))?;
             let view = view.map_err(|e| contract(format!("returned event: {e}")))?;
