@@ -27,6 +27,8 @@ pub enum Field<'a> {
     Value(Value<'a>),
     /// Text.
     Text(&'a str),
+    /// An event's text value as encoded, already checked as UTF-8.
+    Utf8(&'a [u8]),
     /// A whole number.
     Int(i64),
     /// A list of texts.

@@ -27,7 +27,11 @@ fn escape_marks(word: u64) -> u64 {
 /// a fixed-size store, where copying the few bytes before an escape would be a call to
 /// `memcpy` (event.original of a JSON record has a quote every few bytes).
 pub fn string(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
+    utf8(out, text.as_bytes());
+}
+
+/// [`string`] for text that is UTF-8 but held as bytes (an event's value as encoded).
+fn utf8(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut i = 0;
@@ -168,6 +172,7 @@ fn field(out: &mut Vec<u8>, field: &Field<'_>) {
     match field {
         Field::Value(v) => value(out, v),
         Field::Text(t) => string(out, t),
+        Field::Utf8(bytes) => utf8(out, bytes),
         Field::Int(i) => int(out, *i),
         Field::Texts(items) => {
             out.push(b'[');

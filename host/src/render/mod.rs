@@ -147,7 +147,13 @@ impl Renderer {
         if let Some(view) = &view {
             for span in view.field_spans() {
                 let (name, field) = span?;
-                fields.push_encoded(name, Field::Value(view.field_value(field, name).decode()?));
+                // Text, nearly every value, is written from its bytes as encoded.
+                let value = view.field_value(field, name);
+                let value = match value.text_bytes() {
+                    Some(text) => Field::Utf8(text?),
+                    None => Field::Value(value.decode()?),
+                };
+                fields.push_encoded(name, value);
             }
         }
         if let Some((dead, _)) = dead {

@@ -133,6 +133,40 @@ fn validate_accepts_and_refuses_exactly_what_decoding_does_with_the_same_error()
 }
 
 #[test]
+fn text_bytes_are_a_string_values_bytes_checked_as_decoding_checks_them() {
+    let mut base = expected("typed-fields");
+    let mut w = EventWriter::begin(&mut base, &Origin::None);
+    w.field("user.name", &Value::from("Zoë")).field("message", &Value::from("é".repeat(40))).field("n", &Value::Int(7));
+    w.finish();
+    let (mut strings, mut refused) = (0, 0);
+    for at in 0..base.len() {
+        for byte in [0x00, 0x01, 0x05, 0x80, 0xc3, 0xff] {
+            let mut bytes = base.clone();
+            bytes[at] = byte;
+            for view in Batch::new(&bytes).flatten() {
+                for (name, field) in view.field_spans().flatten() {
+                    let raw = view.field_value(field, name);
+                    match (raw.decode(), raw.text_bytes()) {
+                        (Ok(Value::Str(text)), Some(Ok(got))) => {
+                            assert_eq!(got, text.as_bytes());
+                            strings += 1;
+                        }
+                        (Err(e), Some(Err(got))) => {
+                            assert_eq!(got, e);
+                            refused += 1;
+                        }
+                        (Ok(Value::Str(_)), other) => panic!("a string read as {other:?}"),
+                        (Ok(_), other) => assert!(other.is_none(), "not a string, read as {other:?}"),
+                        (Err(e), other) => assert!(other.is_none(), "{e}: read as {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+    assert!(strings > 100 && refused > 10, "both answers exercised: {strings} strings, {refused} refused");
+}
+
+#[test]
 fn a_truncated_event_is_an_error_with_its_offset_not_a_panic() {
     let bytes = expected("typed-fields");
     for cut in 0..bytes.len() {

@@ -167,4 +167,15 @@ impl<'a> RawValue<'a> {
     pub fn decode(&self) -> Result<Value<'a>, DecodeError> {
         Reader { buf: self.bytes, pos: 0, base: self.base }.value(0)
     }
+
+    /// For a string, its bytes, checked as [`decode`](Self::decode) checks them (the same
+    /// error) but not made a `str`: ASCII, nearly every value, is told in a word-wise pass.
+    /// What a writer that copies the bytes needs. `None` for any other value.
+    pub fn text_bytes(&self) -> Option<Result<&'a [u8], DecodeError>> {
+        if self.bytes.first() != Some(&crate::tag::STRING) {
+            return None;
+        }
+        let mut reader = Reader { buf: self.bytes, pos: 1, base: self.base };
+        Some(reader.text("truncated string").map(|()| &self.bytes[5..reader.pos]))
+    }
 }
