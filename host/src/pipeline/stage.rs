@@ -135,8 +135,9 @@ impl Stage {
             return batch;
         }
         let before = self.stats.clone();
-        // Most stages give every record back with a little more: room for that, grown once.
-        // Its bytes are reserved once the plugin's result says how many (see `apply`).
+        // Room for about as many records as came in; the bytes are reserved once the
+        // plugin's result says how many (see `apply`), and a stage that changes nothing
+        // reserves none.
         let mut next = Batch::with_capacity(batch.len() + batch.len() / 8, 0);
         let out = match self.run_range(&batch, 0..batch.len(), &mut next, routed) {
             Unchanged::Yes => batch,
