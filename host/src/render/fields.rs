@@ -132,7 +132,7 @@ impl<'a> Fields<'a> {
 
     /// Whether a field of this exact name was added.
     pub fn has(&self, name: &str) -> bool {
-        self.names.iter().any(|n| *n == name.as_bytes())
+        self.names.contains(&name.as_bytes())
     }
 
     /// Drops every field whose first segment is `name` (for a top-level field that must
