@@ -9,7 +9,7 @@ use crate::{Value, tag};
 /// name ends and where the field ends. Anything else (an array, a truncation, a bad tag) is
 /// `None`, left to the reader, which says what is wrong.
 #[inline]
-fn scalar_field_at(buf: &[u8], at: usize) -> Option<(usize, usize)> {
+pub(super) fn scalar_field_at(buf: &[u8], at: usize) -> Option<(usize, usize)> {
     let len_at = |at: usize| -> Option<usize> {
         let bytes: [u8; 4] = buf.get(at..at.checked_add(4)?)?.try_into().ok()?;
         Some(u32::from_le_bytes(bytes) as usize)
