@@ -77,19 +77,16 @@ impl<'a> Iterator for Segments<'a> {
     type Item = &'a str;
     fn next(&mut self) -> Option<&'a str> {
         match self.rest {
-            Some(rest) => {
-                let dot = if self.split { rest.bytes().position(|b| b == b'.') } else { None };
-                match dot.filter(|&at| at > 0 && at + 1 < rest.len()) {
-                    Some(at) => {
-                        self.rest = Some(&rest[at + 1..]);
-                        Some(&rest[..at])
-                    }
-                    None => {
-                        self.rest = None;
-                        Some(rest)
-                    }
+            Some(rest) => match separating_dot(rest.as_bytes(), self.split) {
+                Some(at) => {
+                    self.rest = Some(&rest[at + 1..]);
+                    Some(&rest[..at])
                 }
-            }
+                None => {
+                    self.rest = None;
+                    Some(rest)
+                }
+            },
             None if self.nested_values > 0 => {
                 self.nested_values -= 1;
                 Some("_value")
@@ -207,13 +204,16 @@ fn recycle<T, U>(mut items: Vec<T>) -> Vec<U> {
     items.into_iter().map(|_| unreachable!("emptied")).collect()
 }
 
+/// Where the first segment of a path ends: its first dot, if names are split and that dot
+/// separates two non-empty segments (see the module doc).
+fn separating_dot(path: &[u8], split: bool) -> Option<usize> {
+    let dot = if split { path.iter().position(|&b| b == b'.') } else { None };
+    dot.filter(|&at| at > 0 && at + 1 < path.len())
+}
+
 /// The first segment of a name's path, as [`Segments`] cuts it.
 fn first_segment(name: &[u8], nested: bool) -> &[u8] {
-    let dot = if nested { name.iter().position(|&b| b == b'.') } else { None };
-    match dot.filter(|&at| at > 0 && at + 1 < name.len()) {
-        Some(at) => &name[..at],
-        None => name,
-    }
+    separating_dot(name, nested).map_or(name, |at| &name[..at])
 }
 
 /// The segments of a name's path.
