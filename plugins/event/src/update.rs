@@ -88,8 +88,13 @@ fn write(
     index: &mut Vec<FieldAt>,
 ) -> Result<(), DecodeError> {
     // An update usually carries a few fields: a list beats a map, up to a point, and up to
-    // that point it is held inline (no allocation per update).
-    let mut changes: SmallVec<[Change<'_>; LIST_SEARCH]> = SmallVec::with_capacity(update.len().min(64));
+    // that point it is held inline (no allocation per update). Made empty and grown only
+    // past that point: `with_capacity` builds the inline list elsewhere and copies all of
+    // it (640 bytes) into place, on every update.
+    let mut changes: SmallVec<[Change<'_>; LIST_SEARCH]> = SmallVec::new();
+    if update.len() > LIST_SEARCH {
+        changes.reserve_exact(update.len().min(64));
+    }
     for field in update.field_spans() {
         let (name, span) = field?;
         changes.push((name, span, false));
