@@ -53,6 +53,10 @@ fn escaped_strings_with_characters_across_blocks_are_read_as_serde_json_reads_th
             }
         }
     }
+    // The buffer is sized up to the first `"`: past an escaped one it grows, many times
+    // over for a long string of escaped quotes and text.
+    let long: String = (0..200).map(|i| format!(r#"\"{}\\{}"#, "y".repeat(i % 37), "é".repeat(i % 5))).collect();
+    taken_alike(&format!(r#"{{"a":"{long}","b":"\"{long}"}}"#), &config);
 }
 
 #[test]
