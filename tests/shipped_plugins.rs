@@ -4,7 +4,7 @@
 
 mod support;
 
-use logsift::pipeline::StageOptions;
+use logsift::pipeline::{Chain, RejectPolicy, StageOptions};
 use logsift::wasm::Limits;
 use logsift_event::{EventView, Value};
 use logsift_sdk::Plugin;
@@ -137,4 +137,32 @@ fn every_shipped_plugin_starts_its_instances_from_a_snapshot_of_its_init() {
         assert!(plugin.starts_from_snapshot(), "{name} runs init in every instance");
         plugin.instantiate().unwrap_or_else(|e| panic!("{name}: an instance from the snapshot: {e}"));
     }
+}
+
+/// The contract's claim rule, kept by the host: a parser is not called on a batch whose
+/// every event an earlier parser claimed (`event.dataset` set), and those events go on as
+/// the first parser left them; one unclaimed line in the batch and the parser is called, and
+/// parses that line.
+#[test]
+fn a_parser_is_not_called_on_a_batch_an_earlier_parser_claimed_whole() {
+    let sandbox = Sandbox::new();
+    let pass = StageOptions { on_reject: RejectPolicy::Pass, ..StageOptions::default() };
+    let mut chain = Chain::new([
+        (sandbox.load("syslog", json!({"year": 2024}), Limits::default()), pass),
+        (sandbox.load("weblog", json!({}), Limits::default()), StageOptions::default()),
+    ]);
+    let dataset = |frame: &[u8]| decode(frame).into_iter().find(|(n, _)| n == "event.dataset").map(|(_, v)| v.to_string());
+    let sshd: Vec<String> = support::sshd_lines().into_iter().take(300).collect();
+    let out = chain.process(&records("auth.log", &sshd));
+    assert_eq!(out.events.len(), 300);
+    assert!(out.events.iter().all(|(_, frame)| dataset(frame).as_deref() == Some("syslog")));
+    assert_eq!(chain.stages()[1].stats.calls, 0, "the web log parser was not called");
+    let web = r#"192.168.105.83 - - [11/Jul/2018:08:41:28 +0300] "GET /manager HTTP/1.1" 302 -"#;
+    let mixed: Vec<String> = sshd.iter().take(10).cloned().chain([web.to_owned()]).collect();
+    let out = chain.process(&records("mixed.log", &mixed));
+    assert_eq!(chain.stages()[1].stats.calls, 1, "one unclaimed line: called");
+    let datasets: Vec<Option<String>> = out.events.iter().map(|(_, frame)| dataset(frame)).collect();
+    assert_eq!(datasets.len(), 11);
+    assert!(datasets[..10].iter().all(|d| d.as_deref() == Some("syslog")), "{datasets:?}");
+    assert!(datasets[10].as_deref().is_some_and(|d| d != "syslog"), "the web line parsed by weblog: {datasets:?}");
 }

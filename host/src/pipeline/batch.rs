@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use logsift_event::{EventView, EventWriter, FieldAt, ORIGINAL, Origin, Value};
+use logsift_event::{EventView, EventWriter, FieldAt, ORIGINAL, Origin, Value, same_name};
 
 /// A record as a source hands it over: its raw bytes and where it came from.
 #[derive(Debug, Clone)]
@@ -153,6 +153,15 @@ impl Batch {
         &self.buf[self.start(i)..self.ends[i]]
     }
 
+    /// Whether every event has a field named `name`, among its fields up to the first that
+    /// does not decode.
+    pub fn all_have(&self, name: &str) -> bool {
+        (0..self.len()).all(|i| {
+            EventView::from_frame(self.frame(i))
+                .is_ok_and(|view| view.field_spans().any(|field| field.is_ok_and(|(n, _)| same_name(n, name.as_bytes()))))
+        })
+    }
+
     fn names_start(&self, i: usize) -> usize {
         if i == 0 { 0 } else { self.name_ends[i - 1].0 }
     }
@@ -251,6 +260,25 @@ mod tests {
 
     fn view(frame: &[u8]) -> EventView<'_> {
         EventView::from_frame(frame).expect("an event")
+    }
+
+    #[test]
+    fn all_have_asks_every_event_and_finds_names_by_their_bytes() {
+        let mut batch = Batch::default();
+        assert!(batch.all_have("event.dataset"), "an empty batch: every event (none) has it");
+        batch.push_event(&Origin::None, &[("a", Value::Int(1)), ("event.dataset", Value::from("syslog"))], 0);
+        batch.push_event(&Origin::None, &[("event.dataset", Value::Null)], 1);
+        assert!(batch.all_have("event.dataset") && !batch.all_have("event.datase") && !batch.all_have("a"));
+        batch.push_event(&Origin::None, &[("event.datasets", Value::from("x"))], 2);
+        assert!(!batch.all_have("event.dataset"), "the last event lacks it");
+        // A field that does not decode ends the search.
+        let mut broken = Batch::default();
+        broken.push_event(&Origin::None, &[("event.dataset", Value::from("x")), ("b", Value::from("y"))], 0);
+        let last = broken.buf.len() - 1;
+        broken.buf[last - 1..].copy_from_slice(&[0xFF, 0xFF]);
+        assert!(view(broken.frame(0)).validate().is_err());
+        assert!(broken.all_have("event.dataset"), "found before the broken field");
+        assert!(!broken.all_have("b"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
-use logsift_event::EventView;
+use logsift_event::{EventView, PARSED_MARK};
 
 use super::apply::Unchanged;
 use super::batch::Batch;
@@ -130,6 +130,11 @@ impl Stage {
     /// everything else is appended to `routed`. A batch the plugin left unchanged is handed
     /// on as it is, without a copy.
     pub fn run(&mut self, batch: Batch, routed: &mut Vec<OutputRecord>) -> Batch {
+        // The contract's claim rule, kept here too: a parser passes on unchanged every event
+        // an earlier parser claimed, so a batch claimed whole goes on without a call.
+        if self.plugin.meta.kind == PluginKind::Parser && batch.all_have(PARSED_MARK) {
+            return batch;
+        }
         if self.mode == StageMode::Shadow {
             self.shadow(&batch, routed);
             return batch;

@@ -68,3 +68,8 @@ pub(crate) fn offset_in(whole: &[u8], part: &[u8]) -> usize {
 
 /// The field that holds a record's raw text.
 pub const ORIGINAL: &str = "event.original";
+
+/// The field a parser sets to claim an event (ECS `event.dataset`, e.g. `syslog`); a later
+/// parser passes such an event on untouched (`wit/README.md`), and the host does not hand a
+/// parser a batch whose every event is claimed.
+pub const PARSED_MARK: &str = "event.dataset";

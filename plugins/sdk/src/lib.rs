@@ -61,10 +61,10 @@ pub mod testing;
 
 pub use alert::{Alert, Level};
 pub use event::{Event, Parsed, SharedFields};
-pub use logsift_event::{NameLengths, ORIGINAL, Origin, Value, same_name};
+pub use logsift_event::{NameLengths, ORIGINAL, Origin, PARSED_MARK, Value, same_name};
 pub use logsift_event::{calendar, rfc3339};
 pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, RuleCost, Settings};
-pub use runtime::{Action, BatchOutput, Change, PARSED_MARK, process_batch};
+pub use runtime::{Action, BatchOutput, Change, process_batch};
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

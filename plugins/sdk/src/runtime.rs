@@ -7,11 +7,7 @@
 use logsift_event::Batch;
 
 use crate::event::Encoded;
-use crate::{Alert, Context, Event, Kind, Outcome, Plugin, RuleCost};
-
-/// The field a parser sets to claim an event (ECS `event.dataset`, e.g. `syslog`); a later
-/// parser passes such an event on untouched.
-pub const PARSED_MARK: &str = "event.dataset";
+use crate::{Alert, Context, Event, Kind, Outcome, PARSED_MARK, Plugin, RuleCost};
 
 /// What a plugin did to one record (records without a change pass unchanged).
 #[derive(Debug, Clone, PartialEq)]
