@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use logsift_event::{EventView, EventWriter, FieldAt, ORIGINAL, Origin, Value, same_name};
+use logsift_event::{EventView, EventWriter, FieldAt, ORIGINAL, Origin, Value};
 
 /// A record as a source hands it over: its raw bytes and where it came from.
 #[derive(Debug, Clone)]
@@ -156,10 +156,7 @@ impl Batch {
     /// Whether every event has a field named `name`, among its fields up to the first that
     /// does not decode.
     pub fn all_have(&self, name: &str) -> bool {
-        (0..self.len()).all(|i| {
-            EventView::from_frame(self.frame(i))
-                .is_ok_and(|view| view.field_spans().any(|field| field.is_ok_and(|(n, _)| same_name(n, name.as_bytes()))))
-        })
+        (0..self.len()).all(|i| EventView::from_frame(self.frame(i)).is_ok_and(|view| view.has(name)))
     }
 
     fn names_start(&self, i: usize) -> usize {

@@ -87,6 +87,13 @@ impl<'a> EventView<'a> {
         self.fields().filter_map(Result::ok).find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
+    /// Whether the event has a field named `name`, among its fields up to the first that
+    /// does not decode: read from the names alone, no value decoded or checked.
+    #[inline]
+    pub fn has(&self, name: &str) -> bool {
+        self.field_spans().any(|span| span.is_ok_and(|(n, _)| crate::same_name(n, name.as_bytes())))
+    }
+
     /// The fields as encoded: each field's name (its bytes) and its whole encoding (name and
     /// value), in order, to copy fields without decoding them; stops after the first
     /// malformed one, and ends with an error if bytes follow the last. Checked for structure

@@ -177,10 +177,7 @@ impl<'a> Event<'a> {
     /// over), nothing is allocated, and the event stays undecoded.
     pub fn contains(&self, name: &str) -> bool {
         match (&self.view, self.fields.get()) {
-            (Some(view), None) => {
-                self.kept_aside_value(name).is_some()
-                    || view.field_spans().any(|span| span.is_ok_and(|(n, _)| same_name(n, name.as_bytes())))
-            }
+            (Some(view), None) => self.kept_aside_value(name).is_some() || view.has(name),
             _ => self.get(name).is_some(),
         }
     }
