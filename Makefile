@@ -35,7 +35,7 @@ WASM_RUSTFLAGS := -C target-feature=+simd128 -C llvm-args=-inline-threshold=500
 # bin/logsift finds them in lib/ and share/.
 STAGE := target
 
-.PHONY: help run build plugins tools test bench lint fmt install clean
+.PHONY: help run build plugins wasm-target tools test bench lint fmt install clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ run: plugins ## run the pipeline on the embedded default (INPUT=file or -, CONFI
 build: plugins ## build the release binary and the plugins (target/release/logsift, target/lib/logsift/plugins)
 	$(CARGO) build --release -p logsift
 
-plugins: ## build the plugins as components into target/lib/logsift/plugins (test-only ones: target/test-plugins)
+plugins: wasm-target ## build the plugins as components into target/lib/logsift/plugins (test-only ones: target/test-plugins)
 	RUSTFLAGS="$(RUSTFLAGS) $(WASM_RUSTFLAGS)" $(CARGO) build --target wasm32-wasip2 --profile wasm $(foreach p,$(SHIPPED) $(TESTING),-p logsift-$(p))
 	@mkdir -p $(STAGE)/lib/logsift/plugins target/test-plugins $(STAGE)/share/logsift/plugins
 	@for p in $(SHIPPED); do cmp -s $(WASM_OUT)/logsift_$$(echo $$p | tr - _).wasm $(STAGE)/lib/logsift/plugins/$$p.wasm \
@@ -57,8 +57,7 @@ plugins: ## build the plugins as components into target/lib/logsift/plugins (tes
 	@ln -sfn ../../../../plugins/event $(STAGE)/share/logsift/plugins/event
 	@ln -sfn ../../../wit $(STAGE)/share/logsift/wit
 
-tools: ## install the wasm target, the Kafka-compatible broker (target/tools/tansu) and Chromium for the status page test
-	rustup target add wasm32-wasip2
+tools: wasm-target ## install the wasm target, the Kafka-compatible broker (target/tools/tansu) and Chromium for the status page test
 	bash .ci/install-tansu
 	bash .ci/install-chromium
 
@@ -81,6 +80,11 @@ lint: ## formatting and clippy, natively and for the wasm target
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --exclude rsigma-eval --all-targets -- -D warnings
 	$(CARGO) clippy --target wasm32-wasip2 --target-dir target/wasm -p logsift-sdk $(foreach p,$(SHIPPED) $(TESTING),-p logsift-$(p)) -- -D warnings
+
+# rustup adds the toolchain file's targets only when it installs the toolchain itself: where
+# 1.95 was there before (installed by hand or by an image), the wasm target is missing.
+wasm-target:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 
 fmt: ## format the code
 	$(CARGO) fmt --all
