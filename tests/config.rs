@@ -147,3 +147,16 @@ fn the_configuration_reference_lists_every_key_and_no_other() {
     let stale: Vec<&String> = documented.difference(&code).collect();
     assert!(missing.is_empty() && stale.is_empty(), "keys not in docs/configuration.md: {missing:?}; documented but gone: {stale:?}");
 }
+
+/// The compile cache is off unless set; set in the file it is relative to the file's folder,
+/// and `LOGSIFT_COMPILE_CACHE` sets it too.
+#[test]
+fn the_compile_cache_is_off_by_default_and_set_by_file_or_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), &format!("compile_cache = \"cache/compiled\"\n{MINIMAL}"));
+    let from_file = Settings::load_with_env(&path, []).unwrap();
+    assert_eq!(from_file.compile_cache, Some(dir.path().join("cache/compiled")));
+    assert_eq!(load(MINIMAL, &[]).unwrap().compile_cache, None, "off by default");
+    let from_env = load(MINIMAL, &[("LOGSIFT_COMPILE_CACHE", "/var/cache/logsift")]).unwrap();
+    assert_eq!(from_env.compile_cache, Some(PathBuf::from("/var/cache/logsift")));
+}

@@ -11,10 +11,16 @@ use serde_json::Value as Json;
 use support::{shared_data, workspace};
 
 fn logsift(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    logsift_with_env(args, stdin, &[])
+}
+
+fn logsift_with_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &Path)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
         .args(args)
         .current_dir(workspace())
         .env_remove("RUST_LOG")
+        .env_remove("LOGSIFT_COMPILE_CACHE")
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -93,6 +99,32 @@ fn the_same_run_twice_gives_the_same_ids() {
     let (a, b) = (run(), run());
     let ids = |l: &Lines| l.events.iter().chain(&l.alerts).map(|e| e.to_string()).collect::<Vec<_>>();
     assert_eq!(ids(&a), ids(&b));
+}
+
+/// With `LOGSIFT_COMPILE_CACHE`, the first run compiles every plugin and the second reads
+/// them from the cache (the audit lines say which), and both write the same records.
+#[test]
+fn a_second_run_reads_its_plugins_from_the_compile_cache_and_writes_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("compiled");
+    let run = || {
+        let args = ["run", "--config", "examples/logsift.toml", "--input", "examples/sample.log"];
+        let out = logsift_with_env(&args, None, &[("LOGSIFT_COMPILE_CACHE", &cache)]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let loads: Vec<String> = stderr.lines().filter(|l| l.contains("plugin loaded")).map(str::to_owned).collect();
+        let records: Vec<String> = {
+            let l = lines(&out);
+            l.events.iter().chain(&l.alerts).map(Json::to_string).collect()
+        };
+        (loads, records)
+    };
+    let (first, records) = run();
+    assert_eq!(first.len(), 3, "syslog, weblog, ssh-root-login: {first:?}");
+    assert!(first.iter().all(|l| l.contains("code=\"compiled\"") || l.contains("code=compiled")), "{first:?}");
+    let (second, again) = run();
+    assert!(second.iter().all(|l| l.contains("read from the compile cache")), "{second:?}");
+    assert_eq!(again, records, "the same records");
+    assert_eq!(records.len(), 17);
 }
 
 #[test]

@@ -118,3 +118,59 @@ fn load_faulty(runtime: &logsift::Runtime, settings: serde_json::Value) -> std::
     assert!(plugin.starts_from_snapshot());
     plugin
 }
+
+/// With a compile cache (`compile_cache`), a later run reads a plugin's compiled form from
+/// disk, and its snapshot finds its functions there too: the plugin is not compiled again.
+/// An entry damaged on disk is compiled again. The plugin works the same every time.
+#[test]
+fn a_later_run_reads_what_an_earlier_one_compiled_from_the_compile_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("compiled");
+    let lines = vec![r#"{"EventID": 4688, "Image": "C:\\Windows\\System32\\cmd.exe", "User": "alice"}"#.to_owned()];
+    let inputs = support::records("cache", &lines);
+    // A run: a runtime with the cache, json loaded into it and run over the line. Returns
+    // the function lookups loading made (hits, misses) and the event it wrote.
+    let run = || {
+        let mut settings = logsift::Settings::empty();
+        settings.compile_cache = Some(cache.clone());
+        let runtime = logsift::Runtime::start(settings, None).expect("runtime");
+        let json = runtime.load_plugin(&support::plugin("json"), &serde_json::json!({}), logsift::wasm::Limits::default()).expect("json");
+        let counts = runtime.sandbox().compile_cache_counts();
+        let out = logsift::pipeline::Chain::new([(json, logsift::pipeline::StageOptions::default())]).process(&inputs);
+        let events: Vec<Vec<u8>> = out.events.iter().map(|(_, frame)| frame.to_vec()).collect();
+        (counts, events)
+    };
+    let ((hits, misses), events) = run();
+    assert!(misses > 100, "the first run compiles the plugin: {hits} hits, {misses} misses");
+    assert!(events.len() == 1 && events[0].windows(4).any(|w| w == b"alic"), "parsed: {events:?}");
+    let first_lookups = hits + misses;
+
+    let ((hits, misses), again) = run();
+    assert_eq!(again, events, "the same event");
+    // Only the snapshot was compiled (the plugin's compile is about as many lookups again),
+    // from the functions stored with the plugin.
+    assert!(
+        (hits + misses) * 10 < first_lookups * 6,
+        "the plugin file was not compiled again: {} lookups of {first_lookups}",
+        hits + misses
+    );
+    assert!(misses * 10 <= hits + misses, "the snapshot's functions came from the cache: {misses} misses of {}", hits + misses);
+
+    for entry in std::fs::read_dir(&cache).expect("the cache").map(|e| e.expect("entry").path()) {
+        if entry.extension().is_some_and(|x| x == "cwasm") {
+            let mut bytes = std::fs::read(&entry).expect("entry");
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 1;
+            std::fs::write(&entry, bytes).expect("damaged");
+        }
+    }
+    let ((hits, misses), damaged) = run();
+    assert_eq!(damaged, events, "the same event");
+    assert!(misses > 100, "a damaged entry is compiled again: {hits} hits, {misses} misses");
+
+    // A folder others may write to is not used, and does not stop the start.
+    std::fs::set_permissions(&cache, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
+    let ((hits, misses), refused) = run();
+    assert_eq!(refused, events, "the same event");
+    assert!(misses > 100, "compiled, the cache not read: {hits} hits, {misses} misses");
+}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::reload::{Pipeline, Reloader, StartError, WatchHandle, watch};
-use crate::wasm::{Limits, LoadError, LoadedPlugin, Sandbox};
+use crate::wasm::{DEFAULT_MAX_BYTES, DiskCache, Limits, LoadError, LoadedPlugin, Sandbox};
 
 /// Why the runtime did not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,15 @@ impl Runtime {
     /// Reloads happen when the caller asks ([`reload`](Self::reload)) until
     /// [`watch`](Self::watch) hands them to the reload thread.
     pub fn start(settings: Settings, metrics: Option<Arc<Metrics>>) -> Result<Runtime, RuntimeError> {
-        let sandbox = Sandbox::start().map_err(|e| RuntimeError::Sandbox(format!("{e:#}")))?;
+        // A cache that cannot be used costs time, never the start: it is left out, with why.
+        let disk = settings.compile_cache.as_deref().and_then(|dir| match DiskCache::open(dir, DEFAULT_MAX_BYTES) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        });
+        let sandbox = Sandbox::start(disk).map_err(|e| RuntimeError::Sandbox(format!("{e:#}")))?;
         // No worker runs yet: the first generation compiles on every core.
         let reloader = sandbox.at_start_up(|| Reloader::start(&sandbox, settings, metrics))?;
         Ok(Runtime { sandbox, pipeline: Arc::clone(reloader.pipeline()), reloading: Reloading::ByCaller(Box::new(reloader)) })

@@ -72,6 +72,7 @@ fn settings(hunt: &Hunt) -> anyhow::Result<Settings> {
     let mut settings: Settings = serde_json::from_value(config).context("building the hunt's pipeline")?;
     settings.overrides = hunt.overrides.clone();
     settings.plugin_dir = std::env::var_os("LOGSIFT_PLUGIN_DIR").map(PathBuf::from);
+    settings.compile_cache = crate::config::compile_cache_without_config();
     settings.resolve_paths(Path::new("."));
     for stage in &settings.pipeline {
         let path = stage.plugin.as_deref().unwrap_or(Path::new(""));

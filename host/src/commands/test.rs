@@ -152,7 +152,9 @@ fn settings(test: &TestFile, base: &Path, plugins: &Plugins) -> anyhow::Result<S
     let tables: BTreeMap<&String, TableConfig> =
         test.tables.iter().map(|(name, t)| (name, TableConfig { path: base.join(&t.path), ..t.clone() })).collect();
     let config = serde_json::json!({ "pipeline": pipeline, "tables": tables });
-    serde_json::from_value(config).context("the test's pipeline")
+    let mut settings: Settings = serde_json::from_value(config).context("the test's pipeline")?;
+    settings.compile_cache = crate::config::compile_cache_without_config();
+    Ok(settings)
 }
 
 /// Whether `actual` has every field of `expected` (numbers and text compare by value, so

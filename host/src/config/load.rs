@@ -33,6 +33,12 @@ pub fn plugin_dir_without_config(overrides: &Overrides) -> PathBuf {
     overrides.plugin_dir.clone().or_else(configured).unwrap_or_else(default_plugin_dir)
 }
 
+/// The compile cache of a command run without a configuration file (`logsift test`,
+/// `logsift sigma`): `LOGSIFT_COMPILE_CACHE`, else none.
+pub fn compile_cache_without_config() -> Option<PathBuf> {
+    std::env::var_os("LOGSIFT_COMPILE_CACHE").filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
 /// The file of a plugin named by a bare name (`syslog`: lowercase letters, digits and
 /// dashes, no folder, no `.wasm`) in `plugin_dir`; `None` for a path.
 pub fn plugin_file(name: &Path, plugin_dir: &Path) -> Option<PathBuf> {
@@ -113,6 +119,11 @@ impl Settings {
             if table.path.is_relative() {
                 table.path = base.join(&table.path);
             }
+        }
+        if let Some(cache) = &mut self.compile_cache
+            && cache.is_relative()
+        {
+            *cache = base.join(&*cache);
         }
         self.plugin_dir = Some(plugin_dir);
     }

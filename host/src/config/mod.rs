@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{default_plugin_dir, install_prefix, plugin_dir_without_config, plugin_file};
+pub use load::{compile_cache_without_config, default_plugin_dir, install_prefix, plugin_dir_without_config, plugin_file};
 pub use output::{FormatConfig, JsonStyle, LogConfig, LogFormat, OutputConfig, Schema};
 pub use service::{HttpConfig, KafkaConfig, KafkaProps, PropValue, SecurityConfig};
 pub use stage::{LimitOverrides, StageConfig};
@@ -106,6 +106,12 @@ pub struct Settings {
     /// `LOGSIFT_PLUGIN_DIR` or the `--plugin-dir` flag of every command override it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin_dir: Option<PathBuf>,
+    /// A folder where compiled plugins are kept for later runs (`LOGSIFT_COMPILE_CACHE`),
+    /// relative to this file; none by default. Made if missing; refused, with a warning,
+    /// unless this user owns it alone. Read at start-up, not at reloads. See
+    /// [`DiskCache`](crate::wasm::DiskCache) for what it saves and what it risks.
+    #[serde(default)]
+    pub compile_cache: Option<PathBuf>,
     /// The file these settings were read from (reloads read it again).
     #[serde(skip)]
     pub source: Option<PathBuf>,

@@ -282,12 +282,13 @@ impl Reloader {
         if let Some(plugin) = self.plugins.get(&key) {
             return Ok(Step::Run(Arc::clone(plugin), spec.options));
         }
-        let compiled = match self.components.get(&hash) {
-            Some(c) => c.clone(),
+        let (compiled, code) = match self.components.get(&hash) {
+            Some(c) => (c.clone(), "kept from an earlier load"),
             None => {
                 let c = compile(&self.sandbox, &spec.path, &bytes).map_err(|e| e.to_string())?;
                 self.components.insert(hash.clone(), c.clone());
-                c
+                let code = if c.from_disk_cache() { "read from the compile cache" } else { "compiled" };
+                (c, code)
             }
         };
         let grants = self.tables.grants(&spec.tables)?;
@@ -310,6 +311,7 @@ impl Reloader {
             version = %plugin.meta.version,
             kind = %plugin.meta.kind,
             snapshot_bytes = plugin.snapshot_size().unwrap_or(0),
+            code,
             "plugin loaded"
         );
         self.count("loaded");

@@ -6,6 +6,11 @@
 //!
 //! Promise: at most [`MAX_BYTES`] of cached code; a compile that would pass it empties the
 //! cache first (the next compiles refill it).
+//!
+//! While a plugin file is compiled for the disk cache, the functions it finds or adds are
+//! also [recorded](FunctionCache::record), to be stored with it: a later run that reads
+//! the file's compiled form from disk [fills](FunctionCache::fill) the cache with them, so
+//! that the plugin's snapshot (new data, the same code) still finds its functions.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -23,7 +28,12 @@ pub struct FunctionCache {
     entries: Mutex<Entries>,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// The functions found or added while recording (see [`record`](Self::record)).
+    recorded: Mutex<Option<Vec<Function>>>,
 }
+
+/// A compiled function: its key and its code, as Cranelift's cache stores them.
+pub type Function = (Vec<u8>, Vec<u8>);
 
 #[derive(Debug, Default)]
 struct Entries {
@@ -33,12 +43,32 @@ struct Entries {
 
 impl FunctionCache {
     fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.entries)
     }
 
     /// Lookups so far that found a function's code, and lookups that did not.
     pub fn counts(&self) -> (u64, u64) {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    /// Records every function found or added from now until [`Recording::finish`] (several
+    /// compiles at once record into one list: any compile may use any of them).
+    pub fn record(&self) -> Recording<'_> {
+        lock(&self.recorded).get_or_insert_with(Vec::new);
+        Recording(self)
+    }
+
+    /// Adds functions compiled in an earlier run (read back from the disk cache).
+    pub fn fill(&self, functions: Vec<Function>) {
+        for (key, code) in functions {
+            self.insert(&key, code);
+        }
+    }
+
+    fn note(&self, key: &[u8], code: &[u8]) {
+        if let Some(recorded) = lock(&self.recorded).as_mut() {
+            recorded.push((key.to_vec(), code.to_vec()));
+        }
     }
 
     /// Bytes of code cached now.
@@ -48,11 +78,34 @@ impl FunctionCache {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Recording the functions a compile finds or adds; stops when finished or dropped.
+pub struct Recording<'c>(&'c FunctionCache);
+
+impl Recording<'_> {
+    /// The functions recorded.
+    pub fn finish(self) -> Vec<Function> {
+        lock(&self.0.recorded).take().unwrap_or_default()
+    }
+}
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.recorded).take();
+    }
+}
+
 impl CacheStore for FunctionCache {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
         let code = self.entries().map.get(key).map(|code| Cow::Owned(code.clone()));
         let counter = if code.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(code) = &code {
+            self.note(key, code);
+        }
         code
     }
 
@@ -61,6 +114,7 @@ impl CacheStore for FunctionCache {
         if size > MAX_BYTES {
             return false;
         }
+        self.note(key, &value);
         let mut entries = self.entries();
         if entries.bytes + size > MAX_BYTES {
             entries.map.clear();

@@ -29,6 +29,8 @@ pub struct Sandbox {
     /// Whether compiles use every core now.
     on_every_core: Arc<AtomicBool>,
     cache: Arc<super::compile_cache::FunctionCache>,
+    /// Compiled components kept across runs, when configured.
+    disk: Option<Arc<super::disk_cache::DiskCache>>,
     /// `WASMTIME_PROFILE=perfmap`: compiled code stays on the heap, where perf looks its
     /// functions up in the perf map (it does not for code mapped from a file).
     profiling: bool,
@@ -40,7 +42,7 @@ impl Sandbox {
     /// its ticker. Compilation is single-threaded: a plugin compiles on the thread that loads
     /// it (the reload thread), so a hot reload never takes the workers' cores — except at
     /// start-up, before any worker runs (see [`at_start_up`](Self::at_start_up)).
-    pub(crate) fn start() -> anyhow::Result<Sandbox> {
+    pub(crate) fn start(disk: Option<super::disk_cache::DiskCache>) -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).parallel_compilation(false);
         // Every snapshot's memory gets an image its instances map copy-on-write, whatever its
@@ -60,7 +62,15 @@ impl Sandbox {
         }
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the WebAssembly engine: {e:#}"))?;
         let ticker = EpochTicker::start(&engine).map_err(|e| anyhow::anyhow!("starting the epoch ticker: {e}"))?;
-        Ok(Sandbox { engine, config, on_every_core: Arc::new(AtomicBool::new(false)), cache, profiling, _ticker: Arc::new(ticker) })
+        Ok(Sandbox {
+            engine,
+            config,
+            on_every_core: Arc::new(AtomicBool::new(false)),
+            cache,
+            disk: disk.map(Arc::new),
+            profiling,
+            _ticker: Arc::new(ticker),
+        })
     }
 
     /// Function compiles served from the compiled-function cache so far, and compiles that
@@ -69,8 +79,31 @@ impl Sandbox {
         self.cache.counts()
     }
 
-    /// Compiles a component; its code and data are mapped from a file (see `mapped`) unless
-    /// the guests are being profiled.
+    /// Compiles a plugin file's component (instrumented for its snapshot), or reads what an
+    /// earlier run compiled of the same bytes from the disk cache when one is configured
+    /// (see `disk_cache`): the component, and its functions into the compiled-function
+    /// cache, where its snapshot finds them. Says whether it came from the disk cache.
+    pub(crate) fn compile_file(&self, wasm: &[u8]) -> wasmtime::Result<(wasmtime::component::Component, bool)> {
+        let Some(disk) = self.disk.as_deref().filter(|_| !self.profiling) else { return Ok((self.compile(wasm)?, false)) };
+        if let Some(entry) = disk.get(&self.engine, wasm) {
+            self.cache.fill(entry.functions);
+            match super::mapped::load(&self.engine, &entry.compiled) {
+                Ok(component) => return Ok((component, true)),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "compile cache entry not loadable; the plugin is compiled again"),
+            }
+        }
+        let recording = self.cache.record();
+        let compiled = self.precompile(wasm)?;
+        let entry = super::disk_cache::Entry { compiled, functions: recording.finish() };
+        disk.put(&self.engine, wasm, &entry);
+        Ok((super::mapped::load(&self.engine, &entry.compiled)?, false))
+    }
+
+    /// Compiles a component (a plugin's snapshot, or a plugin file without the disk cache);
+    /// its code and data are mapped from a file (see `mapped`) unless the guests are being
+    /// profiled. Snapshots are not kept on disk: a plugin whose `init` seeds hash maps with
+    /// random keys snapshots differently every run, and its functions are in the
+    /// compiled-function cache already.
     ///
     /// The compiling is done by an engine made for this one compile and dropped after it:
     /// Cranelift keeps the working memory of every compile it ran (its register allocator's
@@ -84,10 +117,13 @@ impl Sandbox {
         if self.profiling {
             return wasmtime::component::Component::from_binary(&self.engine, wasm);
         }
+        super::mapped::load(&self.engine, &self.precompile(wasm)?)
+    }
+
+    fn precompile(&self, wasm: &[u8]) -> wasmtime::Result<Vec<u8>> {
         let mut config = self.config.clone();
         config.parallel_compilation(self.on_every_core.load(Ordering::Relaxed));
-        let compiler = Engine::new(&config)?;
-        super::mapped::compile(&compiler, &self.engine, wasm)
+        Engine::new(&config)?.precompile_component(wasm)
     }
 
     /// Runs `f` as start-up runs, before any worker does: compiles use every core (the first

@@ -168,6 +168,8 @@ pub struct Compiled {
     /// The file instrumented, which a snapshot rewrites, when loads of it start their
     /// instances from a snapshot taken after `init`.
     instrumented: Option<Arc<super::snapshot::Instrumented>>,
+    /// Whether the component was read from the disk cache rather than compiled.
+    from_disk_cache: bool,
 }
 
 /// Checks that the bytes are a component and compiles them, instrumented so that an
@@ -175,13 +177,14 @@ pub struct Compiled {
 /// the instrumentation cannot handle is compiled as it is, and its instances each run `init`.
 pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled, LoadError> {
     check_component(bytes).map_err(|why| LoadError::NotComponent { path: path.to_owned(), why })?;
-    let build = |wasm: &[u8]| sandbox.compile(wasm).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") });
-    let (component, instrumented) = match super::snapshot::instrument(Arc::from(bytes)) {
+    let build =
+        |wasm: &[u8]| sandbox.compile_file(wasm).map_err(|e| LoadError::Compile { path: path.to_owned(), reason: format!("{e:#}") });
+    let ((component, from_disk_cache), instrumented) = match super::snapshot::instrument(Arc::from(bytes)) {
         Ok((instrumented, bytes)) => (build(&bytes)?, Some(Arc::new(instrumented))),
         Err(e) => {
-            let component = build(bytes)?;
+            let built = build(bytes)?;
             tracing::warn!(path = %path.display(), "plugin cannot be pre-initialised ({e:#}); each of its instances will run init");
-            (component, None)
+            (built, None)
         }
     };
     check_contract(sandbox, &component).map_err(|found| LoadError::Contract {
@@ -189,7 +192,15 @@ pub fn compile(sandbox: &Sandbox, path: &Path, bytes: &[u8]) -> Result<Compiled,
         found,
         expected: CONTRACT_VERSION,
     })?;
-    Ok(Compiled { hash: content_hash(bytes), component, instrumented })
+    Ok(Compiled { hash: content_hash(bytes), component, instrumented, from_disk_cache })
+}
+
+impl Compiled {
+    /// Whether the component was read from the disk cache (what an earlier run compiled of
+    /// the same bytes) rather than compiled now.
+    pub fn from_disk_cache(&self) -> bool {
+        self.from_disk_cache
+    }
 }
 
 /// The contract version the component imports, when it is not this host's. Every plugin

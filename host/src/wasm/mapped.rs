@@ -31,21 +31,22 @@ use memfd::FileSeal;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// Compiles `wasm` with `compiler` (`engine` itself, or one configured the same but for
-/// how many threads compile) and maps the result into `engine` from a sealed memory file
-/// (see the module documentation); falls back to memory when that file cannot be made.
-// With `reload::heap`, the host's only exceptions to `unsafe_code = "deny"`: wasmtime
-// trusts the bytes it deserialises, and these are the ones it produced a moment before.
+/// Loads `compiled` (what `precompile_component` of an engine configured as `engine`
+/// returned, now or in an earlier run that the disk cache verified) into `engine`, mapped
+/// from a sealed memory file (see the module documentation); falls back to memory when that
+/// file cannot be made.
+// With `heap` and `disk_cache`'s user id, the host's only exceptions to `unsafe_code =
+// "deny"`: wasmtime trusts the bytes it deserialises, and these are the ones it produced a
+// moment before, or that the disk cache verified (see `disk_cache`).
 #[allow(unsafe_code)]
-pub(crate) fn compile(compiler: &Engine, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
-    let compiled = compiler.precompile_component(wasm)?;
-    match map_from_file(engine, &compiled) {
+pub(crate) fn load(engine: &Engine, compiled: &[u8]) -> wasmtime::Result<Component> {
+    match map_from_file(engine, compiled) {
         Ok(component) => Ok(component),
         Err(e) => {
             tracing::debug!("compiled component kept in memory: {e:#}");
             // SAFETY: the bytes are what `precompile_component` of an engine configured as
-            // this one just returned.
-            unsafe { Component::deserialize(engine, &compiled) }
+            // this one returned (wasmtime checks its own header and the engine's settings).
+            unsafe { Component::deserialize(engine, compiled) }
         }
     }
 }
@@ -55,8 +56,8 @@ fn map_from_file(engine: &Engine, compiled: &[u8]) -> anyhow::Result<Component> 
     let file = sealed_file(compiled)?;
     // wasmtime maps a component from a path: this process's own descriptor of the file.
     let path = format!("/proc/self/fd/{}", file.as_raw_fd());
-    // SAFETY: the file holds exactly the bytes `precompile_component` returned (of `engine`,
-    // or one configured as it); it has no name another process could open, and it was sealed
+    // SAFETY: the file holds exactly the bytes `load` was given (see there); it has no name
+    // another process could open, and it was sealed
     // against writes before this, so nothing can have changed it since. wasmtime opens and
     // keeps its own descriptor, so the mapping outlives `file`.
     let component = unsafe { Component::deserialize_file(engine, &path)? };

@@ -8,6 +8,7 @@
 mod bindings;
 mod compile_cache;
 mod declared;
+mod disk_cache;
 mod engine;
 mod export_parity;
 mod instance;
@@ -20,6 +21,7 @@ mod stderr;
 
 pub use bindings::{Action, Alert, BatchResult, CONTRACT_VERSION, Change, Level, PluginKind};
 pub use declared::DeclaredLimits;
+pub use disk_cache::{CacheError, DEFAULT_MAX_BYTES, DiskCache};
 pub use engine::{Sandbox, TICK};
 pub use instance::{Fault, PluginInstance};
 pub use limits::{DEFAULT_MAX_RECORD_BYTES, Limits};
