@@ -81,12 +81,7 @@ impl DiskCache {
         let io = |source| CacheError::Io { path: dir.to_owned(), source };
         fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io)?;
         owned_alone(dir, &fs::metadata(dir).map_err(io)?, 0o022)?;
-        let key_path = dir.join("key");
-        let key = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&key_path) {
-            Ok(file) => read_key(&key_path, file)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => make_key(&key_path)?,
-            Err(source) => return Err(CacheError::Io { path: key_path, source }),
-        };
+        let key = key(&dir.join("key"))?;
         Ok(DiskCache { dir: dir.to_owned(), key, max_bytes })
     }
 
@@ -282,12 +277,13 @@ fn read_key(path: &Path, mut file: File) -> Result<[u8; 32], CacheError> {
     Ok(key)
 }
 
-fn make_key(path: &Path) -> Result<[u8; 32], CacheError> {
+/// The key in `path`, made on first use.
+fn key(path: &Path) -> Result<[u8; 32], CacheError> {
     let io = |source| CacheError::Io { path: path.to_owned(), source };
     let mut key = [0; 32];
     File::open("/dev/urandom").and_then(|mut random| random.read_exact(&mut key)).map_err(io)?;
-    // `create_new`: two runs starting at once do not both write a key; the loser reads the
-    // winner's.
+    // `create_new` fails where there is a key (or a link, which reading then refuses), and
+    // of two runs starting at once only one writes a key: the other reads it.
     match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(mut file) => {
             file.write_all(&key).and_then(|()| file.sync_all()).map_err(io)?;

@@ -57,9 +57,9 @@ fn map_from_file(engine: &Engine, compiled: &[u8]) -> anyhow::Result<Component> 
     // wasmtime maps a component from a path: this process's own descriptor of the file.
     let path = format!("/proc/self/fd/{}", file.as_raw_fd());
     // SAFETY: the file holds exactly the bytes `load` was given (see there); it has no name
-    // another process could open, and it was sealed
-    // against writes before this, so nothing can have changed it since. wasmtime opens and
-    // keeps its own descriptor, so the mapping outlives `file`.
+    // another process could open, and it was sealed against writes before this, so nothing
+    // can have changed it since. wasmtime opens and keeps its own descriptor, so the mapping
+    // outlives `file`.
     let component = unsafe { Component::deserialize_file(engine, &path)? };
     Ok(component)
 }
