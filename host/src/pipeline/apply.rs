@@ -7,6 +7,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use logsift_event::alert::{AlertView, Alerts};
 use logsift_event::contract::{Step, check_costs, check_result, split_refusal};
 use logsift_event::{EventView, origin_tag};
 
@@ -41,8 +42,8 @@ pub(super) fn contract(message: impl Into<String>) -> Fault {
 }
 
 /// The result's shape, for the shared contract checks; `events` is how many events it
-/// returned.
-fn check_shape(result: &BatchResult, records: usize, events: usize) -> Result<(), Fault> {
+/// returned, `alerts` its alerts.
+fn check_shape(result: &BatchResult, records: usize, events: usize, alerts: &[AlertView<'_>]) -> Result<(), Fault> {
     let steps = result.changes.iter().map(|change| {
         let step = match &change.action {
             Action::Replace(n) => Step::Replace(*n),
@@ -53,7 +54,7 @@ fn check_shape(result: &BatchResult, records: usize, events: usize) -> Result<()
         };
         (change.record, step)
     });
-    check_result(records, steps, events, result.alerts.iter().map(|a| a.record)).map_err(|broken| contract(broken.0))?;
+    check_result(records, steps, events, alerts.iter().map(|a| a.record)).map_err(|broken| contract(broken.0))?;
     check_costs(result.costs.iter().map(|c| c.rule_id.as_str())).map_err(|broken| contract(broken.0))
 }
 
@@ -71,7 +72,8 @@ impl Stage {
     ) -> Result<Applied, Fault> {
         // The returned events, framed once: counted for the checks, then taken in order.
         let framed: Vec<_> = logsift_event::Batch::new(&result.events).collect();
-        check_shape(&result, range.len(), framed.len())?;
+        let alerts = Alerts::new(&result.alerts).collect::<Result<Vec<_>, _>>().map_err(|e| contract(format!("returned alerts: {e}")))?;
+        check_shape(&result, range.len(), framed.len(), &alerts)?;
         let mut applied = Applied::default();
         let unchanged = result.changes.is_empty();
         if !unchanged {
@@ -145,7 +147,7 @@ impl Stage {
         } else {
             next.extend_from(batch, range.start + done..range.end);
         }
-        for alert in result.alerts {
+        for alert in &alerts {
             let at = alert.record as usize;
             let frame = batch.frame(range.start + at);
             let view = EventView::from_frame(frame).map_err(|e| contract(format!("input event: {e}")))?;
@@ -155,7 +157,7 @@ impl Stage {
             };
             // Without an origin the event's own content is what identifies it.
             let identity = if view.raw_origin() == [origin_tag::NONE] { frame } else { view.raw_origin() };
-            let dedupe = alert.dedupe_key.as_deref().unwrap_or_default();
+            let dedupe = alert.dedupe_key.unwrap_or_default();
             let id = stable_id(&[identity, self.plugin.name.as_bytes(), alert.rule_id.as_bytes(), dedupe.as_bytes()]);
             routed.push(OutputRecord {
                 source: batch.source(range.start + at),
@@ -163,12 +165,12 @@ impl Stage {
                 payload: Payload::Alert(AlertRecord {
                     id,
                     plugin: Arc::clone(&self.plugin.name),
-                    rule_id: alert.rule_id,
-                    title: alert.title,
+                    rule_id: alert.rule_id.to_owned(),
+                    title: alert.title.to_owned(),
                     level: alert.level,
-                    tags: alert.tags,
-                    status: alert.status,
-                    details: alert.details,
+                    tags: alert.tags.iter().map(|t| (*t).to_owned()).collect(),
+                    status: alert.status.map(str::to_owned),
+                    details: alert.details.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
                     event: Some(shown.to_vec()),
                     shadow: self.mode == StageMode::Shadow,
                 }),

@@ -112,30 +112,6 @@ pub fn write_stable_id(parts: &[&[u8]], out: &mut String) {
     }
 }
 
-impl Level {
-    /// The lowercase Sigma name.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Level::Informational => "informational",
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Critical => "critical",
-        }
-    }
-
-    /// ECS `event.severity` for the level (Elastic's 21/47/73/99 scale, 0 for informational).
-    pub fn severity(&self) -> u8 {
-        match self {
-            Level::Informational => 0,
-            Level::Low => 21,
-            Level::Medium => 47,
-            Level::High => 73,
-            Level::Critical => 99,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ use self::fields::{Field, Fields, Storage, technique};
 use self::plan::Plans;
 use crate::config::{FormatConfig, JsonStyle, Schema};
 use crate::pipeline::{AlertRecord, Content, DeadLetter, InputRecord, OutputItem, Payload, write_stable_id};
+use crate::wasm::Level;
 
 /// Writes output records as JSON in one format. Each sink owns one: it keeps the buffers
 /// it reuses from record to record.
@@ -234,7 +235,7 @@ fn origin_fields<'a>(fields: &mut Fields<'a>, origin: &'a Origin<'_>) {
 
 fn alert_fields<'a>(fields: &mut Fields<'a>, alert: &'a AlertRecord, text: &'a str, detail_names: &[std::ops::Range<usize>]) {
     fields.push("event.kind", Field::Text("alert"));
-    fields.push("event.severity", Field::Int(i64::from(alert.level.severity())));
+    fields.push("event.severity", Field::Int(i64::from(severity(alert.level))));
     fields.push("rule.id", Field::Text(&alert.rule_id));
     fields.push("rule.name", Field::Text(&alert.title));
     fields.push("rule.title", Field::Text(&alert.title));
@@ -254,6 +255,18 @@ fn alert_fields<'a>(fields: &mut Fields<'a>, alert: &'a AlertRecord, text: &'a s
     }
     for ((_, value), name) in alert.details.iter().zip(detail_names) {
         fields.push(&text[name.clone()], Field::Text(value));
+    }
+}
+
+/// ECS `event.severity` for an alert's level (Elastic's 21/47/73/99 scale, 0 for
+/// informational).
+fn severity(level: Level) -> u8 {
+    match level {
+        Level::Informational => 0,
+        Level::Low => 21,
+        Level::Medium => 47,
+        Level::High => 73,
+        Level::Critical => 99,
     }
 }
 

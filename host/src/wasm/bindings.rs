@@ -14,7 +14,7 @@ wasmtime::component::bindgen!({
 
 pub use self::logsift::plugin::log::{Host as LogHost, LogLevel};
 pub use self::logsift::plugin::lookup::Host as LookupHost;
-pub use self::logsift::plugin::types::{Action, Alert, Change, Host as TypesHost, Level, PluginKind};
+pub use self::logsift::plugin::types::{Action, Change, Host as TypesHost, PluginKind};
 
 #[cfg(test)]
 mod tests {

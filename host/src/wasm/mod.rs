@@ -19,10 +19,11 @@ mod snapshot;
 mod state;
 mod stderr;
 
-pub use bindings::{Action, Alert, BatchResult, CONTRACT_VERSION, Change, Level, PluginKind};
+pub use bindings::{Action, BatchResult, CONTRACT_VERSION, Change, PluginKind};
 pub use declared::DeclaredLimits;
 pub use disk_cache::{CacheError, DEFAULT_MAX_BYTES, DiskCache};
 pub use engine::{Sandbox, TICK};
 pub use instance::{Fault, PluginInstance};
 pub use limits::{DEFAULT_MAX_RECORD_BYTES, Limits};
 pub use loader::{Compiled, LoadError, LoadedPlugin, PluginCounters, PluginMeta, compile, content_hash};
+pub use logsift_event::Level;

@@ -13,6 +13,7 @@
 //! timestamps and back (with [`jiff`] doing the date arithmetic), [`rfc3339`] is the
 //! date-time reader parsers share.
 
+pub mod alert;
 mod append;
 pub mod calendar;
 pub mod contract;
@@ -23,6 +24,7 @@ pub mod rfc3339;
 mod update;
 mod value;
 
+pub use alert::{Alert, Level};
 pub use append::append;
 pub use decode::{Batch, DecodeError, EventView, FieldSpans, RawValue};
 pub use encode::EventWriter;

@@ -12,7 +12,7 @@ wit_bindgen::generate!({
 /// Conversions the export macro calls.
 pub mod glue {
     use super::logsift::plugin::types as wit;
-    use crate::{Action, Alert, Kind, Level, Metadata, Plugin, Settings, process_batch};
+    use crate::{Action, Kind, Metadata, Plugin, Settings, process_batch};
 
     /// The contract's metadata record for a plugin.
     pub fn describe(meta: &Metadata) -> wit::Metadata {
@@ -50,7 +50,7 @@ pub mod glue {
         wit::BatchResult {
             changes: out.changes.into_iter().map(|c| wit::Change { record: c.record, action: action(c.action) }).collect(),
             events: out.events,
-            alerts: out.alerts.into_iter().map(alert).collect(),
+            alerts: out.alerts,
             costs: out
                 .costs
                 .into_iter()
@@ -66,25 +66,6 @@ pub mod glue {
             Action::Drop => wit::Action::Drop,
             Action::Emit { output, events } => wit::Action::Emit(wit::Emit { output, events }),
             Action::Reject(reason) => wit::Action::Reject(reason),
-        }
-    }
-
-    fn alert(a: Alert) -> wit::Alert {
-        wit::Alert {
-            record: a.record,
-            rule_id: a.rule_id,
-            title: a.title,
-            level: match a.level {
-                Level::Informational => wit::Level::Informational,
-                Level::Low => wit::Level::Low,
-                Level::Medium => wit::Level::Medium,
-                Level::High => wit::Level::High,
-                Level::Critical => wit::Level::Critical,
-            },
-            tags: a.tags,
-            status: a.status,
-            dedupe_key: a.dedupe_key,
-            details: a.details,
         }
     }
 }

@@ -48,7 +48,6 @@
 // The generated bindings name this crate by its public path, also from inside it.
 extern crate self as logsift_sdk;
 
-mod alert;
 mod event;
 #[cfg(target_arch = "wasm32")]
 mod heap;
@@ -59,8 +58,8 @@ mod runtime;
 pub mod state;
 pub mod testing;
 
-pub use alert::{Alert, Level};
 pub use event::{Event, Parsed, SharedFields};
+pub use logsift_event::{Alert, Level};
 pub use logsift_event::{NameLengths, ORIGINAL, Origin, PARSED_MARK, Value, same_name};
 pub use logsift_event::{calendar, rfc3339};
 pub use plugin::{Context, Kind, Metadata, Outcome, Plugin, RuleCost, Settings};

@@ -93,13 +93,15 @@ pub struct RuleCost {
 /// Per-record context: where alerts are raised and rule costs reported.
 pub struct Context {
     record: u32,
-    pub(crate) alerts: Vec<Alert>,
+    /// The batch's alerts so far, encoded (the contract's `alert-batch`): lent by the batch
+    /// loop for the record and handed back after it.
+    pub(crate) alerts: Vec<u8>,
     pub(crate) costs: Vec<RuleCost>,
 }
 
 impl Context {
-    pub(crate) fn new(record: u32) -> Self {
-        Context { record, alerts: Vec::new(), costs: Vec::new() }
+    pub(crate) fn new(record: u32, alerts: Vec<u8>, costs: Vec<RuleCost>) -> Self {
+        Context { record, alerts, costs }
     }
 
     /// The record's place in the batch: the index its event had in what
@@ -113,10 +115,10 @@ impl Context {
         self.costs.push(cost);
     }
 
-    /// Raises an alert on the current record.
-    pub fn alert(&mut self, mut alert: Alert) {
-        alert.record = self.record;
-        self.alerts.push(alert);
+    /// Raises an alert on the current record. It is encoded at once: an alert a plugin
+    /// keeps (one per rule, made at `init`) is raised by reference, without a copy.
+    pub fn alert(&mut self, alert: impl std::borrow::Borrow<Alert>) {
+        alert.borrow().encode(&mut self.alerts, self.record);
     }
 }
 

@@ -7,7 +7,7 @@
 use logsift_event::Batch;
 
 use crate::event::Encoded;
-use crate::{Alert, Context, Event, Kind, Outcome, PARSED_MARK, Plugin, RuleCost};
+use crate::{Context, Event, Kind, Outcome, PARSED_MARK, Plugin, RuleCost};
 
 /// What a plugin did to one record (records without a change pass unchanged).
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +45,9 @@ pub struct BatchOutput {
     pub changes: Vec<Change>,
     /// Encoded events that `Replace` and `Emit` changes refer to, in order.
     pub events: Vec<u8>,
-    /// Alerts raised.
-    pub alerts: Vec<Alert>,
+    /// Alerts raised, encoded (the contract's `alert-batch`; read them with
+    /// [`Alerts`](logsift_event::alert::Alerts)).
+    pub alerts: Vec<u8>,
     /// Rule costs measured.
     pub costs: Vec<RuleCost>,
 }
@@ -91,10 +92,9 @@ fn process_one<P: Plugin>(plugin: &mut P, event: &mut Event<'_>, record: u32, ou
     if P::METADATA.kind == Kind::Parser && event.contains(PARSED_MARK) {
         return None;
     }
-    let mut ctx = Context::new(record);
+    let mut ctx = Context::new(record, std::mem::take(&mut out.alerts), std::mem::take(&mut out.costs));
     let outcome = plugin.process(event, &mut ctx);
-    out.alerts.append(&mut ctx.alerts);
-    out.costs.append(&mut ctx.costs);
+    (out.alerts, out.costs) = (ctx.alerts, ctx.costs);
     let encoded_from = out.events.len();
     let action = match outcome {
         Outcome::Pass if !event.is_modified() => None,

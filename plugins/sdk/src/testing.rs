@@ -123,7 +123,10 @@ pub fn run_measured<P: Plugin>(plugin: &mut P, batch: &[u8]) -> (Vec<RecordResul
         (change.record, step)
     });
     let returned = Batch::new(&out.events).count();
-    if let Err(broken) = contract::check_result(inputs.len(), steps, returned, out.alerts.iter().map(|a| a.record)) {
+    let alerts: Vec<Alert> = logsift_event::alert::Alerts::new(&out.alerts)
+        .map(|alert| alert.unwrap_or_else(|e| panic!("the plugin broke the contract: returned alerts: {e}")).to_alert())
+        .collect();
+    if let Err(broken) = contract::check_result(inputs.len(), steps, returned, alerts.iter().map(|a| a.record)) {
         panic!("the plugin broke the contract: {broken}");
     }
     if let Err(broken) = contract::check_costs(out.costs.iter().map(|c| c.rule_id.as_str())) {
@@ -159,7 +162,7 @@ pub fn run_measured<P: Plugin>(plugin: &mut P, batch: &[u8]) -> (Vec<RecordResul
             Action::Emit { output, events } => Fate::Emitted(output, take(events).remove(0)),
         };
     }
-    for alert in out.alerts {
+    for alert in alerts {
         results[alert.record as usize].alerts.push(alert);
     }
     (results, out.costs)

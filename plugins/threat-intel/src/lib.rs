@@ -170,7 +170,7 @@ impl Plugin for ThreatIntel {
                 marked = true;
             }
             if let Some(alert) = &hit.alert {
-                ctx.alert(alert.clone());
+                ctx.alert(alert);
             }
         }
         Outcome::Pass

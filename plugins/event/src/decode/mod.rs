@@ -2,11 +2,13 @@
 
 use std::fmt;
 
+mod alerts;
 mod batch;
 mod fields;
 mod reader;
 mod view;
 
+pub use alerts::{AlertView, Alerts};
 pub use batch::Batch;
 pub use fields::{FieldSpans, Fields};
 pub use view::{EventView, RawValue};
