@@ -13,7 +13,11 @@
 //!   written as a JSON line (to /dev/null here). Without logsource routing on either side,
 //!   then, for all of Windows + Linux and the whole snapshot, with the same routing on both
 //!   (SigmaHQ's THOR mapping; the native side is `tests/peers/rsigma-routed`, rsigma as
-//!   published, routing the way the plugin does).
+//!   published, routing the way the plugin does). Each side runs over the events [`RUNS`]
+//!   times, each from a fresh start (a new process natively, new instances in the chain),
+//!   the two sides taking turns; the rates are each side's median and the ratio the median
+//!   of the ratios of each turn's pair, so that a slow spell on a busy machine slows both
+//!   sides of a pair rather than making the ratio.
 //! - The whole corpus reloaded under load, and the memory each further worker adds.
 
 #[path = "../support/mod.rs"]
@@ -34,6 +38,14 @@ use logsift::wasm::{Limits, LoadedPlugin, Sandbox};
 use logsift_event::Origin;
 
 const RECORDS: usize = 20_000;
+/// Runs over the events per rate, on each side.
+const RUNS: usize = 5;
+
+/// The median of some rates (or ratios).
+fn median_rate(mut rates: Vec<f64>) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
+}
 
 fn settings(files: &[PathBuf]) -> serde_json::Value {
     let rules: Vec<serde_json::Value> = files
@@ -161,18 +173,29 @@ fn main() {
         ("windows_linux_routed", "all Windows + Linux, routed", windows_linux, true),
         ("whole_corpus_routed", "the whole snapshot, routed", corpus.clone(), true),
     ] {
-        let (wasm, alerts) = wasm_rate(&runtime, &if route { routed(&files) } else { settings(&files) }, &inputs);
-        let (native, native_alerts) = if route {
-            native_rate(&routed_peer, &[routes_file.path()], &files, &inputs)
+        let wasm_chain = WasmChain::load(&runtime, &if route { routed(&files) } else { settings(&files) });
+        let native_peer = if route {
+            NativePeer::new(&routed_peer, &[routes_file.path()], &files, &inputs)
         } else {
-            native_rate(&peer, &[], &files, &inputs)
+            NativePeer::new(&peer, &[], &files, &inputs)
         };
-        assert_eq!(alerts, native_alerts, "{name}: the plugin and rsigma raise the same alerts");
-        println!("  {:<34} {:>12.0} {:>12.0} {:>7.2} {:>8}", format!("{name}: {}", files.len()), wasm, native, wasm / native, alerts);
+        let (mut wasm, mut native, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let mut alerts = None;
+        for _ in 0..RUNS {
+            let (wasm_rate, wasm_alerts) = wasm_chain.run(&inputs);
+            let (native_rate, native_alerts) = native_peer.run(inputs.len());
+            assert_eq!(wasm_alerts, native_alerts, "{name}: the plugin and rsigma raise the same alerts");
+            assert!(alerts.is_none_or(|a| a == wasm_alerts), "{name}: every run raises the same alerts");
+            alerts = Some(wasm_alerts);
+            (wasm.push(wasm_rate), native.push(native_rate), ratios.push(wasm_rate / native_rate));
+        }
+        let (wasm, native, ratio) = (median_rate(wasm), median_rate(native), median_rate(ratios));
+        let alerts = alerts.unwrap_or_default();
+        println!("  {:<34} {:>12.0} {:>12.0} {:>7.2} {:>8}", format!("{name}: {}", files.len()), wasm, native, ratio, alerts);
         support::bench::record(&[
             (&format!("sigma.{key}.wasm_events_per_s"), wasm),
             (&format!("sigma.{key}.native_events_per_s"), native),
-            (&format!("sigma.{key}.wasm_per_native"), wasm / native),
+            (&format!("sigma.{key}.wasm_per_native"), ratio),
         ]);
     }
 }
@@ -276,44 +299,74 @@ fn timed<R>(sandbox: &Sandbox, at_start_up: bool, f: impl FnOnce() -> R) -> (R, 
     (out, started.elapsed())
 }
 
-/// Events/s and alerts of json + sigma in the sandbox.
-fn wasm_rate(runtime: &Runtime, settings: &serde_json::Value, inputs: &[InputRecord]) -> (f64, usize) {
-    let limits = Limits { memory_mb: 1024, timeout_ms: 60_000, ..Limits::default() };
-    let sigma = runtime.load_plugin(&support::plugin("sigma"), settings, limits).expect("sigma");
-    let json = runtime.load_plugin(&support::plugin("json"), &serde_json::json!({}), Limits::default()).expect("json");
-    let mut chain = Chain::new([(json, StageOptions::default()), (sigma, StageOptions::default())]);
-    let t = Instant::now();
-    let mut alerts = 0;
-    for batch in inputs.chunks(256) {
-        alerts += chain.process(batch).routed.len();
-    }
-    (inputs.len() as f64 / t.elapsed().as_secs_f64(), alerts)
+/// json + sigma in the sandbox, loaded once.
+struct WasmChain {
+    json: Arc<LoadedPlugin>,
+    sigma: Arc<LoadedPlugin>,
 }
 
-/// Events/s and alerts of rsigma natively: the peer program (given `leading` arguments, then
-/// the rule files) over the same events, written to a file as JSON lines; its own figures
-/// (stderr, `key value` lines) are read back.
-fn native_rate(peer: &Path, leading: &[&Path], files: &[PathBuf], inputs: &[InputRecord]) -> (f64, usize) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let events = dir.path().join("events.jsonl");
-    let mut text = Vec::new();
-    for input in inputs {
-        text.extend_from_slice(&input.raw);
-        text.push(b'\n');
+impl WasmChain {
+    fn load(runtime: &Runtime, settings: &serde_json::Value) -> Self {
+        let limits = Limits { memory_mb: 1024, timeout_ms: 60_000, ..Limits::default() };
+        let sigma = runtime.load_plugin(&support::plugin("sigma"), settings, limits).expect("sigma");
+        let json = runtime.load_plugin(&support::plugin("json"), &serde_json::json!({}), Limits::default()).expect("json");
+        WasmChain { json, sigma }
     }
-    std::fs::write(&events, text).expect("writing the events");
-    let out = Command::new(peer).args(leading).args(files).arg(&events).stdout(Stdio::null()).output().expect("running rsigma-bench");
-    assert!(out.status.success(), "rsigma-bench failed: {}", String::from_utf8_lossy(&out.stderr));
-    let figures = String::from_utf8_lossy(&out.stderr);
-    let figure = |key: &str| -> f64 {
-        figures
-            .lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("rsigma-bench printed no {key}: {figures}"))
-    };
-    assert_eq!(figure("events") as usize, inputs.len(), "rsigma-bench read every event");
-    assert_eq!(figure("rules_refused"), 0.0, "rsigma-bench compiled every rule");
-    (figure("events_per_s"), figure("matches") as usize)
+
+    /// Events/s and alerts of one run over `inputs`, on new instances.
+    fn run(&self, inputs: &[InputRecord]) -> (f64, usize) {
+        let mut chain = Chain::new([(Arc::clone(&self.json), StageOptions::default()), (Arc::clone(&self.sigma), StageOptions::default())]);
+        let t = Instant::now();
+        let mut alerts = 0;
+        for batch in inputs.chunks(256) {
+            alerts += chain.process(batch).routed.len();
+        }
+        (inputs.len() as f64 / t.elapsed().as_secs_f64(), alerts)
+    }
+}
+
+/// rsigma natively: the peer program (given `leading` arguments, then the rule files) over
+/// the same events, written to a file as JSON lines.
+struct NativePeer {
+    command: Vec<std::ffi::OsString>,
+    _dir: tempfile::TempDir,
+}
+
+impl NativePeer {
+    fn new(peer: &Path, leading: &[&Path], files: &[PathBuf], inputs: &[InputRecord]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let events = dir.path().join("events.jsonl");
+        let mut text = Vec::new();
+        for input in inputs {
+            text.extend_from_slice(&input.raw);
+            text.push(b'\n');
+        }
+        std::fs::write(&events, text).expect("writing the events");
+        let command = std::iter::once(peer.as_os_str())
+            .chain(leading.iter().map(|p| p.as_os_str()))
+            .chain(files.iter().map(|p| p.as_os_str()))
+            .chain(std::iter::once(events.as_os_str()))
+            .map(std::ffi::OsStr::to_owned)
+            .collect();
+        NativePeer { command, _dir: dir }
+    }
+
+    /// Events/s and alerts of one run, a new process: its own figures (stderr, `key value`
+    /// lines) read back.
+    fn run(&self, events: usize) -> (f64, usize) {
+        let out = Command::new(&self.command[0]).args(&self.command[1..]).stdout(Stdio::null()).output().expect("running rsigma-bench");
+        assert!(out.status.success(), "rsigma-bench failed: {}", String::from_utf8_lossy(&out.stderr));
+        let figures = String::from_utf8_lossy(&out.stderr);
+        let figure = |key: &str| -> f64 {
+            figures
+                .lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
+                .unwrap_or_else(|| panic!("rsigma-bench printed no {key}: {figures}"))
+        };
+        assert_eq!(figure("events") as usize, events, "rsigma-bench read every event");
+        assert_eq!(figure("rules_refused"), 0.0, "rsigma-bench compiled every rule");
+        (figure("events_per_s"), figure("matches") as usize)
+    }
 }
 
 fn ms(d: Duration) -> f64 {

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use logsift_event::{Batch, EventView, EventWriter, Origin, Value};
+use logsift_event::alert::Alerts;
+use logsift_event::{Alert, Batch, EventView, EventWriter, Level, Origin, Value};
 
 fn vectors() -> Vec<(String, Vec<u8>)> {
     let text = include_str!("../../../wit/test-vectors.json");
@@ -59,6 +60,14 @@ fn expected(name: &str) -> Vec<u8> {
                 w.finish();
             }
         }
+        "two-alerts" => {
+            Alert::new("ssh.root-login", "Failed SSH password login for root", Level::High)
+                .with_tags(["attack.t1110.001"])
+                .with_status("stable")
+                .with_detail("source.ip", "203.0.113.9")
+                .encode(&mut buf, 3);
+            Alert::new("r", "", Level::Informational).with_dedupe_key("k").encode(&mut buf, 0);
+        }
         other => panic!("test vector {other} has no expected value here"),
     }
     buf
@@ -67,7 +76,7 @@ fn expected(name: &str) -> Vec<u8> {
 #[test]
 fn every_test_vector_encodes_byte_for_byte() {
     let vectors = vectors();
-    assert_eq!(vectors.len(), 3, "the vector file changed: update this test");
+    assert_eq!(vectors.len(), 4, "the vector file changed: update this test");
     for (name, bytes) in vectors {
         assert_eq!(expected(&name), bytes, "vector {name}");
     }
@@ -77,6 +86,14 @@ fn every_test_vector_encodes_byte_for_byte() {
 fn every_test_vector_decodes_back_to_its_values() {
     for (name, bytes) in vectors() {
         let mut reencoded = Vec::new();
+        if name.ends_with("alerts") {
+            for alert in Alerts::new(&bytes) {
+                let alert = alert.unwrap_or_else(|e| panic!("vector {name}: {e}")).to_alert();
+                alert.encode(&mut reencoded, alert.record);
+            }
+            assert_eq!(reencoded, bytes, "vector {name} round trip");
+            continue;
+        }
         for event in Batch::new(&bytes) {
             let event = event.unwrap_or_else(|e| panic!("vector {name}: {e}"));
             let mut w = EventWriter::begin(&mut reencoded, &event.origin().unwrap());
