@@ -2,6 +2,7 @@
 //! read, borrowed from the batch, re-encoded only when changed.
 
 mod encoding;
+mod name_filter;
 mod names_by_length;
 mod read;
 mod slots;
@@ -16,6 +17,7 @@ use logsift_event::{DecodeError, EventView, Origin, Value, same_name};
 use smallvec::SmallVec;
 
 pub(crate) use encoding::Encoded;
+use name_filter::NameFilter;
 pub(crate) use names_by_length::NamesByLength;
 pub use slots::SharedFields;
 use slots::{Fields, Name, Pending, Shared, Slot};
@@ -55,6 +57,8 @@ pub struct Event<'a> {
     /// Fields read by name from the encoded event, before it is decoded (see
     /// [`peek`](Self::peek)).
     peeks: Cell<u8>,
+    /// The names of the fields that came in, once a walk over all of them made it.
+    names_seen: Cell<Option<NameFilter>>,
 }
 
 impl<'a> Event<'a> {
@@ -71,6 +75,7 @@ impl<'a> Event<'a> {
             changed: Cell::new(0),
             whole: Cell::new(true),
             peeks: Cell::new(0),
+            names_seen: Cell::new(None),
         }
     }
 
@@ -85,6 +90,7 @@ impl<'a> Event<'a> {
             changed: Cell::new(0),
             whole: Cell::new(false),
             peeks: Cell::new(0),
+            names_seen: Cell::new(None),
         }
     }
 

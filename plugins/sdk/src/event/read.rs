@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use logsift_event::{ORIGINAL, Value, same_name};
 
 use super::Event;
+use super::NameFilter;
 use super::names_by_length::NamesByLength;
 use super::slots::decode_or_mark;
 
@@ -43,6 +44,7 @@ impl<'a> Event<'a> {
         match (&self.view, self.fields.get()) {
             (Some(view), None) if self.pending.is_empty() && self.shared.is_empty() => {
                 // Names compared as bytes: one equal to a name asked for is text.
+                let mut seen = NameFilter::default();
                 for span in view.field_spans() {
                     // A malformed event: decoding it keeps the error, for the SDK to reject it.
                     let Ok((name, field)) = span else {
@@ -50,6 +52,7 @@ impl<'a> Event<'a> {
                         found.extend(self.get_each_decoded(names));
                         return;
                     };
+                    seen.add(name);
                     for at in names.equal_to(name) {
                         // The first field of a name is the one `get` reads.
                         if !found.iter().any(|(seen, _)| *seen == at) {
@@ -57,6 +60,7 @@ impl<'a> Event<'a> {
                         }
                     }
                 }
+                self.names_seen.set(Some(seen));
             }
             _ => found.extend(self.get_each_decoded(names)),
         }

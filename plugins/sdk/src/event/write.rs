@@ -134,6 +134,12 @@ impl<'a> Event<'a> {
             return names.map(|name| self.get(name).is_some()).collect();
         };
         let mut present: SmallVec<[bool; 16]> = names.clone().map(|name| self.kept_aside_value(name).is_some()).collect();
+        // Names a walk already listed: none of these among them, no need to walk again.
+        if let Some(seen) = self.names_seen.get()
+            && !names.clone().any(|name| seen.may_hold(name.as_bytes()))
+        {
+            return present;
+        }
         let lengths = NameLengths::of(names.clone());
         for span in view.field_spans() {
             // A malformed event has no fields to keep: decoding it keeps the error.
