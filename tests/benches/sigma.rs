@@ -187,7 +187,9 @@ fn main() {
             assert_eq!(wasm_alerts, native_alerts, "{name}: the plugin and rsigma raise the same alerts");
             assert!(alerts.is_none_or(|a| a == wasm_alerts), "{name}: every run raises the same alerts");
             alerts = Some(wasm_alerts);
-            (wasm.push(wasm_rate), native.push(native_rate), ratios.push(wasm_rate / native_rate));
+            wasm.push(wasm_rate);
+            native.push(native_rate);
+            ratios.push(wasm_rate / native_rate);
         }
         let (wasm, native, ratio) = (median_rate(wasm), median_rate(native), median_rate(ratios));
         let alerts = alerts.unwrap_or_default();
