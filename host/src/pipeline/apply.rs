@@ -7,7 +7,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use logsift_event::alert::{AlertView, Alerts};
+use logsift_event::alert::{Alert, AlertView, Alerts};
 use logsift_event::contract::{Step, check_costs, check_result, split_refusal};
 use logsift_event::{EventView, origin_tag};
 
@@ -159,18 +159,19 @@ impl Stage {
             let identity = if view.raw_origin() == [origin_tag::NONE] { frame } else { view.raw_origin() };
             let dedupe = alert.dedupe_key.unwrap_or_default();
             let id = stable_id(&[identity, self.plugin.name.as_bytes(), alert.rule_id.as_bytes(), dedupe.as_bytes()]);
+            let Alert { rule_id, title, level, tags, status, details, .. } = alert.to_alert();
             routed.push(OutputRecord {
                 source: batch.source(range.start + at),
                 output: Arc::clone(&self.alerts),
                 payload: Payload::Alert(AlertRecord {
                     id,
                     plugin: Arc::clone(&self.plugin.name),
-                    rule_id: alert.rule_id.to_owned(),
-                    title: alert.title.to_owned(),
-                    level: alert.level,
-                    tags: alert.tags.iter().map(|t| (*t).to_owned()).collect(),
-                    status: alert.status.map(str::to_owned),
-                    details: alert.details.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+                    rule_id,
+                    title,
+                    level,
+                    tags,
+                    status,
+                    details,
                     event: Some(shown.to_vec()),
                     shadow: self.mode == StageMode::Shadow,
                 }),
