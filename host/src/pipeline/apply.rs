@@ -7,7 +7,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use logsift_event::alert::{Alert, AlertView, Alerts};
+use logsift_event::alert::{Alert, Alerts};
 use logsift_event::contract::{Step, check_costs, check_result, split_refusal};
 use logsift_event::{EventView, origin_tag};
 
@@ -43,7 +43,7 @@ pub(super) fn contract(message: impl Into<String>) -> Fault {
 
 /// The result's shape, for the shared contract checks; `events` is how many events it
 /// returned, `alerts` its alerts.
-fn check_shape(result: &BatchResult, records: usize, events: usize, alerts: &[AlertView<'_>]) -> Result<(), Fault> {
+fn check_shape(result: &BatchResult, records: usize, events: usize, alerts: &[Alert]) -> Result<(), Fault> {
     let steps = result.changes.iter().map(|change| {
         let step = match &change.action {
             Action::Replace(n) => Step::Replace(*n),
@@ -147,7 +147,7 @@ impl Stage {
         } else {
             next.extend_from(batch, range.start + done..range.end);
         }
-        for alert in &alerts {
+        for alert in alerts {
             let at = alert.record as usize;
             let frame = batch.frame(range.start + at);
             let view = EventView::from_frame(frame).map_err(|e| contract(format!("input event: {e}")))?;
@@ -157,9 +157,9 @@ impl Stage {
             };
             // Without an origin the event's own content is what identifies it.
             let identity = if view.raw_origin() == [origin_tag::NONE] { frame } else { view.raw_origin() };
-            let dedupe = alert.dedupe_key.unwrap_or_default();
+            let dedupe = alert.dedupe_key.as_deref().unwrap_or_default();
             let id = stable_id(&[identity, self.plugin.name.as_bytes(), alert.rule_id.as_bytes(), dedupe.as_bytes()]);
-            let Alert { rule_id, title, level, tags, status, details, .. } = alert.to_alert();
+            let Alert { rule_id, title, level, tags, status, details, .. } = alert;
             routed.push(OutputRecord {
                 source: batch.source(range.start + at),
                 output: Arc::clone(&self.alerts),

@@ -5,7 +5,7 @@
 //! for every tag and detail: a list is lowered string by string, each allocated in the plugin
 //! and again in the host, and a detector raising an alert on many records paid for that more
 //! than for anything else it did. [`Alert::encode`] writes one alert; [`Alerts`] reads a
-//! buffer back, borrowing its strings.
+//! buffer back.
 
 use crate::append;
 
@@ -42,6 +42,11 @@ impl Level {
             Level::High => "high",
             Level::Critical => "critical",
         }
+    }
+
+    /// The level of a lowercase Sigma name ([`as_str`](Self::as_str)'s), if it is one.
+    pub fn from_name(name: &str) -> Option<Level> {
+        Self::ALL.into_iter().find(|level| level.as_str() == name)
     }
 
     /// The level of a wire code, if it is one.
@@ -151,7 +156,7 @@ fn write_str(buf: &mut Vec<u8>, text: &str) {
     append(buf, text.as_bytes());
 }
 
-pub use crate::decode::{AlertView, Alerts};
+pub use crate::decode::Alerts;
 
 #[cfg(test)]
 mod tests {
@@ -171,7 +176,7 @@ mod tests {
         let mut buf = Vec::new();
         a.encode(&mut buf, 7);
         b.encode(&mut buf, 0);
-        let read: Vec<Alert> = Alerts::new(&buf).map(|v| v.expect("well formed").to_alert()).collect();
+        let read: Vec<Alert> = Alerts::new(&buf).map(|v| v.expect("well formed")).collect();
         assert_eq!(read, [Alert { record: 7, ..a }, b]);
         assert_eq!(Alerts::new(&[]).count(), 0);
     }
@@ -207,5 +212,9 @@ mod tests {
             assert_eq!(Level::from_code(level.code()), Some(level));
         }
         assert_eq!(Level::from_code(5), None);
+        for level in Level::ALL {
+            assert_eq!(Level::from_name(level.as_str()), Some(level));
+        }
+        assert_eq!(Level::from_name("High"), None, "names are lowercase");
     }
 }

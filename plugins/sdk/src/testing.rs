@@ -124,7 +124,7 @@ pub fn run_measured<P: Plugin>(plugin: &mut P, batch: &[u8]) -> (Vec<RecordResul
     });
     let returned = Batch::new(&out.events).count();
     let alerts: Vec<Alert> = logsift_event::alert::Alerts::new(&out.alerts)
-        .map(|alert| alert.unwrap_or_else(|e| panic!("the plugin broke the contract: returned alerts: {e}")).to_alert())
+        .map(|alert| alert.unwrap_or_else(|e| panic!("the plugin broke the contract: returned alerts: {e}")))
         .collect();
     if let Err(broken) = contract::check_result(inputs.len(), steps, returned, alerts.iter().map(|a| a.record)) {
         panic!("the plugin broke the contract: {broken}");

@@ -33,14 +33,7 @@ pub struct SshRootLogin {
 }
 
 fn level(name: &str) -> Result<Level, String> {
-    Ok(match name {
-        "informational" => Level::Informational,
-        "low" => Level::Low,
-        "medium" => Level::Medium,
-        "high" => Level::High,
-        "critical" => Level::Critical,
-        other => return Err(format!("unknown level {other:?}: use informational, low, medium, high or critical")),
-    })
+    Level::from_name(name).ok_or_else(|| format!("unknown level {name:?}: use informational, low, medium, high or critical"))
 }
 
 impl Plugin for SshRootLogin {

@@ -61,14 +61,10 @@ impl Default for IntelSettings {
 }
 
 fn level(name: &str) -> Option<Level> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "informational" | "info" => Level::Informational,
-        "low" => Level::Low,
-        "medium" => Level::Medium,
-        "high" => Level::High,
-        "critical" => Level::Critical,
-        _ => return None,
-    })
+    match name.to_ascii_lowercase().as_str() {
+        "info" => Some(Level::Informational),
+        lower => Level::from_name(lower),
+    }
 }
 
 /// The threat-intel enricher.

@@ -8,7 +8,7 @@ mod fields;
 mod reader;
 mod view;
 
-pub use alerts::{AlertView, Alerts};
+pub use alerts::Alerts;
 pub use batch::Batch;
 pub use fields::{FieldSpans, Fields};
 pub use view::{EventView, RawValue};
