@@ -6,15 +6,32 @@
 //! counted on either side (logsift's is reported apart: compiling and initialising its
 //! plugins). MB/s written beside lines/s, since the two write different events: logsift's
 //! carry every ECS field it parsed, VRL's the fields its program set.
+//!
+//! The floor: what the same run would cost per line if its plugins cost nothing beyond
+//! their own code, added up from parts each timed on its own over the first [`FLOOR_LINES`]
+//! lines — reading the lines, the syslog and root-login crates natively through the SDK's
+//! batch loop (as the pipeline bench runs them), and writing the chain's real output records
+//! (rendering and the sink, which do not depend on where the plugins ran). It leaves out
+//! merging the plugins' changes into the events, so it bounds from below the time (from
+//! above the rate) of these plugins and this renderer run any way, sandboxed or not.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+use std::hint::black_box;
 use std::io::BufWriter;
 use std::path::Path;
 use std::process::Command;
+use std::time::Instant;
+
+use logsift::files::{JsonLinesSink, LineSource};
+use logsift::pipeline::{Batch, Chain, ChainOutput, InputRecord, Stage};
+use logsift::render::Renderer;
+use logsift_sdk::testing;
 
 const LINES: usize = 1_000_000;
+/// Lines the floor's parts are timed over.
+const FLOOR_LINES: usize = 200_000;
 
 fn main() {
     let Some(lines) = support::shared_lines("data/loghub/OpenSSH_2k.log") else {
@@ -63,6 +80,29 @@ fn main() {
     println!("  logsift start-up (compiling and initialising the plugins): {:.0} ms", summary.startup.as_secs_f64() * 1e3);
     let cached = startup_with_compile_cache(&settings, dir.path());
     println!("  the same with the compile cache, a later run: {:.0} ms ({:.2}x)", cached * 1e3, cached / summary.startup.as_secs_f64());
+    let floor = Floor::measure(&settings, &input, dir.path());
+    let floor_rate = 1e9 / floor.total_ns();
+    println!("  the floor, ns per line (plugins natively, merging left out; {FLOOR_LINES} lines):");
+    println!(
+        "    reading {:.0} + syslog natively {:.0} + root-login natively {:.0} + rendering and writing {:.0} = {:.0} ns: {:.0} lines/s, {:.2}x VRL",
+        floor.read_ns,
+        floor.syslog_ns,
+        floor.rule_ns,
+        floor.sink_ns,
+        floor.total_ns(),
+        floor_rate,
+        floor_rate / vrl_rate
+    );
+    println!("    logsift's running time per line: {:.0} ns, {:.2}x the floor", 1e9 / logsift_rate, floor_rate / logsift_rate);
+    support::bench::record(&[
+        ("file_mode.floor_read_ns_per_line", floor.read_ns),
+        ("file_mode.floor_syslog_native_ns_per_line", floor.syslog_ns),
+        ("file_mode.floor_rule_native_ns_per_line", floor.rule_ns),
+        ("file_mode.floor_render_write_ns_per_line", floor.sink_ns),
+        ("file_mode.floor_lines_per_s", floor_rate),
+        ("file_mode.floor_per_vrl", floor_rate / vrl_rate),
+        ("file_mode.logsift_per_floor", logsift_rate / floor_rate),
+    ]);
     support::bench::record(&[
         ("file_mode.logsift_lines_per_s", logsift_rate),
         ("file_mode.vrl_lines_per_s", vrl_rate),
@@ -85,6 +125,83 @@ fn startup_with_compile_cache(settings: &logsift::Settings, dir: &Path) -> f64 {
     let run = || logsift::run_files(&settings, vec![empty.clone()], std::io::sink()).expect("logsift runs").startup.as_secs_f64();
     run();
     run()
+}
+
+/// The floor's parts, ns per line (see the module doc).
+struct Floor {
+    read_ns: f64,
+    syslog_ns: f64,
+    rule_ns: f64,
+    sink_ns: f64,
+}
+
+impl Floor {
+    fn total_ns(&self) -> f64 {
+        self.read_ns + self.syslog_ns + self.rule_ns + self.sink_ns
+    }
+
+    /// Times each part over the first [`FLOOR_LINES`] lines of `input`, with the stages
+    /// `settings` configures.
+    fn measure(settings: &logsift::Settings, input: &Path, dir: &Path) -> Floor {
+        let read = || {
+            let mut source = LineSource::new(vec![input.to_path_buf()]);
+            let mut batches = Vec::new();
+            let mut lines = 0;
+            while lines < FLOOR_LINES {
+                let batch = source.next_batch(settings.batch_size.min(FLOOR_LINES - lines)).expect("reading the input");
+                lines += batch.len();
+                batches.push(batch);
+            }
+            batches
+        };
+        let read_ns = per_line(|| drop(black_box(read())));
+        let inputs: Vec<Vec<InputRecord>> = read();
+
+        // The chain as `run_files` builds it, run once: its output is what the sink writes.
+        let runtime = logsift::Runtime::start(settings.clone(), None).expect("loading the pipeline");
+        let stages = runtime.pipeline().current().stages.clone();
+        let mut chain = Chain::new(stages.iter().cloned());
+        let outputs: Vec<ChainOutput> = inputs.iter().map(|batch| chain.process(batch)).collect();
+        let sink_ns = per_line(|| {
+            let file = std::fs::File::create(dir.join("floor.jsonl")).expect("output");
+            let out = BufWriter::with_capacity(1 << 16, file);
+            let mut sink = JsonLinesSink::new(Renderer::for_format(&settings.format), out, &settings.outputs).expect("sink");
+            for (batch, output) in inputs.iter().zip(&outputs) {
+                sink.write_batch(batch, output).expect("writing");
+                sink.flush().expect("flushing");
+            }
+        });
+        drop(outputs);
+
+        // The plugins natively, each over what it sees in the chain: syslog the lines, the
+        // rule syslog's events (weblog sees none: syslog claims every sshd line).
+        let stage = |name: &str| stages.iter().find(|(plugin, _)| plugin.name.as_ref() == name).expect("the stage").clone();
+        let settings_of = |name: &str| {
+            let named = |s: &&logsift::config::StageConfig| s.plugin.as_deref().and_then(Path::file_stem).is_some_and(|stem| stem == name);
+            serde_json::Value::Object(settings.pipeline.iter().find(named).expect("the stage").settings.clone()).to_string()
+        };
+        let raw: Vec<Batch> = inputs.iter().map(|b| Batch::from_inputs(b)).collect();
+        let (syslog_plugin, options) = stage("syslog");
+        let mut syslog_stage = Stage::new(syslog_plugin, options);
+        let parsed: Vec<Batch> = raw.iter().map(|b| syslog_stage.run(b.clone(), &mut Vec::new())).collect();
+        let mut syslog = testing::plugin::<logsift_syslog::Syslog>(&settings_of("syslog"));
+        let mut rule = testing::plugin::<logsift_ssh_root_login::SshRootLogin>(&settings_of("ssh-root-login"));
+        let syslog_ns = per_line(|| raw.iter().for_each(|b| drop(black_box(logsift_sdk::process_batch(&mut syslog, b.slice(0..b.len()))))));
+        let rule_ns = per_line(|| parsed.iter().for_each(|b| drop(black_box(logsift_sdk::process_batch(&mut rule, b.slice(0..b.len()))))));
+        Floor { read_ns, syslog_ns, rule_ns, sink_ns }
+    }
+}
+
+/// ns per line of `pass` over the floor's lines: the median of 5 passes.
+fn per_line(mut pass: impl FnMut()) -> f64 {
+    let samples = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            pass();
+            t.elapsed()
+        })
+        .collect();
+    support::bench::median(samples).as_nanos() as f64 / FLOOR_LINES as f64
 }
 
 fn size_mb(path: &Path) -> f64 {

@@ -18,6 +18,10 @@
 //!   the two sides taking turns; the rates are each side's median and the ratio the median
 //!   of the ratios of each turn's pair, so that a slow spell on a busy machine slows both
 //!   sides of a pair rather than making the ratio.
+//! - Beside each row, the floor: the same two crates (`json`, `sigma`) natively through the
+//!   SDK's batch loop, each over what it sees in the chain, their times added (merging the
+//!   parser's fields into the events left out) — what the chain would reach if the sandbox
+//!   cost nothing, against the same rsigma median.
 //! - The whole corpus reloaded under load, and the memory each further worker adds.
 
 #[path = "../support/mod.rs"]
@@ -25,17 +29,19 @@ mod support;
 
 use support::under_reload::{Worker, percentile};
 
+use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use logsift::Runtime;
-use logsift::pipeline::{Chain, InputRecord, StageOptions};
+use logsift::pipeline::{Batch, Chain, InputRecord, Stage, StageOptions};
 use logsift::reload::spec::rule_files;
 use logsift::tables::Grants;
 use logsift::wasm::{Limits, LoadedPlugin, Sandbox};
 use logsift_event::Origin;
+use logsift_sdk::testing;
 
 const RECORDS: usize = 20_000;
 /// Runs over the events per rate, on each side.
@@ -164,7 +170,7 @@ fn main() {
         settings
     };
     println!("  events/s, json parser + rules, {RECORDS} events of Windows telemetry:");
-    println!("  {:<34} {:>12} {:>12} {:>7} {:>8}", "rules", "logsift wasm", "rsigma", "ratio", "alerts");
+    println!("  {:<34} {:>12} {:>12} {:>7} {:>8} {:>12} {:>7}", "rules", "logsift wasm", "rsigma", "ratio", "alerts", "floor", "ratio");
     for (key, name, files, route) in [
         ("one_rule", "1 (comsvcs dump)", comsvcs, false),
         ("hundred_rules", "100 (process_creation)", hundred, false),
@@ -173,7 +179,8 @@ fn main() {
         ("windows_linux_routed", "all Windows + Linux, routed", windows_linux, true),
         ("whole_corpus_routed", "the whole snapshot, routed", corpus.clone(), true),
     ] {
-        let wasm_chain = WasmChain::load(&runtime, &if route { routed(&files) } else { settings(&files) });
+        let row_settings = if route { routed(&files) } else { settings(&files) };
+        let wasm_chain = WasmChain::load(&runtime, &row_settings);
         let native_peer = if route {
             NativePeer::new(&routed_peer, &[routes_file.path()], &files, &inputs)
         } else {
@@ -193,11 +200,23 @@ fn main() {
         }
         let (wasm, native, ratio) = (median_rate(wasm), median_rate(native), median_rate(ratios));
         let alerts = alerts.unwrap_or_default();
-        println!("  {:<34} {:>12.0} {:>12.0} {:>7.2} {:>8}", format!("{name}: {}", files.len()), wasm, native, ratio, alerts);
+        let floor = wasm_chain.floor(&row_settings, &inputs);
+        println!(
+            "  {:<34} {:>12.0} {:>12.0} {:>7.2} {:>8} {:>12.0} {:>7.2}",
+            format!("{name}: {}", files.len()),
+            wasm,
+            native,
+            ratio,
+            alerts,
+            floor,
+            floor / native
+        );
         support::bench::record(&[
             (&format!("sigma.{key}.wasm_events_per_s"), wasm),
             (&format!("sigma.{key}.native_events_per_s"), native),
             (&format!("sigma.{key}.wasm_per_native"), ratio),
+            (&format!("sigma.{key}.floor_events_per_s"), floor),
+            (&format!("sigma.{key}.floor_per_native"), floor / native),
         ]);
     }
 }
@@ -324,6 +343,30 @@ impl WasmChain {
             alerts += chain.process(batch).routed.len();
         }
         (inputs.len() as f64 / t.elapsed().as_secs_f64(), alerts)
+    }
+
+    /// The floor's events/s (see the module doc): the json crate natively over the events,
+    /// the sigma crate natively over what the json stage makes of them, each the median of
+    /// [`RUNS`] passes, their times added.
+    fn floor(&self, settings: &serde_json::Value, inputs: &[InputRecord]) -> f64 {
+        let raw: Vec<Batch> = inputs.chunks(256).map(Batch::from_inputs).collect();
+        let mut json_stage = Stage::new(Arc::clone(&self.json), StageOptions::default());
+        let parsed: Vec<Batch> = raw.iter().map(|b| json_stage.run(b.clone(), &mut Vec::new())).collect();
+        let mut json = testing::plugin::<logsift_json::JsonLines>("{}");
+        let mut sigma = testing::plugin::<logsift_sigma::Sigma>(&settings.to_string());
+        let time = |batches: &[Batch], run: &mut dyn FnMut(&[u8])| {
+            let passes = (0..RUNS).map(|_| {
+                let t = Instant::now();
+                for b in batches {
+                    run(b.slice(0..b.len()));
+                }
+                t.elapsed()
+            });
+            support::bench::median(passes.collect())
+        };
+        let json_time = time(&raw, &mut |b| drop(black_box(logsift_sdk::process_batch(&mut json, b))));
+        let sigma_time = time(&parsed, &mut |b| drop(black_box(logsift_sdk::process_batch(&mut sigma, b))));
+        inputs.len() as f64 / (json_time + sigma_time).as_secs_f64()
     }
 }
 
