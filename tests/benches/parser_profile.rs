@@ -17,8 +17,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use std::hint::black_box;
-use std::time::Instant;
+use std::time::Duration;
 
 use logsift::Runtime;
 use logsift::pipeline::{Batch, InputRecord};
@@ -60,13 +59,7 @@ fn main() {
     macro_rules! native {
         ($plugin:ty) => {{
             let mut native = testing::plugin::<$plugin>(&settings.to_string());
-            let t = Instant::now();
-            for _ in 0..passes {
-                for b in &batches {
-                    black_box(logsift_sdk::process_batch(&mut native, b.slice(0..b.len())));
-                }
-            }
-            t.elapsed()
+            (0..passes).map(|_| support::bench::native_pass(&mut native, &batches)).sum::<Duration>()
         }};
     }
     let elapsed = match (side.as_str(), parser.as_str()) {
@@ -79,13 +72,7 @@ fn main() {
                 .load_plugin(&support::plugin_dir().join(format!("{parser}.wasm")), &settings, Limits::default())
                 .expect("loading the parser (make plugins builds it)");
             let mut instance = plugin.instantiate().expect("instance");
-            let t = Instant::now();
-            for _ in 0..passes {
-                for b in &batches {
-                    black_box(instance.process(b.slice(0..b.len())).expect("parser call"));
-                }
-            }
-            t.elapsed()
+            (0..passes).map(|_| support::bench::component_pass(&mut instance, &batches)).sum::<Duration>()
         }
     };
     eprintln!("{parser} {side}: {passes} x {LINES} lines in {elapsed:?}");

@@ -109,17 +109,8 @@ fn main() {
     let mut samples: [Vec<Duration>; 6] = Default::default();
     let mut chain_samples: [Vec<Duration>; 4] = Default::default();
     for _ in 0..PASSES {
-        let t = Instant::now();
-        for b in &raw_batches {
-            black_box(logsift_sdk::process_batch(&mut native, b.slice(0..b.len())));
-        }
-        samples[0].push(t.elapsed());
-
-        let t = Instant::now();
-        for b in &raw_batches {
-            black_box(instance.process(b.slice(0..b.len())).expect("syslog call"));
-        }
-        samples[1].push(t.elapsed());
+        samples[0].push(support::bench::native_pass(&mut native, &raw_batches));
+        samples[1].push(support::bench::component_pass(&mut instance, &raw_batches));
 
         // Stages own their input batch (an unchanged one is handed on without a copy), so
         // each pass runs on clones made before the clock starts.
@@ -251,16 +242,8 @@ fn parser_vs_native<P: logsift_sdk::Plugin>(runtime: &Runtime, name: &str, sampl
     let mut native = testing::plugin::<P>("{}");
     let mut samples: [Vec<Duration>; 2] = Default::default();
     for _ in 0..PASSES {
-        let t = Instant::now();
-        for b in &batches {
-            black_box(logsift_sdk::process_batch(&mut native, b.slice(0..b.len())));
-        }
-        samples[0].push(t.elapsed());
-        let t = Instant::now();
-        for b in &batches {
-            black_box(instance.process(b.slice(0..b.len())).expect("parser call"));
-        }
-        samples[1].push(t.elapsed());
+        samples[0].push(support::bench::native_pass(&mut native, &batches));
+        samples[1].push(support::bench::component_pass(&mut instance, &batches));
     }
     let [native_t, call_t] = samples.map(support::bench::median);
     let rate = |d: Duration| RECORDS as f64 / d.as_secs_f64();

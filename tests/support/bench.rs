@@ -1,8 +1,12 @@
 //! Benchmark figures for comparing runs: every bench merges its figures into
 //! `target/bench/results.json` under stable keys (`<bench>.<what>`), next to what it prints.
 
+use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use logsift::pipeline::Batch;
+use logsift::wasm::PluginInstance;
 
 /// `target/bench/results.json` of this build tree.
 pub fn results_path() -> PathBuf {
@@ -23,6 +27,25 @@ pub fn record(figures: &[(&str, f64)]) {
     std::fs::create_dir_all(path.parent().expect("target/bench"))
         .and_then(|()| std::fs::write(&path, text + "\n"))
         .expect("writing the results");
+}
+
+/// How long one pass of a plugin crate natively over `batches` takes: the SDK's batch loop
+/// in-process, the code its component runs.
+pub fn native_pass<P: logsift_sdk::Plugin>(plugin: &mut P, batches: &[Batch]) -> Duration {
+    let t = Instant::now();
+    for b in batches {
+        black_box(logsift_sdk::process_batch(plugin, b.slice(0..b.len())));
+    }
+    t.elapsed()
+}
+
+/// How long one pass of a plugin's component over `batches` takes: one call per batch.
+pub fn component_pass(instance: &mut PluginInstance, batches: &[Batch]) -> Duration {
+    let t = Instant::now();
+    for b in batches {
+        black_box(instance.process(b.slice(0..b.len())).expect("plugin call"));
+    }
+    t.elapsed()
 }
 
 /// The median of timed passes.
